@@ -1,0 +1,60 @@
+// Input projection for all time steps of one layer at once: P = A · Wt + bias, as one register-blocked
+// GEMM. Each work-item computes a TM x (NV*VEC) tile, broadcasting one element of A against NV vectors
+// of Wt per k. The host pads M to TM and N to NV*VEC (Wt and bias zero-filled), so the inner loop has
+// no edge checks; work-items past the tile grid return at once.
+
+#ifndef TM
+#define TM 4 // rows of A (time steps x batch) per work-item
+#endif
+#ifndef NV
+#define NV 2 // vectors of VEC outputs per work-item along N
+#endif
+#ifndef UNROLL_K
+#define UNROLL_K 4 // k iterations unrolled; hides the broadcast loads' latency
+#endif
+
+// A:    (m_tiles*TM, lda), first K columns used  // rows in the input's own order
+// Wt:   (K, ldn)  W_ih of every direction, transposed and side by side: column d*hidden + j
+// bias: (ldn)     b_ih + b_hh, same columns
+// P:    (m_tiles*TM, ldn)
+__kernel void project(const int n_tiles, const int m_tiles, const int K, const int lda, const int ldn,
+                      __global const float *restrict A, __global const float *restrict Wt,
+                      __global const float *restrict bias, __global float *restrict P) {
+    const int tn = get_global_id(0);
+    const int tm = get_global_id(1);
+    if (tn >= n_tiles || tm >= m_tiles) {
+        return;
+    }
+    const int n0 = tn * (NV * VEC);
+    const int m0 = tm * TM;
+
+    floatV acc[TM][NV];
+    for (int v = 0; v < NV; v++) {
+        const floatV b = vloadV(0, bias + n0 + v * VEC);
+        for (int i = 0; i < TM; i++) {
+            acc[i][v] = b;
+        }
+    }
+
+    __global const float *a = A + (size_t)m0 * lda;
+    __global const float *w = Wt + n0;
+#pragma unroll UNROLL_K
+    for (int k = 0; k < K; k++) {
+        floatV wk[NV];
+        for (int v = 0; v < NV; v++) {
+            wk[v] = vloadV(0, w + (size_t)k * ldn + v * VEC);
+        }
+        for (int i = 0; i < TM; i++) {
+            const float aik = a[(size_t)i * lda + k];
+            for (int v = 0; v < NV; v++) {
+                acc[i][v] = fma((floatV)(aik), wk[v], acc[i][v]);
+            }
+        }
+    }
+
+    for (int i = 0; i < TM; i++) {
+        for (int v = 0; v < NV; v++) {
+            vstoreV(acc[i][v], 0, P + (size_t)(m0 + i) * ldn + n0 + v * VEC);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// The recurrence of one layer, fused with bias and activation: h_t = act(P_t + W_hh · h_{t-1}).
+// P already holds x_t · W_ih^T + b_ih + b_hh (projection.cl). Direction d reads and writes columns
+// [d*H, (d+1)*H) of P and Y; the reverse direction walks time backwards. Each work-item computes
+// TB batch rows x VEC hidden units, broadcasting h_{t-1}[b][k] against a vector of W_hh^T row k.
+//
+// Two variants, chosen on the host (engine/KernelPlan):
+//  - rnn_sequence: one work-group holds a block of batch rows of one direction and loops over a
+//    whole range of time steps, keeping h in local memory (and W_hh too when W_LOCAL=1);
+//  - rnn_step: one time step of both directions per launch, for layers a work-group cannot hold.
+//
+// Shapes (row(t, b) = t*row_t + b*row_b, the input's own row order):
+//  P:  (rows, ldp)            Wt: (D, H, Hp) W_hh^T per direction, columns j >= H zero
+//  Y:  (rows, D*H)            h0, hn: (L*D, B, H); h_off is this layer's first state
+
+#ifndef TB
+#define TB 4 // batch rows per work-item
+#endif
+#ifndef W_LOCAL
+#define W_LOCAL 0 // 1: copy W_hh^T of the direction into local memory first (dedicated local memory only)
+#endif
+
+// Writes the first min(VEC, H - j0) lanes of v to dst.
+inline void store_row(floatV v, int j0, int H, __global float *dst) {
+    if (j0 + VEC <= H) {
+        vstoreV(v, 0, dst);
+    } else {
+        store_partial(v, H - j0, dst);
+    }
+}
+
+__kernel void rnn_step(const int s, const int T, const int B, const int H, const int Hp,
+                       const int row_t, const int row_b, const int ldp, const int h_off,
+                       __global const float *restrict P, __global const float *restrict Wt,
+                       __global float *restrict Y, __global const float *restrict h0,
+                       __global float *restrict hn) {
+    const int j0 = get_global_id(0) * VEC;
+    const int b0 = get_global_id(1) * TB;
+    const int d = get_global_id(2);
+    if (j0 >= H || b0 >= B) {
+        return;
+    }
+    const int D = get_global_size(2);
+    const int ldy = D * H;
+    const int t = d ? T - 1 - s : s;
+    const int t_prev = d ? t + 1 : t - 1;
+
+    __global const float *h_prev[TB];
+    floatV acc[TB];
+    for (int i = 0; i < TB; i++) {
+        const int b = min(b0 + i, B - 1); // rows past B compute a copy of the last row, never stored
+        h_prev[i] = s == 0 ? h0 + h_off + (size_t)(d * B + b) * H
+                           : Y + (size_t)(t_prev * row_t + b * row_b) * ldy + d * H;
+        acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
+    }
+
+    __global const float *w = Wt + (size_t)d * H * Hp + j0;
+    for (int k = 0; k < H; k++) {
+        const floatV wk = vloadV(0, w + (size_t)k * Hp);
+        for (int i = 0; i < TB; i++) {
+            acc[i] = fma((floatV)(h_prev[i][k]), wk, acc[i]);
+        }
+    }
+
+    for (int i = 0; i < TB && b0 + i < B; i++) {
+        const int b = b0 + i;
+        const floatV h = ACTIVATE(acc[i]);
+        store_row(h, j0, H, Y + (size_t)(t * row_t + b * row_b) * ldy + d * H + j0);
+        if (s == T - 1) {
+            store_row(h, j0, H, hn + h_off + (size_t)(d * B + b) * H + j0);
+        }
+    }
+}
+
+// Local size (Hp/VEC, BG/TB, 1); global (Hp/VEC, blocks*BG/TB, D). Runs steps [s_begin, s_end).
+// h_buf holds 2*BG*Hp floats (this step's and the next step's h); w_buf H*Hp floats when W_LOCAL.
+__kernel void rnn_sequence(const int s_begin, const int s_end, const int T, const int B, const int H,
+                           const int Hp, const int row_t, const int row_b, const int ldp, const int h_off,
+                           __global const float *restrict P, __global const float *restrict Wt,
+                           __global float *restrict Y, __global const float *restrict h0,
+                           __global float *restrict hn, __local float *h_buf, __local float *w_buf) {
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int lsize = get_local_size(0) * get_local_size(1);
+    const int lid = ly * get_local_size(0) + lx;
+    const int BG = get_local_size(1) * TB;
+    const int g0 = get_group_id(1) * BG; // first batch row of this work-group
+    const int j0 = lx * VEC;
+    const int r0 = ly * TB;              // first row of this work-item within the group
+    const int d = get_global_id(2);
+    const int D = get_global_size(2);
+    const int ldy = D * H;
+
+#if W_LOCAL
+    __global const float *wg = Wt + (size_t)d * H * Hp;
+    for (int i = lid; i < H * Hp; i += lsize) {
+        w_buf[i] = wg[i];
+    }
+    __local const float *w = w_buf + j0;
+#else
+    __global const float *w = Wt + (size_t)d * H * Hp + j0;
+#endif
+
+    // h before the first step of the range: h0, or what the previous launch wrote into Y
+    {
+        const int t_first = d ? T - 1 - s_begin : s_begin;
+        const int t_prev = d ? t_first + 1 : t_first - 1;
+        for (int i = lid; i < BG * H; i += lsize) {
+            const int r = i / H;
+            const int k = i - r * H;
+            const int b = min(g0 + r, B - 1);
+            h_buf[r * Hp + k] = s_begin == 0 ? h0[h_off + (size_t)(d * B + b) * H + k]
+                                             : Y[(size_t)(t_prev * row_t + b * row_b) * ldy + d * H + k];
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    int cur = 0;
+    for (int s = s_begin; s < s_end; s++) {
+        const int t = d ? T - 1 - s : s;
+        __local const float *h_prev = h_buf + cur * BG * Hp + r0 * Hp;
+        __local float *h_next = h_buf + (1 - cur) * BG * Hp + r0 * Hp;
+
+        floatV acc[TB];
+        for (int i = 0; i < TB; i++) {
+            const int b = min(g0 + r0 + i, B - 1);
+            acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
+        }
+        for (int k = 0; k < H; k++) {
+            const floatV wk = vloadV(0, w + k * Hp);
+            for (int i = 0; i < TB; i++) {
+                acc[i] = fma((floatV)(h_prev[i * Hp + k]), wk, acc[i]);
+            }
+        }
+        for (int i = 0; i < TB; i++) {
+            const int b = g0 + r0 + i;
+            const floatV h = ACTIVATE(acc[i]);
+            vstoreV(h, 0, h_next + i * Hp + j0);
+            if (b < B) {
+                store_row(h, j0, H, Y + (size_t)(t * row_t + b * row_b) * ldy + d * H + j0);
+                if (s == T - 1) {
+                    store_row(h, j0, H, hn + h_off + (size_t)(d * B + b) * H + j0);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        cur = 1 - cur;
+    }
+}

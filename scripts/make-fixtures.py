@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Generate golden test fixtures for clrnn from real torch.nn.RNN modules.
+
+Run from the repository root (needs torch + numpy):
+
+    /usr/bin/python3 scripts/make-fixtures.py
+
+For every case it writes src/test/resources/fixtures/<case>/ with
+weights.safetensors (the module's state_dict), input.npy, h0.npy (only when
+the case passes h_0), output.npy and h_n.npy, plus fixtures/manifest.json
+describing all cases. Everything is float32 and deterministic: each case
+seeds torch from a hash of its own name. The fixtures folder is rebuilt
+from scratch on each run.
+"""
+import itertools
+import json
+import os
+import shutil
+import struct
+import zlib
+
+import numpy as np
+import torch
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "fixtures")
+
+# (nonlinearity, num_layers, flags, input_size, hidden_size, seq_len, batch[, name prefix])
+# flags: bi = bidirectional, bf = batch_first, h0 = pass h_0, nobias = bias=False,
+#        ub = unbatched 2-D input (batch is then None).
+CASES = [
+    # Pairwise covering grid: every value of every option meets every value of every other one.
+    ("tanh", 1, "", 3, 5, 4, 2),
+    ("relu", 1, "nobias bf bi h0 ub", 2, 4, 3, None),
+    ("tanh", 2, "bf bi h0", 4, 6, 5, 3),
+    ("relu", 2, "nobias ub", 5, 3, 4, None),
+    ("tanh", 3, "nobias bi h0", 3, 7, 3, 2),
+    ("relu", 3, "bf ub", 6, 5, 4, None),
+    ("tanh", 1, "nobias bf h0 ub", 4, 9, 6, None),
+    ("relu", 1, "bi", 7, 4, 3, 4),
+    ("tanh", 3, "", 2, 8, 5, 3),
+    ("relu", 3, "nobias bf bi h0 ub", 5, 6, 4, None),
+    ("tanh", 1, "bf bi h0", 8, 3, 7, 2),
+    ("relu", 1, "nobias ub", 3, 10, 5, None),
+    ("tanh", 2, "nobias bi h0", 6, 4, 4, 3),
+    ("relu", 2, "bf ub", 2, 11, 6, None),
+    ("tanh", 2, "nobias bf h0 ub", 9, 5, 3, None),
+    ("relu", 2, "bi", 4, 7, 5, 2),
+    # Odd sizes: hidden 1 and 37, input 1, batch 1, seq_len 1.
+    ("tanh", 1, "", 1, 1, 1, 1),
+    ("relu", 2, "bi h0", 1, 1, 9, 2),
+    ("tanh", 1, "", 5, 37, 4, 3),
+    ("tanh", 2, "bi bf h0", 7, 37, 5, 3),
+    ("relu", 3, "nobias", 1, 37, 3, 2),
+    ("tanh", 1, "bf", 4, 6, 5, 1),
+    ("relu", 2, "bi h0", 3, 5, 4, 1),
+    ("tanh", 3, "bi", 4, 5, 1, 3),
+    ("relu", 1, "bf h0", 2, 3, 1, 2),
+    ("tanh", 1, "ub", 3, 4, 1, None),
+    ("relu", 2, "bi h0 ub", 1, 1, 5, None),
+    ("tanh", 3, "nobias bf bi h0", 1, 37, 2, 1),
+    ("relu", 1, "h0", 6, 1, 8, 2),
+    ("tanh", 2, "bf ub", 2, 37, 3, None),
+    # Mid-sized: wider than one 128 tile (H=130), long recurrences (T=60).
+    ("tanh", 1, "", 33, 64, 17, 5),
+    ("relu", 2, "bi bf h0", 33, 64, 17, 5),
+    ("relu", 1, "nobias h0", 33, 64, 17, 5),
+    ("tanh", 2, "nobias bi h0 ub", 33, 64, 17, None),
+    ("tanh", 1, "h0", 20, 130, 9, 3),
+    ("relu", 1, "nobias bi", 10, 130, 4, 2),
+    ("relu", 3, "bf h0", 12, 40, 10, 4),
+    ("tanh", 1, "bf h0", 3, 16, 60, 2),
+    ("relu", 2, "", 4, 8, 60, 3),
+    ("tanh", 3, "bi ub", 5, 12, 60, None),
+    ("tanh", 1, "bi h0", 128, 64, 5, 4),
+    # Course lab shapes: RNN(128, 64), X (5,4,128), h_0 (1,4,64); batch_first X (16,25,128).
+    ("tanh", 1, "h0", 128, 64, 5, 4, "lab_"),
+    ("tanh", 1, "bf h0", 128, 64, 25, 16, "lab_"),
+]
+FLAG_ORDER = ["nobias", "bi", "bf", "ub", "h0"]
+
+
+def save_safetensors(tensors, path):
+    """Minimal safetensors writer: u64 LE header size, JSON header, raw LE data."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().cpu().contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+try:
+    from safetensors.torch import save_file as save_weights
+except ImportError:
+    save_weights = save_safetensors
+
+
+def make_case(nl, layers, flags, I, H, T, B, prefix=""):
+    flags = set(flags.split())
+    assert flags <= set(FLAG_ORDER), flags
+    ub = "ub" in flags
+    assert (B is None) == ub
+    name = "_".join([prefix + nl, f"L{layers}"] + [f for f in FLAG_ORDER if f in flags]
+                    + [f"I{I}", f"H{H}", f"T{T}"] + ([] if ub else [f"B{B}"]))
+    return {"name": name, "input_size": I, "hidden_size": H, "num_layers": layers,
+            "nonlinearity": nl, "bias": "nobias" not in flags, "batch_first": "bf" in flags,
+            "bidirectional": "bi" in flags, "seq_len": T, "batch": B, "has_h0": "h0" in flags}
+
+
+def check_pairwise(cases):
+    options = {"nonlinearity": ["tanh", "relu"], "num_layers": [1, 2, 3], "bias": [True, False],
+               "batch_first": [True, False], "bidirectional": [True, False],
+               "has_h0": [True, False], "unbatched": [True, False]}
+    seen = {(a, b, c[a], c[b]) for c in cases for a, b in itertools.combinations(options, 2)}
+    for a, b in itertools.combinations(options, 2):
+        for va, vb in itertools.product(options[a], options[b]):
+            assert (a, b, va, vb) in seen, f"pair not covered: {a}={va}, {b}={vb}"
+
+
+def write_case(c):
+    torch.manual_seed(zlib.crc32(c["name"].encode()))
+    rnn = torch.nn.RNN(c["input_size"], c["hidden_size"], num_layers=c["num_layers"],
+                       nonlinearity=c["nonlinearity"], bias=c["bias"],
+                       batch_first=c["batch_first"], bidirectional=c["bidirectional"]).eval()
+    T, B, I, H = c["seq_len"], c["batch"], c["input_size"], c["hidden_size"]
+    dirs = 2 if c["bidirectional"] else 1
+    if B is None:
+        x_shape, h_shape = (T, I), (c["num_layers"] * dirs, H)
+    else:
+        x_shape = (B, T, I) if c["batch_first"] else (T, B, I)
+        h_shape = (c["num_layers"] * dirs, B, H)
+    x = torch.randn(*x_shape)
+    h0 = torch.randn(*h_shape) if c["has_h0"] else None
+    with torch.no_grad():
+        out, h_n = rnn(x, h0) if h0 is not None else rnn(x)
+
+    d = os.path.join(OUT, c["name"])
+    os.makedirs(d)
+    save_weights(rnn.state_dict(), os.path.join(d, "weights.safetensors"))
+    arrays = {"input": x, "h0": h0, "output": out, "h_n": h_n}
+    for key, t in arrays.items():
+        if t is not None:
+            np.save(os.path.join(d, key + ".npy"), np.ascontiguousarray(t.numpy(), dtype=np.float32))
+    print(f"wrote {c['name']}: x{tuple(x.shape)} out{tuple(out.shape)} h_n{tuple(h_n.shape)}")
+
+
+def main():
+    cases = [make_case(*row) for row in CASES]
+    names = [c["name"] for c in cases]
+    assert len(set(names)) == len(names), "duplicate case names"
+    check_pairwise([dict(c, unbatched=c["batch"] is None) for c in cases])
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    for c in cases:
+        write_case(c)
+    manifest = {"generator": "scripts/make-fixtures.py", "torch_version": torch.__version__, "cases": cases}
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    print(f"{len(cases)} cases -> {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()

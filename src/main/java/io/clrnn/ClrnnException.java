@@ -1,0 +1,12 @@
+package io.clrnn;
+
+/** Base of every exception clrnn throws on purpose; anything else escaping is a bug. */
+public class ClrnnException extends RuntimeException {
+    public ClrnnException(String message) {
+        super(message);
+    }
+
+    public ClrnnException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,261 @@
+package io.clrnn.device;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_event;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+import org.jocl.cl_program;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One selected OpenCL device with its context and in-order queue. Makes buffers, builds programs
+ * (once per source and options), and enqueues transfers and kernels. Closing it releases the
+ * programs it built, then the queue and the context; buffers and kernels belong to their makers.
+ */
+public final class Device extends ClResource {
+    private static final Logger log = LoggerFactory.getLogger(Device.class);
+
+    private final DeviceInfo info;
+    private final cl_device_id id;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final boolean profiling;
+    private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
+
+    private Device(DeviceInfo info, cl_platform_id platform, cl_device_id id, boolean profiling) {
+        super("device");
+        this.info = info;
+        this.id = id;
+        this.profiling = profiling;
+        cl_context_properties properties = new cl_context_properties();
+        properties.addProperty(CL.CL_CONTEXT_PLATFORM, platform);
+        int[] status = new int[1];
+        context = CL.clCreateContext(properties, 1, new cl_device_id[] {id}, null, null, status);
+        Cl.check(status[0], "clCreateContext");
+        @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties is OpenCL 2.0; we promise 1.2
+        cl_command_queue q = CL.clCreateCommandQueue(context, id,
+                profiling ? CL.CL_QUEUE_PROFILING_ENABLE : 0, status);
+        if (status[0] != CL.CL_SUCCESS) {
+            CL.clReleaseContext(context);
+            Cl.check(status[0], "clCreateCommandQueue");
+        }
+        queue = q;
+        log.debug("opened {}", info.describe());
+    }
+
+    /** Every OpenCL device on this machine, in {@code clrnn devices} order. */
+    public static List<DeviceInfo> list() {
+        List<DeviceInfo> all = new ArrayList<>();
+        for (Located d : locateAll()) {
+            all.add(d.info);
+        }
+        return all;
+    }
+
+    /** Opens the device a spec names; see {@link DeviceSpec} for the forms. */
+    public static Device select(String spec) {
+        return select(spec, false);
+    }
+
+    /** As {@link #select(String)}, with event profiling on the queue when {@code profiling}. */
+    public static Device select(String spec, boolean profiling) {
+        List<Located> all = locateAll();
+        DeviceInfo chosen = DeviceSpec.choose(spec, all.stream().map(d -> d.info).toList());
+        Located d = all.get(chosen.index());
+        return new Device(d.info, d.platform, d.id, profiling);
+    }
+
+    public DeviceInfo info() {
+        return info;
+    }
+
+    public boolean profiling() {
+        return profiling;
+    }
+
+    cl_device_id id() {
+        return id;
+    }
+
+    /** A read-write buffer of {@code bytes} (at least 1). */
+    public ClBuffer buffer(long bytes) {
+        ensureOpen();
+        int[] status = new int[1];
+        cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE, Math.max(bytes, 4), null, status);
+        Cl.check(status[0], "clCreateBuffer(" + bytes + " bytes)");
+        return new ClBuffer(mem, bytes);
+    }
+
+    /**
+     * The program built from the classpath resources {@code kernels/<file>}, concatenated in order,
+     * with {@code options}; built on first use and cached by files and options for the device's life.
+     */
+    public ClProgram program(String options, String... files) {
+        ensureOpen();
+        String file = String.join("+", files);
+        return programs.computeIfAbsent(file + "\0" + options, key -> build(file, files, options));
+    }
+
+    private ClProgram build(String file, String[] files, String options) {
+        StringBuilder source = new StringBuilder();
+        for (String f : files) {
+            source.append(kernelSource(f)).append('\n');
+        }
+        int[] status = new int[1];
+        cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source.toString()}, null, status);
+        Cl.check(status[0], "clCreateProgramWithSource(" + file + ")");
+        long start = System.nanoTime();
+        int built = CL.clBuildProgram(program, 1, new cl_device_id[] {id}, options, null, null);
+        if (built != CL.CL_SUCCESS) {
+            String buildLog = buildLog(program);
+            CL.clReleaseProgram(program);
+            throw new OpenClException("clBuildProgram(" + file + " " + options + ")", built, buildLog);
+        }
+        log.debug("built {} [{}] in {} ms", file, options, (System.nanoTime() - start) / 1_000_000);
+        return new ClProgram(program, file);
+    }
+
+    private String buildLog(cl_program program) {
+        long[] size = new long[1];
+        CL.clGetProgramBuildInfo(program, id, CL.CL_PROGRAM_BUILD_LOG, 0, null, size);
+        byte[] bytes = new byte[(int) Math.max(1, size[0])];
+        CL.clGetProgramBuildInfo(program, id, CL.CL_PROGRAM_BUILD_LOG, bytes.length, Pointer.to(bytes), null);
+        return new String(bytes, StandardCharsets.UTF_8).trim();
+    }
+
+    static String kernelSource(String file) {
+        try (InputStream in = Device.class.getClassLoader().getResourceAsStream("kernels/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("kernel source kernels/" + file + " is not on the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** CL_KERNEL_WORK_GROUP_SIZE of {@code kernel} on this device. */
+    public long maxWorkGroupSize(ClKernel kernel) {
+        return kernel.maxWorkGroupSize(id);
+    }
+
+    /** Enqueues a write from a direct buffer; non-blocking, so {@code src} must stay untouched until the next wait. */
+    public void write(ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
+        cl_event event = profile == null ? null : new cl_event();
+        Cl.check(CL.clEnqueueWriteBuffer(queue(), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0, null,
+                event), "clEnqueueWriteBuffer(" + bytes + " bytes)");
+        record(profile, Profile.Family.TRANSFER, event);
+    }
+
+    /** Enqueues a read into a direct buffer; blocks when {@code blocking} (and then every earlier command is done). */
+    public void read(ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
+            Profile profile) {
+        cl_event event = profile == null ? null : new cl_event();
+        Cl.check(CL.clEnqueueReadBuffer(queue(), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0, null,
+                event), "clEnqueueReadBuffer(" + bytes + " bytes)");
+        record(profile, Profile.Family.TRANSFER, event);
+    }
+
+    /** Enqueues filling {@code bytes} of {@code dst} with 0.0f (OpenCL 1.2). */
+    public void fillZero(ClBuffer dst, long offsetBytes, long bytes) {
+        Cl.check(CL.clEnqueueFillBuffer(queue(), dst.mem(), Pointer.to(new float[] {0f}), Sizeof.cl_float,
+                offsetBytes, bytes, 0, null, null), "clEnqueueFillBuffer(" + bytes + " bytes)");
+    }
+
+    /**
+     * Enqueues {@code kernel}; {@code global} must already be a multiple of {@code local} in each
+     * dimension (OpenCL 1.2 has no non-uniform work-groups).
+     */
+    public void run(ClKernel kernel, long[] global, long[] local, Profile profile, Profile.Family family) {
+        for (int i = 0; i < global.length; i++) {
+            if (local != null && global[i] % local[i] != 0) {
+                throw new IllegalArgumentException(
+                        "global size " + global[i] + " is not a multiple of local size " + local[i]);
+            }
+        }
+        cl_event event = profile == null ? null : new cl_event();
+        Cl.check(CL.clEnqueueNDRangeKernel(queue(), kernel.handle(), global.length, null, global, local, 0, null,
+                event), "clEnqueueNDRangeKernel(" + kernel.name() + ")");
+        record(profile, family, event);
+    }
+
+    /** Waits for everything enqueued so far. */
+    public void finish() {
+        Cl.check(CL.clFinish(queue()), "clFinish");
+    }
+
+    private void record(Profile profile, Profile.Family family, cl_event event) {
+        if (profile != null) {
+            profile.add(family, event);
+        }
+    }
+
+    private cl_command_queue queue() {
+        ensureOpen();
+        return queue;
+    }
+
+    @Override
+    protected void release() {
+        programs.values().forEach(ClProgram::close);
+        programs.clear();
+        CL.clReleaseCommandQueue(queue);
+        CL.clReleaseContext(context);
+        log.debug("closed {}", info.name());
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s (%s, %s)", info.name(), info.type(), info.platform());
+    }
+
+    private record Located(DeviceInfo info, cl_platform_id platform, cl_device_id id) {}
+
+    private static List<Located> locateAll() {
+        List<Located> all = new ArrayList<>();
+        for (cl_platform_id platform : Cl.platforms()) {
+            String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
+            for (cl_device_id id : Cl.devices(platform)) {
+                all.add(new Located(describe(all.size(), platformName, id), platform, id));
+            }
+        }
+        return all;
+    }
+
+    private static DeviceInfo describe(int index, String platform, cl_device_id id) {
+        long type = Cl.deviceLong(id, CL.CL_DEVICE_TYPE);
+        DeviceInfo.Type t = (type & CL.CL_DEVICE_TYPE_GPU) != 0 ? DeviceInfo.Type.GPU
+                : (type & CL.CL_DEVICE_TYPE_CPU) != 0 ? DeviceInfo.Type.CPU
+                : (type & CL.CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceInfo.Type.ACCELERATOR
+                : DeviceInfo.Type.OTHER;
+        return new DeviceInfo(index, t,
+                Cl.deviceString(id, CL.CL_DEVICE_NAME),
+                platform,
+                Cl.deviceString(id, CL.CL_DEVICE_VENDOR),
+                Cl.deviceString(id, CL.CL_DEVICE_VERSION),
+                (int) Cl.deviceLong(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS),
+                Cl.deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE),
+                Cl.deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
+                Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_TYPE) == CL.CL_LOCAL,
+                Cl.deviceLong(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                (int) Cl.deviceLong(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT));
+    }
+}

@@ -1,0 +1,60 @@
+package io.clrnn.device;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * How a user names a device: {@code auto} (the first GPU, else the first CPU, else the first
+ * device), {@code cpu}, {@code gpu}, {@code accelerator}, an index from {@code clrnn devices}, or a
+ * case-insensitive part of the device or platform name.
+ */
+public final class DeviceSpec {
+    /** Environment variable that sets the default spec for the CLI. */
+    public static final String ENV = "CLRNN_DEVICE";
+
+    private DeviceSpec() {}
+
+    static DeviceInfo choose(String spec, List<DeviceInfo> devices) {
+        String s = spec == null || spec.isBlank() ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
+        if (devices.isEmpty()) {
+            throw new OpenClUnavailableException("OpenCL platforms are installed but list no device", null);
+        }
+        Optional<DeviceInfo> chosen = switch (s) {
+            case "auto" -> first(devices, DeviceInfo.Type.GPU).or(() -> first(devices, DeviceInfo.Type.CPU))
+                    .or(() -> Optional.of(devices.get(0)));
+            case "cpu" -> first(devices, DeviceInfo.Type.CPU);
+            case "gpu" -> first(devices, DeviceInfo.Type.GPU);
+            case "accelerator" -> first(devices, DeviceInfo.Type.ACCELERATOR);
+            default -> s.chars().allMatch(Character::isDigit) ? byIndex(s, devices) : byName(s, devices);
+        };
+        return chosen.orElseThrow(() -> new DeviceNotFoundException(
+                "no OpenCL device matches '" + spec + "'; available: " + summary(devices)));
+    }
+
+    private static Optional<DeviceInfo> first(List<DeviceInfo> devices, DeviceInfo.Type type) {
+        return devices.stream().filter(d -> d.type() == type).findFirst();
+    }
+
+    private static Optional<DeviceInfo> byIndex(String s, List<DeviceInfo> devices) {
+        try {
+            int index = Integer.parseInt(s);
+            return index < devices.size() ? Optional.of(devices.get(index)) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<DeviceInfo> byName(String s, List<DeviceInfo> devices) {
+        return devices.stream()
+                .filter(d -> d.name().toLowerCase(Locale.ROOT).contains(s)
+                        || d.platform().toLowerCase(Locale.ROOT).contains(s))
+                .findFirst();
+    }
+
+    private static String summary(List<DeviceInfo> devices) {
+        return devices.stream().map(d -> d.index() + " " + d.type() + " " + d.name())
+                .collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,329 @@
+package io.clrnn.engine;
+
+import io.clrnn.Nonlinearity;
+import io.clrnn.RnnOutput;
+import io.clrnn.Tensor;
+import io.clrnn.device.ClBuffer;
+import io.clrnn.device.ClKernel;
+import io.clrnn.device.ClProgram;
+import io.clrnn.device.Device;
+import io.clrnn.device.Profile;
+import io.clrnn.model.ForwardShape;
+import io.clrnn.model.RnnConfig;
+import io.clrnn.model.RnnWeights;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The forward pass on one OpenCL device: weights uploaded once in the layouts the kernels want,
+ * then per call one upload of X and h_0, a projection and a recurrence per layer (both directions
+ * at once), and one read of out and h_n. Buffers grow as needed and are reused across calls.
+ * Not thread-safe: {@link io.clrnn.Rnn} serialises calls.
+ */
+public final class RnnEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RnnEngine.class);
+    private static final String[] PROJECTION = {"common.cl", "projection.cl"};
+    private static final String[] RECURRENCE = {"common.cl", "recurrence.cl"};
+
+    private final Device device;
+    private final RnnConfig config;
+    private final KernelPlan.Layout layout;
+    private final List<LayerBuffers> layers = new ArrayList<>();
+    private final ClKernel project;
+    private final Map<String, ClKernel> recurrenceKernels = new HashMap<>();
+    private final Workspace workspace;
+
+    /** Per layer: W_ih^T of both directions side by side (K, ldn), the summed bias (ldn), W_hh^T (D, H, hp). */
+    private record LayerBuffers(ClBuffer wihT, ClBuffer bias, ClBuffer whhT) {}
+
+    public RnnEngine(Device device, RnnWeights weights) {
+        this.device = device;
+        this.config = weights.config();
+        this.layout = KernelPlan.layout(device.info(), config);
+        this.workspace = new Workspace(device);
+        try {
+            ClProgram projection = device.program(layout.projectionOptions(), PROJECTION);
+            project = projection.kernel("project");
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                layers.add(upload(weights, layer));
+            }
+            device.finish();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        log.debug("{} on {}: {}", config, device, layout);
+    }
+
+    public KernelPlan.Layout layout() {
+        return layout;
+    }
+
+    /** The recurrence plan a forward of this shape would use. */
+    public KernelPlan.Recurrence recurrencePlan(ForwardShape shape) {
+        return plan(shape).plan;
+    }
+
+    /** Runs a forward on a shape that {@link ForwardShape#check} accepted. */
+    public RnnOutput forward(ForwardShape shape, Tensor x, Tensor h0, Profile profile) {
+        int seqLen = shape.seqLen();
+        int batch = shape.batch();
+        int hidden = config.hiddenSize();
+        int width = shape.outputWidth();
+        int rows = seqLen * batch;
+        Tensor out = Tensor.zeros(shape.outputShape());
+        Tensor hn = Tensor.zeros(shape.hiddenShape());
+        if (batch == 0) {
+            return new RnnOutput(out, hn);
+        }
+        int mPadded = KernelPlan.roundUp(rows, layout.tm());
+        long states = (long) config.numLayers() * config.numDirections() * batch * hidden;
+        workspace.ensure(mPadded, config.inputSize(), layout.ldn(), width, config.numLayers() > 1, states);
+
+        workspace.upload(Workspace.Stage.X, workspace.x, x.data(), profile);
+        if (h0 != null) {
+            workspace.upload(Workspace.Stage.H0, workspace.h0, h0.data(), profile);
+        } else {
+            device.fillZero(workspace.h0, 0, states * 4);
+        }
+
+        Planned recurrence = plan(shape);
+        // Row (t, b) of X, P and every layer's output sits at t*rowT + b*rowB: the input's own order.
+        int rowT = shape.batchFirst() ? 1 : batch;
+        int rowB = shape.batchFirst() ? seqLen : 1;
+        ClBuffer layerIn = workspace.x;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            LayerBuffers w = layers.get(layer);
+            int inWidth = config.layerInputSize(layer);
+            ClBuffer layerOut = workspace.y[layer % 2];
+            runProjection(layerIn, inWidth, mPadded, w, profile);
+            int hOff = layer * config.numDirections() * batch * hidden;
+            runRecurrence(recurrence, seqLen, batch, rowT, rowB, hOff, w, layerOut, profile);
+            layerIn = layerOut;
+        }
+        workspace.download(Workspace.Stage.OUT, layerIn, out.numel(), false, profile);
+        workspace.download(Workspace.Stage.HN, workspace.hn, hn.numel(), true, profile);
+        workspace.copyOut(Workspace.Stage.OUT, out.data());
+        workspace.copyOut(Workspace.Stage.HN, hn.data());
+        return new RnnOutput(out, hn);
+    }
+
+    private void runProjection(ClBuffer a, int k, int mPadded, LayerBuffers w, Profile profile) {
+        int nTiles = layout.ldn() / layout.tileN();
+        int mTiles = mPadded / layout.tm();
+        project.arg(0, nTiles).arg(1, mTiles).arg(2, k).arg(3, k).arg(4, layout.ldn())
+                .arg(5, a).arg(6, w.wihT).arg(7, w.bias).arg(8, workspace.p);
+        long lx = Math.min(layout.localX(), nTiles);
+        long ly = Math.min(layout.localY(), mTiles);
+        long max = device.maxWorkGroupSize(project);
+        while (lx * ly > max) {
+            if (ly > 1) {
+                ly /= 2;
+            } else {
+                lx /= 2;
+            }
+        }
+        device.run(project, new long[] {roundUp(nTiles, lx), roundUp(mTiles, ly)}, new long[] {lx, ly}, profile,
+                Profile.Family.PROJECTION);
+    }
+
+    private void runRecurrence(Planned p, int seqLen, int batch, int rowT, int rowB, int hOff, LayerBuffers w,
+            ClBuffer y, Profile profile) {
+        int hidden = config.hiddenSize();
+        int dirs = config.numDirections();
+        int columns = layout.hp() / layout.vecR();
+        ClKernel k = p.kernel;
+        if (p.plan.variant() == KernelPlan.Variant.SEQUENCE) {
+            int groupRows = p.plan.groupRows();
+            int groups = KernelPlan.ceilDiv(batch, groupRows);
+            long[] local = {columns, groupRows / p.plan.tb(), 1};
+            long[] global = {columns, (long) groups * local[1], dirs};
+            k.arg(2, seqLen).arg(3, batch).arg(4, hidden).arg(5, layout.hp()).arg(6, rowT).arg(7, rowB)
+                    .arg(8, layout.ldn()).arg(9, hOff).arg(10, workspace.p).arg(11, w.whhT).arg(12, y)
+                    .arg(13, workspace.h0).arg(14, workspace.hn)
+                    .localArg(15, 2L * groupRows * layout.hp() * 4)
+                    .localArg(16, layout.wLocal() ? (long) hidden * layout.hp() * 4 : 4);
+            for (int s = 0; s < seqLen; s += p.plan.stepsPerLaunch()) {
+                k.arg(0, s).arg(1, Math.min(seqLen, s + p.plan.stepsPerLaunch()));
+                device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+            }
+        } else {
+            int blocks = KernelPlan.ceilDiv(batch, p.plan.tb());
+            long max = device.maxWorkGroupSize(k);
+            long lx = Math.min(columns, Math.min(64, max));
+            long ly = Math.max(1, Math.min(blocks, max / lx));
+            long[] local = {lx, ly, 1};
+            long[] global = {roundUp(columns, lx), roundUp(blocks, ly), dirs};
+            k.arg(1, seqLen).arg(2, batch).arg(3, hidden).arg(4, layout.hp()).arg(5, rowT).arg(6, rowB)
+                    .arg(7, layout.ldn()).arg(8, hOff).arg(9, workspace.p).arg(10, w.whhT).arg(11, y)
+                    .arg(12, workspace.h0).arg(13, workspace.hn);
+            for (int s = 0; s < seqLen; s++) {
+                k.arg(0, s);
+                device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+            }
+        }
+    }
+
+    private record Planned(KernelPlan.Recurrence plan, ClKernel kernel) {}
+
+    private Planned plan(ForwardShape shape) {
+        int batch = Math.max(1, shape.batch());
+        // The sequence kernel's work-group limit is only known once it is built, so ask with the
+        // variant's tb first; the tb chosen does not depend on that limit.
+        KernelPlan.Recurrence first = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
+                Long.MAX_VALUE);
+        ClKernel sequence = recurrenceKernel("rnn_sequence", first.tb());
+        KernelPlan.Recurrence plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
+                device.maxWorkGroupSize(sequence));
+        String name = plan.variant() == KernelPlan.Variant.SEQUENCE ? "rnn_sequence" : "rnn_step";
+        return new Planned(plan, recurrenceKernel(name, plan.tb()));
+    }
+
+    private ClKernel recurrenceKernel(String name, int tb) {
+        String options = String.format(Locale.ROOT, "-DVEC=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d", layout.vecR(), tb,
+                layout.wLocal() ? 1 : 0, config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
+        return recurrenceKernels.computeIfAbsent(name + " " + options,
+                key -> device.program(options, RECURRENCE).kernel(name));
+    }
+
+    private LayerBuffers upload(RnnWeights weights, int layer) {
+        int hidden = config.hiddenSize();
+        int dirs = config.numDirections();
+        int k = config.layerInputSize(layer);
+        int ldn = layout.ldn();
+        int hp = layout.hp();
+        float[] wihT = new float[k * ldn];
+        float[] bias = new float[ldn];
+        float[] whhT = new float[dirs * hidden * hp];
+        for (int d = 0; d < dirs; d++) {
+            float[] wih = weights.weightIh(layer, d).data(); // (hidden, k)
+            float[] whh = weights.weightHh(layer, d).data(); // (hidden, hidden)
+            float[] b = weights.combinedBias(layer, d);
+            for (int j = 0; j < hidden; j++) {
+                int column = d * hidden + j;
+                bias[column] = b[j];
+                for (int i = 0; i < k; i++) {
+                    wihT[i * ldn + column] = wih[j * k + i];
+                }
+                for (int i = 0; i < hidden; i++) {
+                    whhT[(d * hidden + i) * hp + j] = whh[j * hidden + i];
+                }
+            }
+        }
+        return new LayerBuffers(workspace.constant(wihT), workspace.constant(bias), workspace.constant(whhT));
+    }
+
+    private static long roundUp(long n, long multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    @Override
+    public void close() {
+        recurrenceKernels.values().forEach(ClKernel::close);
+        recurrenceKernels.clear();
+        if (project != null) {
+            project.close();
+        }
+        for (LayerBuffers w : layers) {
+            w.wihT.close();
+            w.bias.close();
+            w.whhT.close();
+        }
+        layers.clear();
+        workspace.close();
+    }
+
+    /**
+     * Device buffers and host staging areas of a forward, grown on demand and kept between calls.
+     * Transfers are non-blocking from and into direct buffers (JOCL cannot pin a Java array for
+     * that); each staging area is touched again only after the forward's final blocking read.
+     */
+    private static final class Workspace implements AutoCloseable {
+        private final Device device;
+        ClBuffer x;
+        ClBuffer p;
+        final ClBuffer[] y = new ClBuffer[2];
+        ClBuffer h0;
+        ClBuffer hn;
+        private final ByteBuffer[] staging = new ByteBuffer[Stage.values().length];
+
+        enum Stage { X, H0, OUT, HN }
+
+        Workspace(Device device) {
+            this.device = device;
+        }
+
+        void ensure(int rows, int inputSize, int ldn, int width, boolean twoOutputs, long states) {
+            x = fit(x, (long) rows * inputSize);
+            p = fit(p, (long) rows * ldn);
+            y[0] = fit(y[0], (long) rows * width);
+            if (twoOutputs) {
+                y[1] = fit(y[1], (long) rows * width);
+            }
+            h0 = fit(h0, states);
+            hn = fit(hn, states);
+        }
+
+        private ClBuffer fit(ClBuffer current, long floats) {
+            if (current != null && current.bytes() >= floats * 4) {
+                return current;
+            }
+            if (current != null) {
+                current.close();
+            }
+            return device.buffer(floats * 4);
+        }
+
+        /** A buffer holding {@code data}, complete before this returns. */
+        ClBuffer constant(float[] data) {
+            ClBuffer buffer = device.buffer((long) data.length * 4);
+            ByteBuffer bytes = ByteBuffer.allocateDirect(data.length * 4).order(ByteOrder.nativeOrder());
+            bytes.asFloatBuffer().put(data);
+            device.write(buffer, 0, bytes, bytes.capacity(), null);
+            device.finish(); // the direct buffer is garbage once this returns
+            return buffer;
+        }
+
+        /** Enqueues a non-blocking write of {@code data} into {@code dst}. */
+        void upload(Stage stage, ClBuffer dst, float[] data, Profile profile) {
+            ByteBuffer host = host(stage, data.length);
+            host.asFloatBuffer().put(data);
+            device.write(dst, 0, host, (long) data.length * 4, profile);
+        }
+
+        /** Enqueues a read of {@code floats} floats from {@code src}; blocking ones end the forward. */
+        void download(Stage stage, ClBuffer src, int floats, boolean blocking, Profile profile) {
+            device.read(src, 0, host(stage, floats), (long) floats * 4, blocking, profile);
+        }
+
+        /** Copies a finished download into {@code into}. */
+        void copyOut(Stage stage, float[] into) {
+            staging[stage.ordinal()].asFloatBuffer().get(into);
+        }
+
+        private ByteBuffer host(Stage stage, int floats) {
+            ByteBuffer current = staging[stage.ordinal()];
+            if (current == null || current.capacity() < floats * 4) {
+                current = ByteBuffer.allocateDirect(Math.max(floats, 1) * 4).order(ByteOrder.nativeOrder());
+                staging[stage.ordinal()] = current;
+            }
+            return current;
+        }
+
+        @Override
+        public void close() {
+            for (ClBuffer b : new ClBuffer[] {x, p, y[0], y[1], h0, hn}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.clrnn.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/** Writes a whole file so that readers see either the old file or the new one, never half of one. */
+final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /**
+     * Writes {@code bytes} to a temp file next to {@code target} (same directory, so the rename
+     * stays on one file system), flushes it to disk, then renames it over the target. The temp
+     * file is deleted on any failure.
+     */
+    static void write(Path target, byte[] bytes) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                // Without this a crash soon after the rename can leave an empty file under the new name.
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Reads a whole file, refusing one too large for a Java array before trying, so the failure is
+     * a clear message rather than an OutOfMemoryError.
+     */
+    static byte[] readAll(Path path) throws IOException {
+        long size = Files.size(path);
+        if (size > Integer.MAX_VALUE - 8) {
+            throw FormatException.of(String.valueOf(path.getFileName()),
+                    "file is " + size + " bytes, more than clrnn reads in one piece (2 GiB)");
+        }
+        return Files.readAllBytes(path);
+    }
+}

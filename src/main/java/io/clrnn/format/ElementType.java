@@ -1,0 +1,71 @@
+package io.clrnn.format;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.ShortBuffer;
+
+/** The floating-point element types clrnn reads from files, each decoded to float32. */
+enum ElementType {
+    F32(4),
+    F64(8),
+    F16(2),
+    BF16(2);
+
+    final int size;
+
+    ElementType(int size) {
+        this.size = size;
+    }
+
+    /**
+     * Decodes {@code count} elements starting at {@code offset}. The caller has checked that
+     * {@code count * size} bytes are there.
+     */
+    float[] decode(byte[] bytes, int offset, int count, ByteOrder order) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes, offset, count * size).slice().order(order);
+        float[] out = new float[count];
+        switch (this) {
+            case F32 -> buf.asFloatBuffer().get(out);
+            case F64 -> {
+                DoubleBuffer d = buf.asDoubleBuffer();
+                for (int i = 0; i < count; i++) {
+                    out[i] = (float) d.get(i);
+                }
+            }
+            case F16 -> {
+                ShortBuffer s = buf.asShortBuffer();
+                for (int i = 0; i < count; i++) {
+                    out[i] = halfToFloat(s.get(i));
+                }
+            }
+            case BF16 -> {
+                ShortBuffer s = buf.asShortBuffer();
+                for (int i = 0; i < count; i++) {
+                    // bfloat16 is the top half of a float32, so widening is exact.
+                    out[i] = Float.intBitsToFloat((s.get(i) & 0xFFFF) << 16);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** IEEE 754 binary16 to float32, exactly (every half value is a float). Java 17 lacks this. */
+    static float halfToFloat(short half) {
+        int bits = half & 0xFFFF;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1F;
+        int mantissa = bits & 0x3FF;
+        if (exponent == 0x1F) {
+            // Infinity (mantissa 0) or NaN; the payload moves to the top of the float mantissa.
+            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
+        }
+        if (exponent == 0) {
+            // Zero or subnormal: mantissa * 2^-24, exact in float (10 bits, power-of-two scale).
+            float magnitude = mantissa * 0x1p-24f;
+            return Float.intBitsToFloat(sign | Float.floatToRawIntBits(magnitude));
+        }
+        // Normal: rebias the exponent from 15 to 127.
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+}

@@ -1,0 +1,32 @@
+package io.clrnn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Tensor comparison with stated tolerances: |a - e| <= atol + rtol * |e|, NaN only where expected. */
+public final class Assertions2 {
+    /** OpenCL float32 against PyTorch float32. */
+    public static final double ATOL = 1e-5;
+    public static final double RTOL = 1e-4;
+
+    private Assertions2() {}
+
+    public static void assertClose(Tensor expected, Tensor actual, String what) {
+        assertClose(expected, actual, ATOL, RTOL, what);
+    }
+
+    public static void assertClose(Tensor expected, Tensor actual, double atol, double rtol, String what) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        float[] e = expected.data();
+        float[] a = actual.data();
+        for (int i = 0; i < e.length; i++) {
+            boolean ok = Float.isNaN(e[i]) ? Float.isNaN(a[i])
+                    : Float.isInfinite(e[i]) ? e[i] == a[i]
+                    : Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
+            if (!ok) {
+                fail(String.format("%s: element %d of %s differs: expected %s, got %s (atol %g, rtol %g)",
+                        what, i, Tensor.format(expected.shape()), e[i], a[i], atol, rtol));
+            }
+        }
+    }
+}

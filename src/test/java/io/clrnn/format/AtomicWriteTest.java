@@ -1,0 +1,69 @@
+package io.clrnn.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clrnn.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Writes replace the target whole, and a failed write leaves no temp file behind. */
+class AtomicWriteTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writeOverwritesAnExistingFileAndLeavesNothingElse() throws IOException {
+        Path p = dir.resolve("w.npy");
+        Files.writeString(p, "old contents that are longer than nothing");
+        Npy.write(p, Tensor.of(new float[] {1, 2}, 2));
+        assertArrayEquals(new float[] {1, 2}, Npy.read(p).data());
+        Path s = dir.resolve("w.safetensors");
+        Files.writeString(s, "old");
+        Safetensors.write(s, Map.of("a", Tensor.of(new float[] {3})), Map.of());
+        assertArrayEquals(new float[] {3}, Safetensors.read(s).get("a").data());
+        assertEquals(List.of("w.npy", "w.safetensors"), names(dir));
+    }
+
+    @Test
+    void failedWriteOverADirectoryLeavesNoTempFile() throws IOException {
+        Path target = dir.resolve("taken.npy");
+        Files.createDirectory(target);
+        Files.writeString(target.resolve("inside"), "keep me");
+        assertThrows(IOException.class, () -> Npy.write(target, Tensor.zeros(3)));
+        assertThrows(IOException.class, () -> Safetensors.write(target, Map.of(), null));
+        assertEquals(List.of("taken.npy"), names(dir));
+        assertTrue(Files.isDirectory(target));
+        assertEquals("keep me", Files.readString(target.resolve("inside")));
+    }
+
+    @Test
+    void writeIntoAMissingDirectoryFailsCleanly() {
+        assertThrows(IOException.class, () -> Npy.write(dir.resolve("no/such/dir/x.npy"), Tensor.zeros(1)));
+    }
+
+    @Test
+    void writeWithARelativePathWorks() throws IOException {
+        Path p = Path.of("target", "atomic-write-test-" + ProcessHandle.current().pid() + ".npy");
+        try {
+            Npy.write(p, Tensor.of(new float[] {4}));
+            assertArrayEquals(new float[] {4}, Npy.read(p).data());
+        } finally {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    private static List<String> names(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}
