@@ -29,8 +29,12 @@ public final class DeviceSpec {
             case "accelerator" -> first(devices, DeviceInfo.Type.ACCELERATOR);
             default -> s.chars().allMatch(Character::isDigit) ? byIndex(s, devices) : byName(s, devices);
         };
+        String what = switch (s) {
+            case "cpu", "gpu", "accelerator" -> "no OpenCL " + s.toUpperCase(Locale.ROOT) + " device on this machine";
+            default -> "no OpenCL device matches '" + spec + "'";
+        };
         return chosen.orElseThrow(() -> new DeviceNotFoundException(
-                "no OpenCL device matches '" + spec + "'; available: " + summary(devices)));
+                what + "; available: " + summary(devices) + " (see 'clrnn devices')"));
     }
 
     private static Optional<DeviceInfo> first(List<DeviceInfo> devices, DeviceInfo.Type type) {

@@ -8,6 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /** Writes a whole file so that readers see either the old file or the new one, never half of one. */
 final class AtomicFiles {
@@ -23,6 +27,7 @@ final class AtomicFiles {
         Path dir = absolute.getParent();
         Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
         try {
+            copyPermissions(absolute, tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
@@ -44,6 +49,20 @@ final class AtomicFiles {
             }
             throw e;
         }
+    }
+
+    /**
+     * A temp file is created private (rw-------) and would stay so after the rename; give it the
+     * old file's permissions, or rw-r--r-- for a new file, as a plain write would have.
+     */
+    private static void copyPermissions(Path target, Path tmp) throws IOException {
+        if (!Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return;
+        }
+        Set<PosixFilePermission> permissions = Files.isRegularFile(target)
+                ? Files.getPosixFilePermissions(target)
+                : PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(tmp, permissions);
     }
 
     /**

@@ -28,8 +28,7 @@ public class FormatException extends InvalidInputException {
         int n = Math.min(s.length(), QUOTE_LIMIT);
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7f || Character.isISOControl(c)
-                    || Character.getType(c) == Character.LINE_SEPARATOR
+            if (Character.isISOControl(c) || Character.getType(c) == Character.LINE_SEPARATOR
                     || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
                 b.append(String.format("\\u%04x", (int) c));
             } else {

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clrnn.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -43,6 +46,18 @@ class AtomicWriteTest {
         assertEquals(List.of("taken.npy"), names(dir));
         assertTrue(Files.isDirectory(target));
         assertEquals("keep me", Files.readString(target.resolve("inside")));
+    }
+
+    @Test
+    void newFileIsNotLeftWithTheTempFilesPrivatePermissions() throws IOException {
+        assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class));
+        Path p = dir.resolve("p.npy");
+        Npy.write(p, Tensor.zeros(1));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+        // An existing file keeps its permissions when replaced.
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw----"));
+        Npy.write(p, Tensor.zeros(2));
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
     }
 
     @Test
