@@ -9,9 +9,21 @@
 #ifndef NV
 #define NV 2 // vectors of VEC outputs per work-item along N
 #endif
-#ifndef UNROLL_K
-#define UNROLL_K 4 // k iterations unrolled; hides the broadcast loads' latency
-#endif
+// One k step of the tile: NV vectors of row k of Wt, each multiplied by TM broadcast elements of A.
+#define PROJECT_K(k_)                                                              \
+    do {                                                                           \
+        const int kk = (k_);                                                       \
+        floatV wk[NV];                                                             \
+        _Pragma("unroll") for (int v = 0; v < NV; v++) {                           \
+            wk[v] = vloadV(0, w + (size_t)kk * ldn + v * VEC);                     \
+        }                                                                          \
+        _Pragma("unroll") for (int i = 0; i < TM; i++) {                           \
+            const floatV aik = (floatV)(a[(size_t)i * lda + kk]);                  \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) {                       \
+                acc[i][v] = fma(aik, wk[v], acc[i][v]);                            \
+            }                                                                      \
+        }                                                                          \
+    } while (0)
 
 // A:    (m_tiles*TM, lda), first K columns used  // rows in the input's own order
 // Wt:   (K, ldn)  W_ih of every direction, transposed and side by side: column d*hidden + j
@@ -29,8 +41,10 @@ __kernel void project(const int n_tiles, const int m_tiles, const int K, const i
     const int m0 = tm * TM;
 
     floatV acc[TM][NV];
+    #pragma unroll
     for (int v = 0; v < NV; v++) {
         const floatV b = vloadV(0, bias + n0 + v * VEC);
+        #pragma unroll
         for (int i = 0; i < TM; i++) {
             acc[i][v] = b;
         }
@@ -38,21 +52,21 @@ __kernel void project(const int n_tiles, const int m_tiles, const int K, const i
 
     __global const float *a = A + (size_t)m0 * lda;
     __global const float *w = Wt + n0;
-#pragma unroll UNROLL_K
-    for (int k = 0; k < K; k++) {
-        floatV wk[NV];
-        for (int v = 0; v < NV; v++) {
-            wk[v] = vloadV(0, w + (size_t)k * ldn + v * VEC);
-        }
-        for (int i = 0; i < TM; i++) {
-            const float aik = a[(size_t)i * lda + k];
-            for (int v = 0; v < NV; v++) {
-                acc[i][v] = fma((floatV)(aik), wk[v], acc[i][v]);
-            }
-        }
+    int k = 0;
+    // K unrolled by 4 by hand: the loads of the next k overlap the FMAs of this one.
+    for (; k + 4 <= K; k += 4) {
+        PROJECT_K(k);
+        PROJECT_K(k + 1);
+        PROJECT_K(k + 2);
+        PROJECT_K(k + 3);
+    }
+    for (; k < K; k++) {
+        PROJECT_K(k);
     }
 
+    #pragma unroll
     for (int i = 0; i < TM; i++) {
+        #pragma unroll
         for (int v = 0; v < NV; v++) {
             vstoreV(acc[i][v], 0, P + (size_t)(m0 + i) * ldn + n0 + v * VEC);
         }

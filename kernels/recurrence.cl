@@ -3,9 +3,12 @@
 // [d*H, (d+1)*H) of P and Y; the reverse direction walks time backwards. Each work-item computes
 // TB batch rows x VEC hidden units, broadcasting h_{t-1}[b][k] against a vector of W_hh^T row k.
 //
-// Two variants, chosen on the host (engine/KernelPlan):
+// Three variants, chosen on the host (engine/KernelPlan):
+//  - rnn_rows: one work-item owns a block of batch rows of one direction for a whole range of time
+//    steps and computes every hidden unit itself. Batch rows never talk to each other, so it needs no
+//    barrier: the variant for CPUs, where a work-group is a loop and barriers break register blocking;
 //  - rnn_sequence: one work-group holds a block of batch rows of one direction and loops over a
-//    whole range of time steps, keeping h in local memory (and W_hh too when W_LOCAL=1);
+//    whole range of time steps, keeping h in local memory (and W_hh too when W_LOCAL=1): for GPUs;
 //  - rnn_step: one time step of both directions per launch, for layers a work-group cannot hold.
 //
 // Shapes (row(t, b) = t*row_t + b*row_b, the input's own row order):
@@ -14,6 +17,9 @@
 
 #ifndef TB
 #define TB 4 // batch rows per work-item
+#endif
+#ifndef NVR
+#define NVR 1 // vectors of VEC hidden units per work-item in rnn_rows
 #endif
 #ifndef W_LOCAL
 #define W_LOCAL 0 // 1: copy W_hh^T of the direction into local memory first (dedicated local memory only)
@@ -46,6 +52,7 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
 
     __global const float *h_prev[TB];
     floatV acc[TB];
+    #pragma unroll
     for (int i = 0; i < TB; i++) {
         const int b = min(b0 + i, B - 1); // rows past B compute a copy of the last row, never stored
         h_prev[i] = s == 0 ? h0 + h_off + (size_t)(d * B + b) * H
@@ -56,10 +63,13 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
     __global const float *w = Wt + (size_t)d * H * Hp + j0;
     for (int k = 0; k < H; k++) {
         const floatV wk = vloadV(0, w + (size_t)k * Hp);
+        #pragma unroll
         for (int i = 0; i < TB; i++) {
             acc[i] = fma((floatV)(h_prev[i][k]), wk, acc[i]);
         }
     }
+
+    #pragma unroll
 
     for (int i = 0; i < TB && b0 + i < B; i++) {
         const int b = b0 + i;
@@ -121,16 +131,19 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
         __local float *h_next = h_buf + (1 - cur) * BG * Hp + r0 * Hp;
 
         floatV acc[TB];
+        #pragma unroll
         for (int i = 0; i < TB; i++) {
             const int b = min(g0 + r0 + i, B - 1);
             acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
         }
         for (int k = 0; k < H; k++) {
             const floatV wk = vloadV(0, w + k * Hp);
+            #pragma unroll
             for (int i = 0; i < TB; i++) {
                 acc[i] = fma((floatV)(h_prev[i * Hp + k]), wk, acc[i]);
             }
         }
+        #pragma unroll
         for (int i = 0; i < TB; i++) {
             const int b = g0 + r0 + i;
             const floatV h = ACTIVATE(acc[i]);
@@ -144,5 +157,70 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         cur = 1 - cur;
+    }
+}
+
+// Local size (1, 1); global (items, D). Work-item i owns batch rows [i*rows, (i+1)*rows) of direction d
+// and runs steps [s_begin, s_end), TB rows x NVR*VEC hidden units at a time; Hp is a multiple of NVR*VEC.
+// h_{t-1} is read back from Y (or h0), rows this work-item wrote itself one step earlier.
+__kernel void rnn_rows(const int s_begin, const int s_end, const int T, const int B, const int H, const int Hp,
+                       const int row_t, const int row_b, const int ldp, const int h_off, const int rows,
+                       __global const float *restrict P, __global const float *restrict Wt,
+                       __global float *restrict Y, __global const float *restrict h0,
+                       __global float *restrict hn) {
+    const int b_first = get_global_id(0) * rows;
+    const int b_end = min(B, b_first + rows);
+    const int d = get_global_id(1);
+    const int ldy = get_global_size(1) * H;
+    __global const float *w = Wt + (size_t)d * H * Hp;
+
+    for (int s = s_begin; s < s_end; s++) {
+        const int t = d ? T - 1 - s : s;
+        const int t_prev = d ? t + 1 : t - 1;
+        for (int j0 = 0; j0 < H; j0 += NVR * VEC) {
+            for (int b0 = b_first; b0 < b_end; b0 += TB) {
+                __global const float *h_prev[TB];
+                floatV acc[TB][NVR];
+                #pragma unroll
+                for (int i = 0; i < TB; i++) {
+                    const int b = min(b0 + i, b_end - 1); // rows past the block repeat its last row, never stored
+                    h_prev[i] = s == 0 ? h0 + h_off + (size_t)(d * B + b) * H
+                                       : Y + (size_t)(t_prev * row_t + b * row_b) * ldy + d * H;
+                    __global const float *p = P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0;
+                    #pragma unroll
+                    for (int v = 0; v < NVR; v++) {
+                        acc[i][v] = vloadV(0, p + v * VEC);
+                    }
+                }
+                for (int k = 0; k < H; k++) {
+                    floatV wk[NVR];
+                    #pragma unroll
+                    for (int v = 0; v < NVR; v++) {
+                        wk[v] = vloadV(0, w + (size_t)k * Hp + j0 + v * VEC);
+                    }
+                    #pragma unroll
+                    for (int i = 0; i < TB; i++) {
+                        const floatV hk = (floatV)(h_prev[i][k]);
+                        #pragma unroll
+                        for (int v = 0; v < NVR; v++) {
+                            acc[i][v] = fma(hk, wk[v], acc[i][v]);
+                        }
+                    }
+                }
+                #pragma unroll
+                for (int i = 0; i < TB && b0 + i < b_end; i++) {
+                    const int b = b0 + i;
+                    __global float *y = Y + (size_t)(t * row_t + b * row_b) * ldy + d * H;
+                    #pragma unroll
+                    for (int v = 0; v < NVR && j0 + v * VEC < H; v++) {
+                        const floatV h = ACTIVATE(acc[i][v]);
+                        store_row(h, j0 + v * VEC, H, y + j0 + v * VEC);
+                        if (s == T - 1) {
+                            store_row(h, j0 + v * VEC, H, hn + h_off + (size_t)(d * B + b) * H + j0 + v * VEC);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "clrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs PyTorch's torch.nn.RNN on any OpenCL device.",
-        subcommands = {DevicesCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class,
+        subcommands = {DevicesCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, BenchSuiteCommand.class,
                 InitCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -128,7 +128,11 @@ public final class Device extends ClResource {
             CL.clReleaseProgram(program);
             throw new OpenClException("clBuildProgram(" + file + " " + options + ")", built, buildLog);
         }
-        log.debug("built {} [{}] in {} ms", file, options, (System.nanoTime() - start) / 1_000_000);
+        if (log.isDebugEnabled()) {
+            String buildLog = buildLog(program);
+            log.debug("built {} [{}] in {} ms{}", file, options, (System.nanoTime() - start) / 1_000_000,
+                    buildLog.isEmpty() ? "" : ":\n" + buildLog);
+        }
         return new ClProgram(program, file);
     }
 

@@ -28,11 +28,12 @@ public final class KernelPlan {
      * @param ldn   padded row width of P, W_ih^T and the bias: a multiple of nv*vecP that covers D*H and
      *              the recurrence's vector over-read at the last direction's edge
      * @param vecR  floats per vector in the recurrence (along hidden)
-     * @param hp    hidden size padded to vecR: the row width of W_hh^T
+     * @param nvR   vectors per work-item along hidden in rnn_rows
+     * @param hp    hidden size padded to nvR*vecR: the row width of W_hh^T
      * @param wLocal whether the sequence kernel copies W_hh^T into local memory
      * @param localX, localY projection work-group shape
      */
-    public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int hp, boolean wLocal,
+    public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int nvR, int hp, boolean wLocal,
             int localX, int localY) {
 
         public int tileN() {
@@ -44,12 +45,12 @@ public final class KernelPlan {
         }
     }
 
-    public enum Variant { SEQUENCE, STEP }
+    public enum Variant { ROWS, SEQUENCE, STEP }
 
     /**
-     * @param tb             batch rows per work-item
-     * @param groupRows      batch rows per work-group (SEQUENCE)
-     * @param stepsPerLaunch time steps one SEQUENCE launch runs at most
+     * @param tb             batch rows per register block
+     * @param groupRows      batch rows per work-group (SEQUENCE) or per work-item (ROWS)
+     * @param stepsPerLaunch time steps one ROWS or SEQUENCE launch runs at most
      */
     public record Recurrence(Variant variant, int tb, int groupRows, int stepsPerLaunch) {}
 
@@ -58,7 +59,10 @@ public final class KernelPlan {
         int width = config.numDirections() * hidden;
         int deviceVec = device.isCpu() ? cpuVectorWidth(device) : 4;
         int vecR = Math.min(deviceVec, vectorFor(hidden));
-        int hp = roundUp(hidden, vecR);
+        // rnn_rows keeps TB x NVR accumulators: 8 x 2 fills half of AVX-512's 32 registers, leaving the rest
+        // for W_hh^T vectors and broadcasts; narrower CPUs get half as many rows.
+        int nvR = device.isCpu() ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
+        int hp = roundUp(hidden, nvR * vecR);
         int vecP = Math.min(deviceVec, vectorFor(width));
         int nv = device.isCpu() && width > vecP ? 2 : 1;
         int tm = device.isCpu() ? 6 : 4;
@@ -67,7 +71,7 @@ public final class KernelPlan {
                 && (long) hidden * hp * 4 + 2L * hp * 4 * 2 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
         int localX = device.isCpu() ? 1 : 16;
         int localY = device.isCpu() ? 4 : 8;
-        return new Layout(vecP, tm, nv, ldn, vecR, hp, wLocal, localX, localY);
+        return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY);
     }
 
     /**
@@ -78,6 +82,9 @@ public final class KernelPlan {
             long kernelMaxWorkGroup) {
         int hidden = config.hiddenSize();
         int dirs = config.numDirections();
+        if (device.isCpu()) {
+            return rows(device, config, seqLen, batch);
+        }
         int tb = device.isCpu() ? Math.min(batch, 8) : Math.min(batch, 2);
         int columns = layout.hp() / layout.vecR();
         long fmas = (long) seqLen * batch * hidden * hidden * dirs;
@@ -102,6 +109,20 @@ public final class KernelPlan {
                 ? (int) Math.max(1, Math.min(seqLen, GPU_FMAS_PER_LAUNCH / ((long) hidden * layout.hp() * groupRows)))
                 : seqLen;
         return new Recurrence(Variant.SEQUENCE, tb, groupRows, steps);
+    }
+
+    /**
+     * CPUs: one work-item per block of batch rows and direction, as many as fill the compute units
+     * when the work pays for it; each streams W_hh^T once per step for all its rows.
+     */
+    private static Recurrence rows(DeviceInfo device, RnnConfig config, int seqLen, int batch) {
+        int tb = Math.min(batch, cpuVectorWidth(device) >= 16 ? 8 : 4);
+        int dirs = config.numDirections();
+        long fmas = (long) seqLen * batch * config.hiddenSize() * config.hiddenSize() * dirs;
+        int itemsPerDirection = fmas < SPLIT_THRESHOLD_FMAS ? 1
+                : Math.min(ceilDiv(batch, tb), Math.max(1, ceilDiv(device.computeUnits(), dirs)));
+        int rowsPerItem = ceilDiv(batch, itemsPerDirection);
+        return new Recurrence(Variant.ROWS, tb, rowsPerItem, seqLen);
     }
 
     static long sequenceLocalBytes(Layout layout, int hidden, int groupRows) {

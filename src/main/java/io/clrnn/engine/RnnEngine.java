@@ -140,7 +140,16 @@ public final class RnnEngine implements AutoCloseable {
         int dirs = config.numDirections();
         int columns = layout.hp() / layout.vecR();
         ClKernel k = p.kernel;
-        if (p.plan.variant() == KernelPlan.Variant.SEQUENCE) {
+        if (p.plan.variant() == KernelPlan.Variant.ROWS) {
+            int items = KernelPlan.ceilDiv(batch, p.plan.groupRows());
+            k.arg(2, seqLen).arg(3, batch).arg(4, hidden).arg(5, layout.hp()).arg(6, rowT).arg(7, rowB)
+                    .arg(8, layout.ldn()).arg(9, hOff).arg(10, p.plan.groupRows()).arg(11, workspace.p)
+                    .arg(12, w.whhT).arg(13, y).arg(14, workspace.h0).arg(15, workspace.hn);
+            for (int s = 0; s < seqLen; s += p.plan.stepsPerLaunch()) {
+                k.arg(0, s).arg(1, Math.min(seqLen, s + p.plan.stepsPerLaunch()));
+                device.run(k, new long[] {items, dirs}, new long[] {1, 1}, profile, Profile.Family.RECURRENCE);
+            }
+        } else if (p.plan.variant() == KernelPlan.Variant.SEQUENCE) {
             int groupRows = p.plan.groupRows();
             int groups = KernelPlan.ceilDiv(batch, groupRows);
             long[] local = {columns, groupRows / p.plan.tb(), 1};
@@ -175,20 +184,34 @@ public final class RnnEngine implements AutoCloseable {
 
     private Planned plan(ForwardShape shape) {
         int batch = Math.max(1, shape.batch());
-        // The sequence kernel's work-group limit is only known once it is built, so ask with the
-        // variant's tb first; the tb chosen does not depend on that limit.
-        KernelPlan.Recurrence first = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
-                Long.MAX_VALUE);
-        ClKernel sequence = recurrenceKernel("rnn_sequence", first.tb());
+        if (lastPlan != null && lastPlan.seqLen == shape.seqLen() && lastPlan.batch == batch) {
+            return lastPlan.planned;
+        }
         KernelPlan.Recurrence plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
-                device.maxWorkGroupSize(sequence));
-        String name = plan.variant() == KernelPlan.Variant.SEQUENCE ? "rnn_sequence" : "rnn_step";
-        return new Planned(plan, recurrenceKernel(name, plan.tb()));
+                Long.MAX_VALUE);
+        if (plan.variant() == KernelPlan.Variant.SEQUENCE) {
+            // The work-group limit is known only once the kernel is built; tb does not depend on it.
+            long limit = device.maxWorkGroupSize(recurrenceKernel("rnn_sequence", plan.tb()));
+            plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch, limit);
+        }
+        String name = switch (plan.variant()) {
+            case ROWS -> "rnn_rows";
+            case SEQUENCE -> "rnn_sequence";
+            case STEP -> "rnn_step";
+        };
+        Planned planned = new Planned(plan, recurrenceKernel(name, plan.tb()));
+        lastPlan = new CachedPlan(shape.seqLen(), batch, planned);
+        return planned;
     }
 
+    /** The plan of the last shape seen: services call forward with the same shape again and again. */
+    private record CachedPlan(int seqLen, int batch, Planned planned) {}
+
+    private CachedPlan lastPlan;
+
     private ClKernel recurrenceKernel(String name, int tb) {
-        String options = String.format(Locale.ROOT, "-DVEC=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d", layout.vecR(), tb,
-                layout.wLocal() ? 1 : 0, config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
+        String options = String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d",
+                layout.vecR(), layout.nvR(), tb, layout.wLocal() ? 1 : 0, config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
         return recurrenceKernels.computeIfAbsent(name + " " + options,
                 key -> device.program(options, RECURRENCE).kernel(name));
     }

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Times PyTorch's torch.nn.RNN (or one SGEMM) for comparison with `clrnn bench`; prints one JSON object.
+
+Whole forwards of one shape, timed the way `clrnn bench` times them:
+
+    python3 scripts/bench_torch.py --seq 100 --batch 64 --input 256 --hidden 256 --layers 2 \
+        --bidirectional [--nonlinearity relu] [--threads 1] [--device cpu|cuda] \
+        [--warmup 3] [--iterations 10] [--seconds 2]
+
+On cuda the timed region includes copying X and h_0 to the GPU and out and h_n back, as clrnn's does.
+The JSON has the keys of `clrnn bench --json` plus torch_version and threads; implementation is
+"torch-cpu-<N>t" or "torch-cuda".
+
+One float32 matmul (M,K)x(K,N), to compare clrnn's projection GEMM with the BLAS torch uses:
+
+    python3 scripts/bench_torch.py --gemm M N K [--threads 1]
+
+prints {"implementation": "torch-sgemm-<N>t", "m", "n", "k", "median_ms", "gflops", ...}.
+Runs until both --iterations and --seconds are spent, after --warmup untimed runs.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seq", type=int, default=5)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--input", type=int, default=128)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--bidirectional", action="store_true")
+    p.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh")
+    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=0.0)
+    p.add_argument("--gemm", type=int, nargs=3, metavar=("M", "N", "K"))
+    args = p.parse_args()
+    if min(args.seq, args.batch, args.input, args.hidden, args.layers, args.threads, args.iterations) < 1 \
+            or args.warmup < 0:
+        p.error("sizes, --threads and --iterations must be positive, --warmup not negative")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: torch.cuda.is_available() is False")
+    return args
+
+
+def time_runs(fn, warmup, iterations, seconds):
+    """Milliseconds of each timed run: at least `iterations` runs and `seconds` seconds."""
+    for _ in range(warmup):
+        fn()
+    millis = []
+    start = time.perf_counter()
+    while len(millis) < iterations or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        fn()
+        millis.append((time.perf_counter() - t0) * 1e3)
+    return millis
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
+def label(a):
+    """The same label as clrnn's Shape.label(), e.g. "T100 B64 I256 H256 L2 bi"."""
+    return "T%d B%d I%d H%d%s%s%s" % (a.seq, a.batch, a.input, a.hidden, " L%d" % a.layers if a.layers > 1 else "",
+                                       " bi" if a.bidirectional else "", " relu" if a.nonlinearity == "relu" else "")
+
+
+def rnn_flops(a):
+    d = 2 if a.bidirectional else 1
+    per_step = sum(d * a.hidden * ((a.input if layer == 0 else d * a.hidden) + a.hidden) for layer in range(a.layers))
+    return 2.0 * a.seq * a.batch * per_step
+
+
+def stats(millis, flops):
+    median = statistics.median(millis)
+    return {"median_ms": median, "min_ms": min(millis), "max_ms": max(millis), "runs": len(millis),
+            "gflops": flops / (median * 1e6)}
+
+
+def bench_rnn(a):
+    torch.manual_seed(0)
+    d = 2 if a.bidirectional else 1
+    rnn = torch.nn.RNN(a.input, a.hidden, num_layers=a.layers, nonlinearity=a.nonlinearity,
+                       bidirectional=a.bidirectional).eval()
+    x = torch.rand(a.seq, a.batch, a.input) * 2 - 1
+    h0 = torch.rand(a.layers * d, a.batch, a.hidden) * 2 - 1
+    if a.device == "cuda":
+        dev = torch.device("cuda")
+        rnn = rnn.to(dev)
+        name = torch.cuda.get_device_name(dev)
+
+        def forward():
+            out, hn = rnn(x.to(dev), h0.to(dev))
+            out, hn = out.cpu(), hn.cpu()
+            torch.cuda.synchronize()
+        implementation = "torch-cuda"
+    else:
+        name = cpu_name()
+
+        def forward():
+            rnn(x, h0)
+        implementation = "torch-cpu-%dt" % a.threads
+    with torch.inference_mode():
+        millis = time_runs(forward, a.warmup, a.iterations, a.seconds)
+    result = {"implementation": implementation, "device": name, "shape": label(a), "seq": a.seq,
+              "batch": a.batch, "input": a.input, "hidden": a.hidden, "layers": a.layers,
+              "bidirectional": a.bidirectional, "nonlinearity": a.nonlinearity}
+    result.update(stats(millis, rnn_flops(a)))
+    result.update({"recurrence": "", "device_ms": {}})
+    return result
+
+
+def bench_gemm(a):
+    m, n, k = a.gemm
+    torch.manual_seed(0)
+    lhs, rhs = torch.rand(m, k), torch.rand(k, n)
+    out = torch.empty(m, n)
+    with torch.inference_mode():
+        millis = time_runs(lambda: torch.mm(lhs, rhs, out=out), a.warmup, a.iterations, a.seconds)
+    result = {"implementation": "torch-sgemm-%dt" % a.threads, "device": cpu_name(), "m": m, "n": n, "k": k}
+    result.update(stats(millis, 2.0 * m * n * k))
+    return result
+
+
+def main():
+    a = parse_args()
+    torch.set_num_threads(a.threads)
+    result = bench_gemm(a) if a.gemm else bench_rnn(a)
+    result.update({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
+                   "cores": os.cpu_count()})
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

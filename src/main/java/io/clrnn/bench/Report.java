@@ -1,0 +1,218 @@
+package io.clrnn.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * The results of one {@code clrnn bench-suite} run: per shape clrnn, the Java reference and torch
+ * side by side, as a Markdown table and as the JSON file the chart is drawn from.
+ *
+ * @param machine where and how it ran (device, cores, Java and torch versions, command line), written as is
+ */
+public record Report(Map<String, Object> machine, List<Row> rows) {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** One timed implementation, with the keys of {@code clrnn bench --json} and bench_torch.py. */
+    public record Measurement(String implementation, String device, double medianMs, double minMs, double maxMs,
+            int runs, double gflops, String recurrence, Map<String, Double> deviceMs) {
+
+        public static Measurement of(Benchmark.Result r) {
+            Map<String, Double> split = new LinkedHashMap<>();
+            r.familyMs().forEach((family, ms) -> split.put(family.name().toLowerCase(Locale.ROOT), ms));
+            return new Measurement(r.implementation(), r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
+                    r.timing().maxMs(), r.timing().runs(), r.gflops(), r.recurrenceVariant(), split);
+        }
+
+        /** Reads the object bench_torch.py prints (or one this class wrote). */
+        public static Measurement fromJson(JsonNode n) {
+            Map<String, Double> split = new LinkedHashMap<>();
+            n.path("device_ms").fields().forEachRemaining(e -> split.put(e.getKey(), e.getValue().asDouble()));
+            return new Measurement(n.path("implementation").asText(), n.path("device").asText(),
+                    n.path("median_ms").asDouble(), n.path("min_ms").asDouble(), n.path("max_ms").asDouble(),
+                    n.path("runs").asInt(), n.path("gflops").asDouble(), n.path("recurrence").asText(), split);
+        }
+
+        ObjectNode toJson() {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("implementation", implementation);
+            n.put("device", device);
+            n.put("median_ms", medianMs);
+            n.put("min_ms", minMs);
+            n.put("max_ms", maxMs);
+            n.put("runs", runs);
+            n.put("gflops", gflops);
+            n.put("recurrence", recurrence);
+            ObjectNode split = n.putObject("device_ms");
+            deviceMs.forEach(split::put);
+            return n;
+        }
+
+        /** "1t", "2t" or "cuda" out of "torch-cpu-1t", "torch-cuda". */
+        String shortName() {
+            return implementation.replaceFirst("^torch-(cpu-)?", "");
+        }
+    }
+
+    /** One shape; {@code reference} may be null and {@code torch} empty when they were not run. */
+    public record Row(String name, Shape shape, Measurement clrnn, Measurement reference, List<Measurement> torch) {
+        public Optional<Measurement> bestTorch() {
+            return torch.stream().min(Comparator.comparingDouble(Measurement::medianMs));
+        }
+
+        /** How many times faster clrnn is than the fastest torch run (below 1: slower). */
+        public OptionalDouble speedupVsTorch() {
+            return bestTorch().map(t -> OptionalDouble.of(t.medianMs() / clrnn.medianMs())).orElse(OptionalDouble.empty());
+        }
+
+        public OptionalDouble speedupVsReference() {
+            return reference == null ? OptionalDouble.empty() : OptionalDouble.of(reference.medianMs() / clrnn.medianMs());
+        }
+
+        /** "name: label", or the label alone for shapes named by it. */
+        public String title() {
+            return name.equals(shape.label()) ? name : name + ": " + shape.label();
+        }
+    }
+
+    /** Geometric mean of the speedups over torch, over the shapes that have one. */
+    public OptionalDouble geomeanSpeedup() {
+        double[] logs = rows.stream().map(Row::speedupVsTorch).filter(OptionalDouble::isPresent)
+                .mapToDouble(s -> Math.log(s.getAsDouble())).toArray();
+        return logs.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(Math.exp(Arrays.stream(logs).average().orElseThrow()));
+    }
+
+    /** The shape clrnn does worst on against torch. */
+    public Optional<Row> slowest() {
+        return rows.stream().filter(r -> r.speedupVsTorch().isPresent())
+                .min(Comparator.comparingDouble(r -> r.speedupVsTorch().getAsDouble()));
+    }
+
+    public String markdown() {
+        StringBuilder s = new StringBuilder();
+        s.append("| shape | clrnn ms | GFLOP/s | torch best ms | speedup vs torch | Java reference ms "
+                + "| recurrence | device time split |\n");
+        s.append("|---|--:|--:|--:|--:|--:|---|---|\n");
+        for (Row r : rows) {
+            Optional<Measurement> best = r.bestTorch();
+            s.append("| ").append(r.title())
+                    .append(" | ").append(ms(r.clrnn().medianMs()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%.2f", r.clrnn().gflops()))
+                    .append(" | ").append(best.map(t -> ms(t.medianMs()) + " (" + t.shortName() + ")").orElse("-"))
+                    .append(" | ").append(times(r.speedupVsTorch()))
+                    .append(" | ").append(r.reference() == null ? "-" : ms(r.reference().medianMs()))
+                    .append(" | ").append(r.clrnn().recurrence().isEmpty() ? "-" : r.clrnn().recurrence())
+                    .append(" | ").append(split(r.clrnn().deviceMs()))
+                    .append(" |\n");
+        }
+        s.append('\n').append(summary()).append('\n');
+        return s.toString();
+    }
+
+    /** One line: the geometric-mean and the smallest speedup over torch. */
+    public String summary() {
+        OptionalDouble geomean = geomeanSpeedup();
+        if (geomean.isEmpty()) {
+            return "No torch results, so no speedup over torch.";
+        }
+        Row worst = slowest().orElseThrow();
+        return String.format(Locale.ROOT, "Speedup over torch (fastest of its runs per shape): geometric mean %s, "
+                + "min %s (%s).", times(geomean), times(worst.speedupVsTorch()), worst.name());
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode m = root.putObject("machine");
+        machine.forEach((key, value) -> m.set(key, JSON.valueToTree(value)));
+        ArrayNode cases = root.putArray("cases");
+        for (Row r : rows) {
+            Shape shape = r.shape();
+            ObjectNode c = cases.addObject();
+            c.put("name", r.name());
+            c.put("shape", shape.label());
+            c.put("seq", shape.seqLen());
+            c.put("batch", shape.batch());
+            c.put("input", shape.inputSize());
+            c.put("hidden", shape.hiddenSize());
+            c.put("layers", shape.layers());
+            c.put("bidirectional", shape.bidirectional());
+            c.put("nonlinearity", shape.nonlinearity().pytorchName());
+            c.put("flops", shape.flops());
+            c.set("clrnn", r.clrnn().toJson());
+            c.set("reference", r.reference() == null ? null : r.reference().toJson());
+            ArrayNode torch = c.putArray("torch");
+            r.torch().forEach(t -> torch.add(t.toJson()));
+            c.put("torch_best", r.bestTorch().map(Measurement::implementation).orElse(null));
+            putOptional(c, "speedup_vs_torch", r.speedupVsTorch());
+            putOptional(c, "speedup_vs_reference", r.speedupVsReference());
+        }
+        ObjectNode summary = root.putObject("summary");
+        putOptional(summary, "geomean_speedup_vs_torch", geomeanSpeedup());
+        Optional<Row> worst = slowest();
+        putOptional(summary, "min_speedup_vs_torch", worst.map(Row::speedupVsTorch).orElse(OptionalDouble.empty()));
+        summary.put("min_case", worst.map(Row::name).orElse(null));
+        return root;
+    }
+
+    /** Writes the JSON so that no reader sees half a file. */
+    public void write(Path json) throws IOException {
+        writeAtomically(json, JSON.writeValueAsBytes(toJson()));
+    }
+
+    static void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void putOptional(ObjectNode n, String key, OptionalDouble value) {
+        if (value.isPresent()) {
+            n.put(key, value.getAsDouble());
+        } else {
+            n.putNull(key);
+        }
+    }
+
+    /** Milliseconds with about three significant digits. */
+    static String ms(double ms) {
+        String format = ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : ms >= 1 ? "%.2f" : "%.3f";
+        return String.format(Locale.ROOT, format, ms);
+    }
+
+    private static String times(OptionalDouble speedup) {
+        return speedup.isPresent() ? String.format(Locale.ROOT, "%.2fx", speedup.getAsDouble()) : "-";
+    }
+
+    private static String split(Map<String, Double> deviceMs) {
+        if (deviceMs.isEmpty()) {
+            return "-";
+        }
+        StringBuilder s = new StringBuilder();
+        deviceMs.forEach((family, ms) -> s.append(s.length() == 0 ? "" : ", ").append(abbreviate(family))
+                .append(' ').append(ms(ms)));
+        return s.append(" ms").toString();
+    }
+
+    private static String abbreviate(String family) {
+        return switch (family) {
+            case "projection" -> "proj";
+            case "recurrence" -> "rec";
+            case "transfer" -> "xfer";
+            default -> family;
+        };
+    }
+}

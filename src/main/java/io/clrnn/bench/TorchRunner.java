@@ -1,0 +1,130 @@
+package io.clrnn.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.clrnn.ClrnnException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Times torch.nn.RNN by running {@code scripts/bench_torch.py} in a Python that has torch, one
+ * subprocess per measurement, so that torch's threads never share a process with the JVM's.
+ */
+public final class TorchRunner {
+    private static final Logger log = LoggerFactory.getLogger(TorchRunner.class);
+    /** Importing torch alone takes seconds on a cold cache. */
+    private static final long PROBE_TIMEOUT_S = 120;
+    private static final long RUN_TIMEOUT_S = 900;
+
+    private final String python;
+    private final Path script;
+    private final String version;
+    private final boolean cuda;
+
+    private TorchRunner(String python, Path script, String version, boolean cuda) {
+        this.python = python;
+        this.script = script;
+        this.version = version;
+        this.cuda = cuda;
+    }
+
+    public String python() {
+        return python;
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public boolean cudaAvailable() {
+        return cuda;
+    }
+
+    /** A runner for {@code python} if it starts and can import torch; empty otherwise. */
+    public static Optional<TorchRunner> probe(String python, Path script) {
+        String code = "import json, torch; print(json.dumps({'version': torch.__version__, "
+                + "'cuda': torch.cuda.is_available()}))";
+        try {
+            JsonNode answer = runForJson(List.of(python, "-c", code), PROBE_TIMEOUT_S);
+            return Optional.of(new TorchRunner(python, script, answer.path("version").asText(),
+                    answer.path("cuda").asBoolean()));
+        } catch (IOException | ClrnnException e) {
+            log.debug("{} cannot run torch: {}", python, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** bench_torch.py next to the working directory's scripts/, else next to the jar (target/../scripts). */
+    public static Optional<Path> locateScript() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("scripts", "bench_torch.py")));
+        try {
+            Path code = Path.of(TorchRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (code.getParent() != null && code.getParent().getParent() != null) {
+                candidates.add(code.getParent().getParent().resolve("scripts").resolve("bench_torch.py"));
+            }
+        } catch (URISyntaxException | RuntimeException e) {
+            log.debug("cannot tell where clrnn's classes are: {}", e.toString());
+        }
+        return candidates.stream().filter(Files::isRegularFile).map(Path::toAbsolutePath).findFirst();
+    }
+
+    /** Times whole forwards of {@code shape} with {@code threads} torch threads, on the GPU when {@code onCuda}. */
+    public Report.Measurement run(Shape shape, int threads, boolean onCuda, Benchmark.Budget budget) throws IOException {
+        List<String> command = new ArrayList<>(List.of(python, script.toString(),
+                "--seq", Integer.toString(shape.seqLen()), "--batch", Integer.toString(shape.batch()),
+                "--input", Integer.toString(shape.inputSize()), "--hidden", Integer.toString(shape.hiddenSize()),
+                "--layers", Integer.toString(shape.layers()), "--nonlinearity", shape.nonlinearity().pytorchName(),
+                "--threads", Integer.toString(threads), "--device", onCuda ? "cuda" : "cpu",
+                "--warmup", Integer.toString(budget.warmup()),
+                "--iterations", Integer.toString(budget.minIterations()),
+                "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds())));
+        if (shape.bidirectional()) {
+            command.add("--bidirectional");
+        }
+        return Report.Measurement.fromJson(runForJson(command, RUN_TIMEOUT_S));
+    }
+
+    /** Runs a command and parses the last line it prints as JSON; a failure carries its last output line. */
+    private static JsonNode runForJson(List<String> command, long timeoutSeconds) throws IOException {
+        log.debug("running {}", command);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            process.getOutputStream().close();
+            // Drained on another thread, so that the timeout holds even if the child never closes its output.
+            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(process));
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                throw new ClrnnException(command.get(0) + " did not finish in " + timeoutSeconds + " s");
+            }
+            String text = output.join().strip();
+            String last = text.substring(text.lastIndexOf('\n') + 1);
+            if (process.exitValue() != 0 || !last.startsWith("{")) {
+                throw new ClrnnException(command.get(0) + " failed (exit " + process.exitValue() + "): " + last);
+            }
+            return Report.JSON.readTree(last);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + command.get(0), e);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static String readAll(Process process) {
+        try {
+            return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

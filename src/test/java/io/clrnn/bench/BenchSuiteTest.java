@@ -1,0 +1,117 @@
+package io.clrnn.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clrnn.InvalidInputException;
+import io.clrnn.Nonlinearity;
+import io.clrnn.cli.Main;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bench suite end to end on a tiny grid without torch, and its table and grid parsing alone. */
+class BenchSuiteTest {
+    @TempDir Path dir;
+
+    @Test
+    void quickSuiteWritesJsonAndChart() throws IOException {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"bench-suite", "--quick", "--python", "none",
+                "--device", System.getProperty("clrnn.device", "auto"),
+                "--shapes", "T5 B4 I8 H8; T3 B2 I4 H4 L2 bi relu", "--out-dir", dir.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().startsWith("| shape |"), out.toString());
+        assertTrue(err.toString().contains("torch: not run"), err.toString());
+
+        Path json;
+        try (Stream<Path> files = Files.list(dir)) {
+            List<Path> all = files.filter(p -> p.toString().endsWith(".json")).toList();
+            assertEquals(1, all.size(), all.toString());
+            json = all.get(0);
+        }
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode cases = root.path("cases");
+        assertEquals(2, cases.size());
+        assertEquals("T5 B4 I8 H8", cases.get(0).path("shape").asText());
+        assertEquals("T3 B2 I4 H4 L2 bi relu", cases.get(1).path("shape").asText());
+        assertEquals("relu", cases.get(1).path("nonlinearity").asText());
+        for (JsonNode c : cases) {
+            assertTrue(c.path("clrnn").path("median_ms").asDouble() > 0, c.toString());
+            assertTrue(c.path("reference").path("median_ms").asDouble() > 0, c.toString());
+            assertTrue(c.path("speedup_vs_torch").isNull(), c.toString());
+            assertEquals(0, c.path("torch").size());
+        }
+        assertTrue(root.path("machine").path("command").asText().startsWith("clrnn bench-suite --quick"));
+
+        Path png = SpeedupChart.pngFor(json);
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertNotNull(image, "PNG does not decode: " + png);
+        assertTrue(image.getWidth() >= 400 && image.getHeight() >= 300);
+        assertTrue(distinctColors(image) > 10, "chart looks blank");
+
+        // Redrawing from the JSON alone gives the same picture size.
+        Files.delete(png);
+        assertEquals(0, Main.run(new String[] {"bench-suite", "--chart-only", json.toString()},
+                new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())));
+        assertEquals(image.getWidth(), ImageIO.read(png.toFile()).getWidth());
+    }
+
+    @Test
+    void markdownTableShowsEachImplementationAndTheSummary() {
+        Shape lab = new Shape(5, 4, 128, 64, 1, false, Nonlinearity.TANH);
+        Shape tiny = new Shape(3, 2, 4, 4, 2, true, Nonlinearity.RELU);
+        Report report = new Report(Map.of(), List.of(
+                new Report.Row("lab", lab, measurement("clrnn", lab, 0.5, Map.of("projection", 0.1, "recurrence", 0.25)),
+                        measurement("java-reference", lab, 2.0, Map.of()),
+                        List.of(measurement("torch-cpu-1t", lab, 1.0, Map.of()),
+                                measurement("torch-cpu-2t", lab, 1.5, Map.of()))),
+                new Report.Row(tiny.label(), tiny, measurement("clrnn", tiny, 20.0, Map.of()), null,
+                        List.of(measurement("torch-cpu-2t", tiny, 5.0, Map.of())))));
+        String[] lines = report.markdown().split("\n");
+        assertEquals("| shape | clrnn ms | GFLOP/s | torch best ms | speedup vs torch | Java reference ms "
+                + "| recurrence | device time split |", lines[0]);
+        assertEquals("| lab: T5 B4 I128 H64 | 0.500 | 0.98 | 1.00 (1t) | 2.00x | 2.00 | rows "
+                + "| proj 0.100, rec 0.250 ms |", lines[2]);
+        assertEquals("| T3 B2 I4 H4 L2 bi relu | 20.0 | 0.00 | 5.00 (2t) | 0.25x | - | rows | - |", lines[3]);
+        // sqrt(2 * 0.25) = 0.707
+        assertEquals("Speedup over torch (fastest of its runs per shape): geometric mean 0.71x, min 0.25x "
+                + "(T3 B2 I4 H4 L2 bi relu).", lines[5]);
+    }
+
+    @Test
+    void gridParsesLabelsAndRejectsNonsense() {
+        Grid grid = Grid.parse("T5 B4 I8 H8; t3 b2 i4 h4 l2 bi relu");
+        assertEquals(new Shape(5, 4, 8, 8, 1, false, Nonlinearity.TANH), grid.cases().get(0).shape());
+        assertEquals(new Shape(3, 2, 4, 4, 2, true, Nonlinearity.RELU), grid.cases().get(1).shape());
+        assertThrows(InvalidInputException.class, () -> Grid.parse("T5 B4 I8"));
+        assertThrows(InvalidInputException.class, () -> Grid.parse("T5 B4 I8 H8 X3"));
+        assertTrue(Grid.standard().cases().size() <= 7);
+    }
+
+    private static Report.Measurement measurement(String implementation, Shape shape, double ms,
+            Map<String, Double> split) {
+        return new Report.Measurement(implementation, "test", ms, ms, ms, 3, shape.flops() / (ms * 1e6),
+                implementation.equals("clrnn") ? "rows" : "", split);
+    }
+
+    private static long distinctColors(BufferedImage image) {
+        return java.util.stream.IntStream.range(0, image.getWidth() * image.getHeight())
+                .map(i -> image.getRGB(i % image.getWidth(), i / image.getWidth())).distinct().count();
+    }
+}
