@@ -50,7 +50,8 @@ public record Grid(List<Case> cases) {
                 bidirectional = true;
             } else if (token.equals("tanh") || token.equals("relu")) {
                 nonlinearity = Nonlinearity.parse(token);
-            } else if (slot >= 0 && token.length() > 1 && token.length() < 10 && token.substring(1).chars().allMatch(Character::isDigit)) {
+            } else if (slot >= 0 && token.length() > 1 && token.length() < 10
+                    && token.substring(1).chars().allMatch(Character::isDigit)) {
                 sizes[slot] = Integer.parseInt(token.substring(1));
             } else {
                 throw new InvalidInputException("bad token '" + token + "' in shape '" + label

@@ -93,7 +93,8 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
     public OptionalDouble geomeanSpeedup() {
         double[] logs = rows.stream().map(Row::speedupVsTorch).filter(OptionalDouble::isPresent)
                 .mapToDouble(s -> Math.log(s.getAsDouble())).toArray();
-        return logs.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(Math.exp(Arrays.stream(logs).average().orElseThrow()));
+        return logs.length == 0 ? OptionalDouble.empty()
+                : OptionalDouble.of(Math.exp(Arrays.stream(logs).average().orElseThrow()));
     }
 
     /** The shape clrnn does worst on against torch. */

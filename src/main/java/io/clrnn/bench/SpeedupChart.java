@@ -24,7 +24,7 @@ import javax.imageio.ImageIO;
 public final class SpeedupChart {
     private static final int HEIGHT = 520;
     private static final int LEFT = 80;
-    private static final int RIGHT = 30;
+    private static final int RIGHT = 60;
     private static final int TOP = 100;
     private static final int BOTTOM = 90;
     private static final int SLOT = 150;
@@ -73,8 +73,14 @@ public final class SpeedupChart {
     private static BufferedImage render(List<Bar> bars, String title, String subtitle, String note) {
         Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 17);
         Font subtitleFont = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
-        int width = Math.max(720, Math.max(LEFT + RIGHT + bars.size() * SLOT,
-                40 + Math.max(textWidth(titleFont, title), Math.max(textWidth(subtitleFont, subtitle), textWidth(subtitleFont, note)))));
+        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+        int slotWidth = SLOT;
+        for (Bar b : bars) {
+            slotWidth = Math.max(slotWidth, textWidth(labelFont, b.shape) + 24);
+        }
+        int width = Math.max(720, Math.max(LEFT + RIGHT + bars.size() * slotWidth,
+                40 + Math.max(textWidth(titleFont, title),
+                        Math.max(textWidth(subtitleFont, subtitle), textWidth(subtitleFont, note)))));
         int slot = (width - LEFT - RIGHT) / Math.max(1, bars.size());
         BufferedImage image = new BufferedImage(width, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -133,7 +139,7 @@ public final class SpeedupChart {
             }
             g.setColor(Color.BLACK);
             centered(g, b.name, center, plotBottom + 20);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.setFont(labelFont);
             g.setColor(Color.DARK_GRAY);
             int line = plotBottom + 38;
             if (!b.name.equals(b.shape)) {
@@ -149,7 +155,7 @@ public final class SpeedupChart {
         g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
         g.drawLine(LEFT, one, plotRight, one);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString("parity", plotRight - g.getFontMetrics().stringWidth("parity") - 2, one - 5);
+        g.drawString("parity", plotRight + 6, one + 4);
         g.dispose();
         return image;
     }

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code clrnn bench-suite}: a fixed grid of shapes, clrnn vs the Java reference vs torch, as a table, JSON and chart. */
-@Command(name = "bench-suite", description = {
+@Command(name = "bench-suite", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Time clrnn, the Java reference and PyTorch (1 thread and all threads, in subprocesses) on a fixed grid of "
                 + "shapes. Prints a Markdown table, writes OUT-DIR/<time>-<device>.json and a speedup chart .png."})
 final class BenchSuiteCommand implements Callable<Integer> {
@@ -54,7 +54,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
     @Option(names = "--shapes", hidden = true, paramLabel = "LIST",
             description = "Replace the grid, e.g. \"T5 B4 I8 H8; T3 B2 I4 H4 L2 bi relu\".")
     String shapes;
-    @Option(names = "--chart-only", paramLabel = "FILE.json", description = "Only redraw the PNG of an existing result file.")
+    @Option(names = "--chart-only", paramLabel = "FILE.json",
+            description = "Only redraw the PNG of an existing result file.")
     Path chartOnly;
     @Spec CommandSpec spec;
 
@@ -91,7 +92,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
             machine.put("platform", info.platform());
             machine.put("compute_units", info.computeUnits());
             machine.put("cores", cores);
-            machine.put("java_version", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+            machine.put("java_version", System.getProperty("java.version")
+                    + " (" + System.getProperty("java.vm.name") + ")");
             machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
             machine.put("python", torch.map(TorchRunner::python).orElse(null));
             machine.put("torch_version", torch.map(TorchRunner::version).orElse(null));

@@ -36,6 +36,16 @@ public final class KernelPlan {
     public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int nvR, int hp, boolean wLocal,
             int localX, int localY) {
 
+        /** Derives the padded widths from the tiles; every layout is made here, so they always agree. */
+        public static Layout of(RnnConfig config, int vecP, int tm, int nv, int vecR, int nvR, boolean wLocal,
+                int localX, int localY) {
+            int hidden = config.hiddenSize();
+            int width = config.numDirections() * hidden;
+            int hp = roundUp(hidden, nvR * vecR);
+            int ldn = roundUp(Math.max(width, width - hidden + hp), nv * vecP);
+            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY);
+        }
+
         public int tileN() {
             return nv * vecP;
         }
@@ -60,69 +70,88 @@ public final class KernelPlan {
         int deviceVec = device.isCpu() ? cpuVectorWidth(device) : 4;
         int vecR = Math.min(deviceVec, vectorFor(hidden));
         // rnn_rows keeps TB x NVR accumulators: 8 x 2 fills half of AVX-512's 32 registers, leaving the rest
-        // for W_hh^T vectors and broadcasts; narrower CPUs get half as many rows.
+        // for W_hh^T vectors and broadcasts; narrower CPUs get half as many rows (see recurrence()).
         int nvR = device.isCpu() ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
-        int hp = roundUp(hidden, nvR * vecR);
         int vecP = Math.min(deviceVec, vectorFor(width));
         int nv = device.isCpu() && width > vecP ? 2 : 1;
         int tm = device.isCpu() ? 6 : 4;
-        int ldn = roundUp(Math.max(width, width - hidden + hp), nv * vecP);
+        long wBytes = (long) hidden * roundUp(hidden, nvR * vecR) * 4;
         boolean wLocal = device.localMemIsDedicated()
-                && (long) hidden * hp * 4 + 2L * hp * 4 * 2 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
-        int localX = device.isCpu() ? 1 : 16;
-        int localY = device.isCpu() ? 4 : 8;
-        return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY);
+                && wBytes + 4L * roundUp(hidden, vecR) * 4 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
+        return Layout.of(config, vecP, tm, nv, vecR, nvR, wLocal, device.isCpu() ? 1 : 16, device.isCpu() ? 4 : 8);
     }
 
     /**
-     * Sequence kernel whenever a work-group can hold the batch rows it needs (always on a CPU, where
-     * a work-group is a loop, not a piece of silicon); otherwise one launch per step.
+     * The recurrence of a forward over (seqLen, batch). {@code forced} names a variant (tests and
+     * benchmarks); null chooses: CPUs run rnn_rows; GPUs run rnn_sequence when W_hh^T fits in local
+     * memory and a work-group can hold its rows, else rnn_step.
+     *
+     * @param sequenceMaxWorkGroup CL_KERNEL_WORK_GROUP_SIZE of rnn_sequence, or Long.MAX_VALUE when unknown
      */
     public static Recurrence recurrence(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
-            long kernelMaxWorkGroup) {
-        int hidden = config.hiddenSize();
-        int dirs = config.numDirections();
-        if (device.isCpu()) {
-            return rows(device, config, seqLen, batch);
-        }
-        int tb = device.isCpu() ? Math.min(batch, 8) : Math.min(batch, 2);
-        int columns = layout.hp() / layout.vecR();
-        long fmas = (long) seqLen * batch * hidden * hidden * dirs;
-        int blocks = ceilDiv(batch, tb);
-        // Work-groups per direction: enough to fill the compute units when the work pays for it.
-        int wantGroups = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.max(1, ceilDiv(device.computeUnits(), dirs));
-        if (!device.isCpu()) {
-            wantGroups = Math.max(wantGroups, blocks);
-        }
-        int groupBlocks = ceilDiv(blocks, Math.min(blocks, wantGroups));
-        while (groupBlocks > 1 && ((long) columns * groupBlocks > kernelMaxWorkGroup
-                || !fitsLocal(device, layout, hidden, groupBlocks * tb))) {
-            groupBlocks = ceilDiv(groupBlocks, 2);
-        }
-        boolean sequence = columns <= kernelMaxWorkGroup && fitsLocal(device, layout, hidden, groupBlocks * tb)
-                && (device.isCpu() || layout.wLocal());
-        if (!sequence) {
-            return new Recurrence(Variant.STEP, tb, tb, 1);
-        }
-        int groupRows = groupBlocks * tb;
-        int steps = device.isGpu()
-                ? (int) Math.max(1, Math.min(seqLen, GPU_FMAS_PER_LAUNCH / ((long) hidden * layout.hp() * groupRows)))
-                : seqLen;
-        return new Recurrence(Variant.SEQUENCE, tb, groupRows, steps);
+            long sequenceMaxWorkGroup, Variant forced) {
+        Variant variant = forced != null ? forced
+                : device.isCpu() ? Variant.ROWS
+                : layout.wLocal() ? Variant.SEQUENCE : Variant.STEP;
+        int tb = Math.min(batch, device.isCpu() ? (cpuVectorWidth(device) >= 16 ? 8 : 4) : 2);
+        return switch (variant) {
+            case ROWS -> rows(device, config, layout, seqLen, batch, tb);
+            case STEP -> new Recurrence(Variant.STEP, tb, tb, 1);
+            case SEQUENCE -> {
+                Recurrence sequence = sequence(device, config, layout, seqLen, batch, tb, sequenceMaxWorkGroup);
+                if (sequence == null && forced != null) {
+                    throw new IllegalArgumentException("rnn_sequence cannot hold " + config + " on " + device.name());
+                }
+                yield sequence != null ? sequence : new Recurrence(Variant.STEP, tb, tb, 1);
+            }
+        };
     }
 
     /**
-     * CPUs: one work-item per block of batch rows and direction, as many as fill the compute units
-     * when the work pays for it; each streams W_hh^T once per step for all its rows.
+     * One work-item per block of batch rows and direction, as many as fill the compute units when
+     * the work pays for it; each streams W_hh^T once per step for all its rows.
      */
-    private static Recurrence rows(DeviceInfo device, RnnConfig config, int seqLen, int batch) {
-        int tb = Math.min(batch, cpuVectorWidth(device) >= 16 ? 8 : 4);
+    private static Recurrence rows(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
+            int tb) {
         int dirs = config.numDirections();
         long fmas = (long) seqLen * batch * config.hiddenSize() * config.hiddenSize() * dirs;
         int itemsPerDirection = fmas < SPLIT_THRESHOLD_FMAS ? 1
                 : Math.min(ceilDiv(batch, tb), Math.max(1, ceilDiv(device.computeUnits(), dirs)));
         int rowsPerItem = ceilDiv(batch, itemsPerDirection);
-        return new Recurrence(Variant.ROWS, tb, rowsPerItem, seqLen);
+        return new Recurrence(Variant.ROWS, tb, rowsPerItem,
+                stepsPerLaunch(device, config, layout, seqLen, rowsPerItem));
+    }
+
+    /** A work-group per block of rows and direction, h in local memory; null when none fits. */
+    private static Recurrence sequence(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
+            int tb, long maxWorkGroup) {
+        int hidden = config.hiddenSize();
+        int columns = layout.hp() / layout.vecR();
+        int blocks = ceilDiv(batch, tb);
+        // On a GPU many small groups fill the chip; on a CPU a group per compute unit at most.
+        long fmas = (long) seqLen * batch * hidden * hidden * config.numDirections();
+        int wantGroups = device.isGpu() ? blocks
+                : fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.max(1, ceilDiv(device.computeUnits(), config.numDirections()));
+        int groupBlocks = ceilDiv(blocks, Math.min(blocks, wantGroups));
+        while (groupBlocks > 1 && ((long) columns * groupBlocks > maxWorkGroup
+                || !fitsLocal(device, layout, hidden, groupBlocks * tb))) {
+            groupBlocks = ceilDiv(groupBlocks, 2);
+        }
+        if (columns > maxWorkGroup || !fitsLocal(device, layout, hidden, groupBlocks * tb)) {
+            return null;
+        }
+        int groupRows = groupBlocks * tb;
+        return new Recurrence(Variant.SEQUENCE, tb, groupRows,
+                stepsPerLaunch(device, config, layout, seqLen, groupRows));
+    }
+
+    /** All steps in one launch, except on GPUs, where a launch stays short enough for any watchdog. */
+    private static int stepsPerLaunch(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int rows) {
+        if (!device.isGpu()) {
+            return seqLen;
+        }
+        long fmasPerStep = (long) config.hiddenSize() * layout.hp() * rows;
+        return (int) Math.max(1, Math.min(seqLen, GPU_FMAS_PER_LAUNCH / fmasPerStep));
     }
 
     static long sequenceLocalBytes(Layout layout, int hidden, int groupRows) {

@@ -44,9 +44,14 @@ public final class RnnEngine implements AutoCloseable {
     private record LayerBuffers(ClBuffer wihT, ClBuffer bias, ClBuffer whhT) {}
 
     public RnnEngine(Device device, RnnWeights weights) {
+        this(device, weights, KernelPlan.layout(device.info(), weights.config()));
+    }
+
+    /** With explicit tiles: for tests and tuning; {@link KernelPlan#layout} gives the default. */
+    public RnnEngine(Device device, RnnWeights weights, KernelPlan.Layout layout) {
         this.device = device;
         this.config = weights.config();
-        this.layout = KernelPlan.layout(device.info(), config);
+        this.layout = layout;
         this.workspace = new Workspace(device);
         try {
             ClProgram projection = device.program(layout.projectionOptions(), PROJECTION);
@@ -65,6 +70,25 @@ public final class RnnEngine implements AutoCloseable {
     public KernelPlan.Layout layout() {
         return layout;
     }
+
+    /** Runs {@code variant} from now on whatever the plan would choose (null: choose again); for tests and tuning. */
+    public void forceVariant(KernelPlan.Variant variant) {
+        forcedVariant = variant;
+        lastPlan = null;
+    }
+
+    private KernelPlan.Variant forcedVariant;
+
+    /**
+     * Caps the time steps of one ROWS or SEQUENCE launch (as a GPU watchdog would need), so tests
+     * can check on any device that a sequence split over launches gives the same answer.
+     */
+    public void maxStepsPerLaunch(int steps) {
+        stepsCap = steps;
+        lastPlan = null;
+    }
+
+    private int stepsCap = Integer.MAX_VALUE;
 
     /** The recurrence plan a forward of this shape would use. */
     public KernelPlan.Recurrence recurrencePlan(ForwardShape shape) {
@@ -188,11 +212,14 @@ public final class RnnEngine implements AutoCloseable {
             return lastPlan.planned;
         }
         KernelPlan.Recurrence plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
-                Long.MAX_VALUE);
+                Long.MAX_VALUE, forcedVariant);
         if (plan.variant() == KernelPlan.Variant.SEQUENCE) {
             // The work-group limit is known only once the kernel is built; tb does not depend on it.
             long limit = device.maxWorkGroupSize(recurrenceKernel("rnn_sequence", plan.tb()));
-            plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch, limit);
+            plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch, limit, forcedVariant);
+        }
+        if (plan.stepsPerLaunch() > stepsCap) {
+            plan = new KernelPlan.Recurrence(plan.variant(), plan.tb(), plan.groupRows(), stepsCap);
         }
         String name = switch (plan.variant()) {
             case ROWS -> "rnn_rows";
