@@ -46,6 +46,19 @@ public final class Main implements Runnable {
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         verbose = false;
+        // --verbose lowers the root logger's level; put it back so one run's flag cannot outlive it.
+        Level rootLevel = LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+                ? context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel() : null;
+        try {
+            return execute(args, out, err);
+        } finally {
+            if (rootLevel != null && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+                context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(rootLevel);
+            }
+        }
+    }
+
+    private static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);

@@ -11,6 +11,7 @@ import io.clrnn.format.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -57,6 +58,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         RnnOptions options = RnnOptions.defaults().nonlinearity(Nonlinearity.parse(nonlinearity)).batchFirst(batchFirst);
         refuseOverwritingInputs();
+        checkPaths();
         Tensor x = Npy.read(input);
         Tensor h = h0 == null ? null : Npy.read(h0);
         RnnOutput y;
@@ -64,10 +66,7 @@ final class RunCommand implements Callable<Integer> {
             y = rnn.forward(x, h);
         }
         // Both results exist before either file is written, so a failure cannot leave one half done.
-        Npy.write(out, y.output());
-        if (hn != null) {
-            Npy.write(hn, y.hidden());
-        }
+        writeBoth(y);
         spec.commandLine().getErr().printf("out %s -> %s%s%n", Tensor.format(y.output().shape()), out,
                 hn == null ? "" : ", h_n " + Tensor.format(y.hidden().shape()) + " -> " + hn);
         return Main.EXIT_OK;
@@ -91,6 +90,75 @@ final class RunCommand implements Callable<Integer> {
                 if (same(o, i)) {
                     throw new InvalidInputException("output " + o + " is also an input; choose another path");
                 }
+            }
+        }
+    }
+
+    /**
+     * Refuses, before any work, the path mistakes that would otherwise surface late or as a bare
+     * "I/O error": an input that is a directory, an output that is one or whose directory is missing.
+     */
+    private void checkPaths() {
+        checkInput("--weights", weights);
+        checkInput("--input", input);
+        if (h0 != null) {
+            checkInput("--h0", h0);
+        }
+        checkOutput("--out", out);
+        if (hn != null) {
+            checkOutput("--hn", hn);
+        }
+    }
+
+    private static void checkInput(String option, Path p) {
+        if (Files.isDirectory(p)) {
+            throw new InvalidInputException(option + " " + p + " is a directory, not a file");
+        }
+    }
+
+    private static void checkOutput(String option, Path p) {
+        if (Files.isDirectory(p)) {
+            throw new InvalidInputException(option + " " + p + " is a directory, not a file");
+        }
+        Path dir = p.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new InvalidInputException(option + " " + p + ": directory " + dir + " does not exist");
+        }
+    }
+
+    /**
+     * Writes out, then h_n; if h_n cannot be written, out goes back to what it was (absent, or its
+     * old bytes), so a failed run never leaves one new file beside one old or missing one.
+     */
+    private void writeBoth(RnnOutput y) throws IOException {
+        if (hn == null) {
+            Npy.write(out, y.output());
+            return;
+        }
+        Path backup = null;
+        if (Files.exists(out)) {
+            Path absolute = out.toAbsolutePath();
+            backup = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".bak");
+            Files.copy(absolute, backup, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        try {
+            Npy.write(out, y.output());
+            Npy.write(hn, y.hidden());
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (backup == null) {
+                    Files.deleteIfExists(out);
+                } else {
+                    Files.move(backup, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    backup = null;
+                }
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        } finally {
+            if (backup != null) {
+                Files.deleteIfExists(backup);
             }
         }
     }

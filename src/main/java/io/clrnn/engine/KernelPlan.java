@@ -32,25 +32,43 @@ public final class KernelPlan {
      * @param hp    hidden size padded to nvR*vecR: the row width of W_hh^T
      * @param wLocal whether the sequence kernel copies W_hh^T into local memory
      * @param localX, localY projection work-group shape
+     * @param smallTile whether tiny products switch to a 4 x vecP projection tile
      */
     public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int nvR, int hp, boolean wLocal,
-            int localX, int localY) {
+            int localX, int localY, boolean smallTile) {
 
         /** Derives the padded widths from the tiles; every layout is made here, so they always agree. */
         public static Layout of(RnnConfig config, int vecP, int tm, int nv, int vecR, int nvR, boolean wLocal,
-                int localX, int localY) {
+                int localX, int localY, boolean smallTile) {
             int hidden = config.hiddenSize();
             int width = config.numDirections() * hidden;
             int hp = roundUp(hidden, nvR * vecR);
             int ldn = roundUp(Math.max(width, width - hidden + hp), nv * vecP);
-            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY);
+            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY, smallTile);
         }
 
         public int tileN() {
             return nv * vecP;
         }
 
-        String projectionOptions() {
+        /** The projection's tiles for a GEMM of {@code fmas} multiply-adds on {@code device}. */
+        public ProjectionTiles projectionTiles(DeviceInfo device, long fmas) {
+            // Tiny products (the lab's 20 x 64 x 128) run far faster with a small tile on PoCL:
+            // the big tile's 12 vector accumulators cost more to set up than the work they do.
+            if (smallTile && device.isCpu() && fmas < SPLIT_THRESHOLD_FMAS / 2) {
+                return new ProjectionTiles(vecP, 4, 1);
+            }
+            return new ProjectionTiles(vecP, tm, nv);
+        }
+    }
+
+    /** One compiled projection kernel's tiles; ldn must be a multiple of nv*vecP. */
+    public record ProjectionTiles(int vecP, int tm, int nv) {
+        public int tileN() {
+            return nv * vecP;
+        }
+
+        String options() {
             return String.format(Locale.ROOT, "-DVEC=%d -DTM=%d -DNV=%d", vecP, tm, nv);
         }
     }
@@ -78,7 +96,22 @@ public final class KernelPlan {
         long wBytes = (long) hidden * roundUp(hidden, nvR * vecR) * 4;
         boolean wLocal = device.localMemIsDedicated()
                 && wBytes + 4L * roundUp(hidden, vecR) * 4 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
-        return Layout.of(config, vecP, tm, nv, vecR, nvR, wLocal, device.isCpu() ? 1 : 16, device.isCpu() ? 4 : 8);
+        return Layout.of(config, vecP, tm, nv, vecR, nvR, wLocal, device.isCpu() ? 1 : 16, device.isCpu() ? 4 : 8,
+                true);
+    }
+
+    /** Work-group shape of the projection over an nTiles x mTiles grid, within the kernel's limit. */
+    public static long[] projectionLocalSize(Layout layout, int nTiles, int mTiles, long maxWorkGroup) {
+        long lx = Math.min(layout.localX(), nTiles);
+        long ly = Math.min(layout.localY(), mTiles);
+        while (lx * ly > maxWorkGroup) {
+            if (ly > 1) {
+                ly /= 2;
+            } else {
+                lx /= 2;
+            }
+        }
+        return new long[] {lx, ly};
     }
 
     /**

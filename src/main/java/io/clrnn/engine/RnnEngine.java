@@ -5,7 +5,6 @@ import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
-import io.clrnn.device.ClProgram;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.model.ForwardShape;
@@ -36,8 +35,8 @@ public final class RnnEngine implements AutoCloseable {
     private final RnnConfig config;
     private final KernelPlan.Layout layout;
     private final List<LayerBuffers> layers = new ArrayList<>();
-    private final ClKernel project;
-    private final Map<String, ClKernel> recurrenceKernels = new HashMap<>();
+    /** Compiled kernels by name and build options, made on first use. */
+    private final Map<String, ClKernel> kernels = new HashMap<>();
     private final Workspace workspace;
 
     /** Per layer: W_ih^T of both directions side by side (K, ldn), the summed bias (ldn), W_hh^T (D, H, hp). */
@@ -54,8 +53,7 @@ public final class RnnEngine implements AutoCloseable {
         this.layout = layout;
         this.workspace = new Workspace(device);
         try {
-            ClProgram projection = device.program(layout.projectionOptions(), PROJECTION);
-            project = projection.kernel("project");
+            projectionKernel(layout.projectionTiles(device.info(), Long.MAX_VALUE));
             for (int layer = 0; layer < config.numLayers(); layer++) {
                 layers.add(upload(weights, layer));
             }
@@ -107,7 +105,10 @@ public final class RnnEngine implements AutoCloseable {
         if (batch == 0) {
             return new RnnOutput(out, hn);
         }
-        int mPadded = KernelPlan.roundUp(rows, layout.tm());
+        // One tile choice for every layer: the first layer's product is the smallest or close to it.
+        KernelPlan.ProjectionTiles tiles = layout.projectionTiles(device.info(),
+                (long) rows * layout.ldn() * config.inputSize());
+        int mPadded = KernelPlan.roundUp(rows, tiles.tm());
         long states = (long) config.numLayers() * config.numDirections() * batch * hidden;
         workspace.ensure(mPadded, config.inputSize(), layout.ldn(), width, config.numLayers() > 1, states);
 
@@ -127,7 +128,7 @@ public final class RnnEngine implements AutoCloseable {
             LayerBuffers w = layers.get(layer);
             int inWidth = config.layerInputSize(layer);
             ClBuffer layerOut = workspace.y[layer % 2];
-            runProjection(layerIn, inWidth, mPadded, w, profile);
+            runProjection(tiles, layerIn, inWidth, mPadded, w, profile);
             int hOff = layer * config.numDirections() * batch * hidden;
             runRecurrence(recurrence, seqLen, batch, rowT, rowB, hOff, w, layerOut, profile);
             layerIn = layerOut;
@@ -139,22 +140,15 @@ public final class RnnEngine implements AutoCloseable {
         return new RnnOutput(out, hn);
     }
 
-    private void runProjection(ClBuffer a, int k, int mPadded, LayerBuffers w, Profile profile) {
-        int nTiles = layout.ldn() / layout.tileN();
-        int mTiles = mPadded / layout.tm();
+    private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, int mPadded, LayerBuffers w,
+            Profile profile) {
+        ClKernel project = projectionKernel(tiles);
+        int nTiles = layout.ldn() / tiles.tileN();
+        int mTiles = mPadded / tiles.tm();
         project.arg(0, nTiles).arg(1, mTiles).arg(2, k).arg(3, k).arg(4, layout.ldn())
                 .arg(5, a).arg(6, w.wihT).arg(7, w.bias).arg(8, workspace.p);
-        long lx = Math.min(layout.localX(), nTiles);
-        long ly = Math.min(layout.localY(), mTiles);
-        long max = device.maxWorkGroupSize(project);
-        while (lx * ly > max) {
-            if (ly > 1) {
-                ly /= 2;
-            } else {
-                lx /= 2;
-            }
-        }
-        device.run(project, new long[] {roundUp(nTiles, lx), roundUp(mTiles, ly)}, new long[] {lx, ly}, profile,
+        long[] local = KernelPlan.projectionLocalSize(layout, nTiles, mTiles, device.maxWorkGroupSize(project));
+        device.run(project, new long[] {roundUp(nTiles, local[0]), roundUp(mTiles, local[1])}, local, profile,
                 Profile.Family.PROJECTION);
     }
 
@@ -239,8 +233,12 @@ public final class RnnEngine implements AutoCloseable {
     private ClKernel recurrenceKernel(String name, int tb) {
         String options = String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d",
                 layout.vecR(), layout.nvR(), tb, layout.wLocal() ? 1 : 0, config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
-        return recurrenceKernels.computeIfAbsent(name + " " + options,
-                key -> device.program(options, RECURRENCE).kernel(name));
+        return kernels.computeIfAbsent(name + " " + options, key -> device.program(options, RECURRENCE).kernel(name));
+    }
+
+    private ClKernel projectionKernel(KernelPlan.ProjectionTiles tiles) {
+        String options = tiles.options();
+        return kernels.computeIfAbsent("project " + options, key -> device.program(options, PROJECTION).kernel("project"));
     }
 
     private LayerBuffers upload(RnnWeights weights, int layer) {
@@ -276,11 +274,8 @@ public final class RnnEngine implements AutoCloseable {
 
     @Override
     public void close() {
-        recurrenceKernels.values().forEach(ClKernel::close);
-        recurrenceKernels.clear();
-        if (project != null) {
-            project.close();
-        }
+        kernels.values().forEach(ClKernel::close);
+        kernels.clear();
         for (LayerBuffers w : layers) {
             w.wihT.close();
             w.bias.close();

@@ -46,6 +46,15 @@ class KernelPlanTest {
     }
 
     @Test
+    void tinyProductsUseTheSmallProjectionTileOnCpus() {
+        KernelPlan.Layout layout = KernelPlan.layout(AVX512, rnn(128, 64, 1, false));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1), layout.projectionTiles(AVX512, 20L * 64 * 128));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 6, 2), layout.projectionTiles(AVX512, 6400L * 512 * 256));
+        KernelPlan.Layout gpu = KernelPlan.layout(GPU, rnn(128, 64, 1, false));
+        assertEquals(gpu.tm(), gpu.projectionTiles(GPU, 20L * 64 * 128).tm());
+    }
+
+    @Test
     void narrowerCpusGetNarrowerTiles() {
         KernelPlan.Layout layout = KernelPlan.layout(AVX2, rnn(64, 256, 1, false));
         assertEquals(8, layout.vecR());

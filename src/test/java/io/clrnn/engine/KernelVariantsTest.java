@@ -91,7 +91,7 @@ class KernelVariantsTest {
         int[] xShape = c.batchFirst ? new int[] {c.batch, c.seq, c.input} : new int[] {c.seq, c.batch, c.input};
         Tensor x = Benchmark.random(11, xShape);
         Tensor h0 = Benchmark.random(13, c.layers * (c.bi ? 2 : 1), c.batch, c.hidden);
-        KernelPlan.Layout layout = KernelPlan.Layout.of(config, t[0], t[1], t[2], t[3], t[4], t[5] == 1, 2, 2);
+        KernelPlan.Layout layout = KernelPlan.Layout.of(config, t[0], t[1], t[2], t[3], t[4], t[5] == 1, 2, 2, false);
         try (RnnEngine engine = new RnnEngine(device, weights, layout)) {
             engine.forceVariant(variant);
             ForwardShape shape = ForwardShape.check(config, x, h0);
