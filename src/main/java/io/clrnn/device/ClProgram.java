@@ -18,6 +18,7 @@ public final class ClProgram extends ClResource {
     /** A new kernel object; each caller that sets arguments concurrently needs its own. */
     public ClKernel kernel(String kernelName) {
         ensureOpen();
+        Faults.before("clCreateKernel(" + kernelName + ")");
         int[] status = new int[1];
         cl_kernel kernel = CL.clCreateKernel(program, kernelName, status);
         Cl.check(status[0], "clCreateKernel(" + kernelName + ") in " + name);

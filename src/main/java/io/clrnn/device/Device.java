@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -38,6 +40,8 @@ public final class Device extends ClResource {
     private final cl_command_queue queue;
     private final boolean profiling;
     private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
+    /** Every call holds the read lock; close takes the write lock, so it waits for calls in flight. */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
     private Device(DeviceInfo info, cl_platform_id platform, cl_device_id id, boolean profiling) {
         super("device");
@@ -96,11 +100,12 @@ public final class Device extends ClResource {
 
     /** A read-write buffer of {@code bytes} (at least 1). */
     public ClBuffer buffer(long bytes) {
-        ensureOpen();
-        int[] status = new int[1];
-        cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE, Math.max(bytes, 4), null, status);
-        Cl.check(status[0], "clCreateBuffer(" + bytes + " bytes)");
-        return new ClBuffer(mem, bytes);
+        return guarded("clCreateBuffer(" + bytes + " bytes)", call -> {
+            int[] status = new int[1];
+            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE, Math.max(bytes, 4), null, status);
+            Cl.check(status[0], call);
+            return new ClBuffer(mem, bytes);
+        });
     }
 
     /**
@@ -108,9 +113,9 @@ public final class Device extends ClResource {
      * with {@code options}; built on first use and cached by files and options for the device's life.
      */
     public ClProgram program(String options, String... files) {
-        ensureOpen();
         String file = String.join("+", files);
-        return programs.computeIfAbsent(file + "\0" + options, key -> build(file, files, options));
+        return guarded("clBuildProgram(" + file + ")",
+                call -> programs.computeIfAbsent(file + "\0" + options, key -> build(file, files, options)));
     }
 
     private ClProgram build(String file, String[] files, String options) {
@@ -157,30 +162,37 @@ public final class Device extends ClResource {
 
     /** CL_KERNEL_WORK_GROUP_SIZE of {@code kernel} on this device. */
     public long maxWorkGroupSize(ClKernel kernel) {
-        return kernel.maxWorkGroupSize(id);
+        return guarded("clGetKernelWorkGroupInfo", call -> kernel.maxWorkGroupSize(id));
     }
 
     /** Enqueues a write from a direct buffer; non-blocking, so {@code src} must stay untouched until the next wait. */
     public void write(ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
-        cl_event event = profile == null ? null : new cl_event();
-        Cl.check(CL.clEnqueueWriteBuffer(queue(), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0, null,
-                event), "clEnqueueWriteBuffer(" + bytes + " bytes)");
-        record(profile, Profile.Family.TRANSFER, event);
+        guarded("clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
+            cl_event event = profile == null ? null : new cl_event();
+            Cl.check(CL.clEnqueueWriteBuffer(queue, dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
+                    null, event), call);
+            return record(profile, Profile.Family.TRANSFER, event);
+        });
     }
 
     /** Enqueues a read into a direct buffer; blocks when {@code blocking} (and then every earlier command is done). */
     public void read(ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
-        cl_event event = profile == null ? null : new cl_event();
-        Cl.check(CL.clEnqueueReadBuffer(queue(), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0, null,
-                event), "clEnqueueReadBuffer(" + bytes + " bytes)");
-        record(profile, Profile.Family.TRANSFER, event);
+        guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
+            cl_event event = profile == null ? null : new cl_event();
+            Cl.check(CL.clEnqueueReadBuffer(queue, src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
+                    null, event), call);
+            return record(profile, Profile.Family.TRANSFER, event);
+        });
     }
 
     /** Enqueues filling {@code bytes} of {@code dst} with 0.0f (OpenCL 1.2). */
     public void fillZero(ClBuffer dst, long offsetBytes, long bytes) {
-        Cl.check(CL.clEnqueueFillBuffer(queue(), dst.mem(), Pointer.to(new float[] {0f}), Sizeof.cl_float,
-                offsetBytes, bytes, 0, null, null), "clEnqueueFillBuffer(" + bytes + " bytes)");
+        guarded("clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
+            Cl.check(CL.clEnqueueFillBuffer(queue, dst.mem(), Pointer.to(new float[] {0f}), Sizeof.cl_float,
+                    offsetBytes, bytes, 0, null, null), call);
+            return null;
+        });
     }
 
     /**
@@ -194,34 +206,55 @@ public final class Device extends ClResource {
                         "global size " + global[i] + " is not a multiple of local size " + local[i]);
             }
         }
-        cl_event event = profile == null ? null : new cl_event();
-        Cl.check(CL.clEnqueueNDRangeKernel(queue(), kernel.handle(), global.length, null, global, local, 0, null,
-                event), "clEnqueueNDRangeKernel(" + kernel.name() + ")");
-        record(profile, family, event);
+        guarded("clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
+            cl_event event = profile == null ? null : new cl_event();
+            Cl.check(CL.clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, global, local, 0, null,
+                    event), call);
+            return record(profile, family, event);
+        });
     }
 
     /** Waits for everything enqueued so far. */
     public void finish() {
-        Cl.check(CL.clFinish(queue()), "clFinish");
+        guarded("clFinish", call -> {
+            Cl.check(CL.clFinish(queue), call);
+            return null;
+        });
     }
 
-    private void record(Profile profile, Profile.Family family, cl_event event) {
+    private Void record(Profile profile, Profile.Family family, cl_event event) {
         if (profile != null) {
             profile.add(family, event);
         }
+        return null;
     }
 
-    private cl_command_queue queue() {
-        ensureOpen();
-        return queue;
+    /** Runs one OpenCL call under the read lock, after the open check and the fault seam. */
+    private <T> T guarded(String call, java.util.function.Function<String, T> body) {
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            ensureOpen();
+            Faults.before(call);
+            return body.apply(call);
+        } finally {
+            read.unlock();
+        }
     }
 
     @Override
     protected void release() {
-        programs.values().forEach(ClProgram::close);
-        programs.clear();
-        CL.clReleaseCommandQueue(queue);
-        CL.clReleaseContext(context);
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            programs.values().forEach(ClProgram::close);
+            programs.clear();
+            CL.clFinish(queue);
+            CL.clReleaseCommandQueue(queue);
+            CL.clReleaseContext(context);
+        } finally {
+            write.unlock();
+        }
         log.debug("closed {}", info.name());
     }
 

@@ -93,18 +93,102 @@ public final class RnnEngine implements AutoCloseable {
         return plan(shape).plan;
     }
 
-    /** Runs a forward on a shape that {@link ForwardShape#check} accepted. */
+    /**
+     * Runs a forward on a shape that {@link ForwardShape#check} accepted. A batch whose buffers would
+     * exceed the device's allocation limits runs in slices of the batch; batch rows never interact,
+     * so the result is the same.
+     */
     public RnnOutput forward(ForwardShape shape, Tensor x, Tensor h0, Profile profile) {
+        Tensor out = Tensor.zeros(shape.outputShape());
+        Tensor hn = Tensor.zeros(shape.hiddenShape());
+        int batch = shape.batch();
+        if (batch == 0) {
+            return new RnnOutput(out, hn);
+        }
+        int slice = largestBatchThatFits(shape.seqLen(), batch);
+        try {
+            if (slice >= batch) {
+                run(shape, x.data(), h0 == null ? null : h0.data(), out.data(), hn.data(), profile);
+            } else {
+                BatchSlicer slicer = new BatchSlicer(shape, config);
+                for (int b0 = 0; b0 < batch; b0 += slice) {
+                    int n = Math.min(slice, batch - b0);
+                    ForwardShape part = new ForwardShape(config, shape.seqLen(), n, false);
+                    float[] partOut = new float[shape.seqLen() * n * shape.outputWidth()];
+                    float[] partHn = new float[config.numLayers() * config.numDirections() * n * config.hiddenSize()];
+                    run(part, slicer.rows(x.data(), config.inputSize(), b0, n),
+                            h0 == null ? null : slicer.states(h0.data(), b0, n), partOut, partHn, profile);
+                    slicer.putRows(partOut, out.data(), shape.outputWidth(), b0, n);
+                    slicer.putStates(partHn, hn.data(), b0, n);
+                }
+            }
+        } catch (RuntimeException e) {
+            // Drain what was enqueued so the staging areas are free again for the next call.
+            try {
+                device.finish();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return new RnnOutput(out, hn);
+    }
+
+    /**
+     * Overrides the device's memory limits (bytes per buffer, bytes of all per-call buffers), so tests
+     * can see the batch split on any device.
+     */
+    public void limitMemory(long maxBufferBytes, long totalBytes) {
+        this.maxBufferBytes = maxBufferBytes;
+        this.totalBytes = totalBytes;
+    }
+
+    private long maxBufferBytes = Long.MAX_VALUE;
+    private long totalBytes = Long.MAX_VALUE;
+
+    /** The largest batch whose per-call buffers fit; refuses, with the sizes, when not even one row does. */
+    private int largestBatchThatFits(int seqLen, int batch) {
+        long maxBuffer = Math.min(maxBufferBytes, device.info().maxAllocBytes());
+        // Leave a tenth of global memory to the weights, the runtime and other users.
+        long total = Math.min(totalBytes, device.info().globalMemBytes() / 10 * 9);
+        int fits = batch;
+        while (fits > 0 && (largestBuffer(seqLen, fits) > maxBuffer || allBuffers(seqLen, fits) > total)) {
+            fits = fits / 2;
+        }
+        if (fits == 0) {
+            throw new io.clrnn.InvalidInputException(String.format(Locale.ROOT,
+                    "input too large for %s: seq_len %d needs %s for a single batch row "
+                            + "(largest buffer %s); the device allows %s per buffer and %s in all",
+                    device.info().name(), seqLen, mib(allBuffers(seqLen, 1)), mib(largestBuffer(seqLen, 1)),
+                    mib(maxBuffer), mib(total)));
+        }
+        return fits;
+    }
+
+    private long largestBuffer(int seqLen, int batch) {
+        long rows = (long) seqLen * batch + layout.tm() + 4;
+        return 4 * rows * Math.max(Math.max(config.inputSize(), layout.ldn()), config.numDirections() * config.hiddenSize());
+    }
+
+    private long allBuffers(int seqLen, int batch) {
+        long rows = (long) seqLen * batch + layout.tm() + 4;
+        long outputs = config.numLayers() > 1 ? 2 : 1;
+        long states = 2L * config.numLayers() * config.numDirections() * batch * config.hiddenSize();
+        return 4 * (rows * (config.inputSize() + layout.ldn() + outputs * config.numDirections() * config.hiddenSize())
+                + states);
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
+    /** One forward of a whole batch that fits: upload, every layer, read back. */
+    private void run(ForwardShape shape, float[] x, float[] h0, float[] out, float[] hn, Profile profile) {
         int seqLen = shape.seqLen();
         int batch = shape.batch();
         int hidden = config.hiddenSize();
         int width = shape.outputWidth();
         int rows = seqLen * batch;
-        Tensor out = Tensor.zeros(shape.outputShape());
-        Tensor hn = Tensor.zeros(shape.hiddenShape());
-        if (batch == 0) {
-            return new RnnOutput(out, hn);
-        }
         // One tile choice for every layer: the first layer's product is the smallest or close to it.
         KernelPlan.ProjectionTiles tiles = layout.projectionTiles(device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
@@ -112,9 +196,9 @@ public final class RnnEngine implements AutoCloseable {
         long states = (long) config.numLayers() * config.numDirections() * batch * hidden;
         workspace.ensure(mPadded, config.inputSize(), layout.ldn(), width, config.numLayers() > 1, states);
 
-        workspace.upload(Workspace.Stage.X, workspace.x, x.data(), profile);
+        workspace.upload(Workspace.Stage.X, workspace.x, x, profile);
         if (h0 != null) {
-            workspace.upload(Workspace.Stage.H0, workspace.h0, h0.data(), profile);
+            workspace.upload(Workspace.Stage.H0, workspace.h0, h0, profile);
         } else {
             device.fillZero(workspace.h0, 0, states * 4);
         }
@@ -133,11 +217,10 @@ public final class RnnEngine implements AutoCloseable {
             runRecurrence(recurrence, seqLen, batch, rowT, rowB, hOff, w, layerOut, profile);
             layerIn = layerOut;
         }
-        workspace.download(Workspace.Stage.OUT, layerIn, out.numel(), false, profile);
-        workspace.download(Workspace.Stage.HN, workspace.hn, hn.numel(), true, profile);
-        workspace.copyOut(Workspace.Stage.OUT, out.data());
-        workspace.copyOut(Workspace.Stage.HN, hn.data());
-        return new RnnOutput(out, hn);
+        workspace.download(Workspace.Stage.OUT, layerIn, out.length, false, profile);
+        workspace.download(Workspace.Stage.HN, workspace.hn, hn.length, true, profile);
+        workspace.copyOut(Workspace.Stage.OUT, out);
+        workspace.copyOut(Workspace.Stage.HN, hn);
     }
 
     private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, int mPadded, LayerBuffers w,
@@ -306,14 +389,16 @@ public final class RnnEngine implements AutoCloseable {
         }
 
         void ensure(int rows, int inputSize, int ldn, int width, boolean twoOutputs, long states) {
-            x = fit(x, (long) rows * inputSize);
-            p = fit(p, (long) rows * ldn);
-            y[0] = fit(y[0], (long) rows * width);
-            if (twoOutputs) {
-                y[1] = fit(y[1], (long) rows * width);
-            }
-            h0 = fit(h0, states);
-            hn = fit(hn, states);
+            grow(() -> {
+                x = fit(x, (long) rows * inputSize);
+                p = fit(p, (long) rows * ldn);
+                y[0] = fit(y[0], (long) rows * width);
+                if (twoOutputs) {
+                    y[1] = fit(y[1], (long) rows * width);
+                }
+                h0 = fit(h0, states);
+                hn = fit(hn, states);
+            });
         }
 
         private ClBuffer fit(ClBuffer current, long floats) {
@@ -324,6 +409,17 @@ public final class RnnEngine implements AutoCloseable {
                 current.close();
             }
             return device.buffer(floats * 4);
+        }
+
+        /** Grows every buffer; a failed allocation leaves the fields null, never pointing at a closed buffer. */
+        private void grow(Runnable allocations) {
+            try {
+                allocations.run();
+            } catch (RuntimeException e) {
+                close();
+                x = p = h0 = hn = y[0] = y[1] = null;
+                throw e;
+            }
         }
 
         /** A buffer holding {@code data}, complete before this returns. */

@@ -1,0 +1,271 @@
+package io.clrnn;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clrnn.bench.Benchmark;
+import io.clrnn.device.ClResource;
+import io.clrnn.device.Device;
+import io.clrnn.device.Faults;
+import io.clrnn.device.OpenClException;
+import io.clrnn.model.ReferenceRnn;
+import io.clrnn.model.RnnConfig;
+import io.clrnn.model.RnnWeights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.jocl.CL;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Native resources, threads, injected driver faults, device limits and non-finite numbers. */
+class HardeningTest {
+    static final String DEVICE = System.getProperty("clrnn.device", "auto");
+    static final RnnConfig CONFIG = new RnnConfig(8, 12, 2, true, true, RnnOptions.defaults());
+    static final RnnWeights WEIGHTS = RnnWeights.init(CONFIG, 3);
+
+    @AfterEach
+    void disarm() {
+        Faults.clear();
+    }
+
+    static Tensor x(long seed, int seq, int batch) {
+        return Benchmark.random(seed, seq, batch, CONFIG.inputSize());
+    }
+
+    static Tensor h0(long seed, int batch) {
+        return Benchmark.random(seed, CONFIG.numLayers() * 2, batch, CONFIG.hiddenSize());
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseFailsCleanly() {
+        int before = ClResource.liveCount();
+        Device device = Device.select(DEVICE);
+        Rnn rnn = Rnn.create(device, WEIGHTS);
+        rnn.forward(x(1, 3, 2));
+        assertTrue(ClResource.liveCount() > before);
+        rnn.close();
+        rnn.close();
+        assertThrows(IllegalStateException.class, () -> rnn.forward(x(1, 3, 2)));
+        device.close();
+        device.close();
+        assertThrows(IllegalStateException.class, () -> device.buffer(16));
+        assertThrows(IllegalStateException.class, () -> Rnn.create(device, WEIGHTS));
+        assertEquals(before, ClResource.liveCount(), () -> "leaked: " + ClResource.liveCounts());
+    }
+
+    @Test
+    void tenThousandForwardsKeepNativeObjectsAndHeapFlat() {
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            Tensor x = x(5, 4, 3);
+            Tensor h = h0(6, 3);
+            for (int i = 0; i < 500; i++) {
+                rnn.forward(x, h);
+            }
+            int objects = ClResource.liveCount();
+            long heap = usedHeapAfterGc();
+            RnnOutput first = rnn.forward(x, h);
+            for (int i = 0; i < 10_000; i++) {
+                RnnOutput y = rnn.forward(x, h);
+                if (i % 2500 == 0) {
+                    assertArrayEquals(first.output().data(), y.output().data(), "forward " + i);
+                }
+            }
+            assertEquals(objects, ClResource.liveCount(), () -> "native objects grew: " + ClResource.liveCounts());
+            long grown = usedHeapAfterGc() - heap;
+            assertTrue(grown < 16 << 20, "heap grew by " + grown + " bytes over 10,000 forwards");
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        Runtime rt = Runtime.getRuntime();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    @Test
+    void threadsSharingOneModuleGetExactlyTheSerialResults() throws Exception {
+        int threads = 8;
+        int perThread = 25;
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            List<Tensor> inputs = new ArrayList<>();
+            List<RnnOutput> serial = new ArrayList<>();
+            for (int i = 0; i < threads * perThread; i++) {
+                // varying shapes, so workspaces and plans change under the threads' feet
+                Tensor x = x(100 + i, 1 + i % 7, 1 + i % 5);
+                inputs.add(x);
+                serial.add(rnn.forward(x));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int first = t * perThread;
+                    futures.add(pool.submit(() -> {
+                        for (int i = first; i < first + perThread; i++) {
+                            RnnOutput y = rnn.forward(inputs.get(i));
+                            assertArrayEquals(serial.get(i).output().data(), y.output().data(), "input " + i);
+                            assertArrayEquals(serial.get(i).hidden().data(), y.hidden().data(), "input " + i);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"module", "device"})
+    void closeRacingForwardFailsCleanly(String whatCloses) throws Exception {
+        int before = ClResource.liveCount();
+        Device device = Device.select(DEVICE);
+        Rnn rnn = Rnn.create(device, WEIGHTS);
+        Tensor x = x(9, 20, 4);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> workers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                workers.add(pool.submit(() -> {
+                    int done = 0;
+                    while (true) {
+                        try {
+                            rnn.forward(x);
+                            done++;
+                        } catch (IllegalStateException closed) {
+                            return done;
+                        }
+                    }
+                }));
+            }
+            Thread.sleep(200);
+            if (whatCloses.equals("device")) {
+                device.close();
+            } else {
+                rnn.close();
+            }
+            for (Future<Integer> w : workers) {
+                assertTrue(w.get(30, TimeUnit.SECONDS) >= 0);
+            }
+        } finally {
+            pool.shutdownNow();
+            rnn.close();
+            device.close();
+        }
+        assertEquals(before, ClResource.liveCount(), () -> "leaked: " + ClResource.liveCounts());
+    }
+
+    /** Each fault: the call that fails, after how many such calls, and the status the driver gives. */
+    @ParameterizedTest(name = "{0} after {1}: {2}")
+    @CsvSource({
+            "clCreateBuffer, 0, " + CL.CL_MEM_OBJECT_ALLOCATION_FAILURE,
+            "clCreateBuffer, 9, " + CL.CL_MEM_OBJECT_ALLOCATION_FAILURE,
+            "clBuildProgram, 0, " + CL.CL_BUILD_PROGRAM_FAILURE,
+            "clBuildProgram, 1, " + CL.CL_BUILD_PROGRAM_FAILURE,
+            "clCreateKernel, 1, " + CL.CL_OUT_OF_HOST_MEMORY,
+            "clEnqueueWriteBuffer, 8, " + CL.CL_OUT_OF_RESOURCES,
+            "clEnqueueNDRangeKernel, 0, " + CL.CL_OUT_OF_RESOURCES,
+            "clEnqueueNDRangeKernel, 2, " + CL.CL_INVALID_WORK_GROUP_SIZE,
+            "clEnqueueReadBuffer, 1, " + CL.CL_OUT_OF_RESOURCES,
+    })
+    void injectedDriverFaultsNameTheCallLeakNothingAndTheNextForwardWorks(String call, int skip, int status)
+            throws Exception {
+        int before = ClResource.liveCount();
+        Tensor x = x(21, 6, 3);
+        Tensor h = h0(22, 3);
+        RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, h);
+        try (Device device = Device.select(DEVICE)) {
+            Faults.failAfter(call, skip, status);
+            OpenClException e = assertThrows(OpenClException.class, () -> {
+                try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
+                    rnn.forward(x, h);
+                    rnn.forward(x(23, 9, 5), h0(24, 5)); // a bigger shape: new buffers and plans
+                }
+            });
+            assertFalse(Faults.pending());
+            assertEquals(status, e.status());
+            assertTrue(e.getMessage().startsWith(call), e.getMessage());
+            assertTrue(e.getMessage().contains(CL.stringFor_errorCode(status)), e.getMessage());
+            try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
+                RnnOutput y = rnn.forward(x, h);
+                assertClose(expected.output(), y.output(), "out after the fault");
+                assertClose(expected.hidden(), y.hidden(), "h_n after the fault");
+            }
+        }
+        assertEquals(before, ClResource.liveCount(), () -> "leaked: " + ClResource.liveCounts());
+    }
+
+    @Test
+    void aFaultInsideAForwardLeavesTheModuleUsable() {
+        Tensor x = x(31, 7, 4);
+        RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, null);
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            rnn.forward(x);
+            Faults.failAfter("clEnqueueNDRangeKernel", 2, CL.CL_OUT_OF_RESOURCES);
+            assertThrows(OpenClException.class, () -> rnn.forward(x));
+            assertClose(expected.output(), rnn.forward(x).output(), "out after the fault");
+        }
+    }
+
+    @Test
+    void batchesBeyondTheDeviceLimitsRunInSlicesWithTheSameResult() {
+        for (boolean batchFirst : new boolean[] {false, true}) {
+            RnnWeights weights = WEIGHTS.withOptions(RnnOptions.defaults().batchFirst(batchFirst));
+            Tensor x = batchFirst ? Benchmark.random(41, 13, 5, 8) : Benchmark.random(41, 5, 13, 8);
+            Tensor h = h0(42, 13);
+            try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, weights)) {
+                RnnOutput whole = rnn.forward(x, h);
+                // room for about 3 sequences per buffer: the batch of 13 runs in 5 slices
+                rnn.engine().limitMemory(4L * (5 * 3 + 10) * 64, Long.MAX_VALUE);
+                RnnOutput sliced = rnn.forward(x, h);
+                assertArrayEquals(whole.output().data(), sliced.output().data(), "out, batch_first=" + batchFirst);
+                assertArrayEquals(whole.hidden().data(), sliced.hidden().data(), "h_n, batch_first=" + batchFirst);
+            }
+        }
+    }
+
+    @Test
+    void anInputTooLargeEvenForOneSequenceIsRefusedWithTheSizes() {
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            rnn.engine().limitMemory(1024, Long.MAX_VALUE);
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> rnn.forward(x(1, 50, 2)));
+            assertTrue(e.getMessage().startsWith("input too large for "), e.getMessage());
+            assertTrue(e.getMessage().contains("seq_len 50"), e.getMessage());
+        }
+    }
+
+    @Test
+    void nanAndInfinityPropagateAsInTheReference() {
+        RnnConfig relu = CONFIG.withOptions(RnnOptions.defaults().nonlinearity(Nonlinearity.RELU));
+        for (RnnConfig config : new RnnConfig[] {CONFIG, relu}) {
+            RnnWeights weights = WEIGHTS.withOptions(config.options());
+            Tensor x = x(51, 6, 3);
+            x.data()[(2 * 3 + 1) * 8 + 4] = Float.NaN;               // t=2, b=1
+            x.data()[(4 * 3 + 2) * 8] = Float.POSITIVE_INFINITY;      // t=4, b=2
+            RnnOutput expected = ReferenceRnn.forward(weights, x, null);
+            try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, weights)) {
+                RnnOutput y = rnn.forward(x);
+                assertClose(expected.output(), y.output(), config.nonlinearity() + " out");
+                assertClose(expected.hidden(), y.hidden(), config.nonlinearity() + " h_n");
+                int width = 2 * CONFIG.hiddenSize();
+                assertTrue(Float.isNaN(y.output().data()[(5 * 3 + 1) * width]), "NaN reaches the end of row 1");
+                assertFalse(Float.isNaN(y.output().data()[(1 * 3 + 0) * width + 12]), "row 0 stays finite");
+            }
+        }
+    }
+}
