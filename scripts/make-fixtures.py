@@ -25,7 +25,7 @@ import torch
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "fixtures")
 
 # (nonlinearity, num_layers, flags, input_size, hidden_size, seq_len, batch[, name prefix])
-# flags: bi = bidirectional, bf = batch_first, h0 = pass h_0, nobias = bias=False,
+# flags: bi = bidirectional, bf = batch_first, h0 = pass h_0, nobias = bias=False, nonfinite = NaN/inf in X,
 #        ub = unbatched 2-D input (batch is then None).
 CASES = [
     # Pairwise covering grid: every value of every option meets every value of every other one.
@@ -75,8 +75,11 @@ CASES = [
     # Course lab shapes: RNN(128, 64), X (5,4,128), h_0 (1,4,64); batch_first X (16,25,128).
     ("tanh", 1, "h0", 128, 64, 5, 4, "lab_"),
     ("tanh", 1, "bf h0", 128, 64, 25, 16, "lab_"),
+    # Non-finite inputs: NaN and +inf in X must propagate exactly as PyTorch propagates them.
+    ("tanh", 2, "bi h0 nonfinite", 4, 6, 6, 3),
+    ("relu", 2, "bi nonfinite", 4, 6, 6, 3),
 ]
-FLAG_ORDER = ["nobias", "bi", "bf", "ub", "h0"]
+FLAG_ORDER = ["nobias", "bi", "bf", "ub", "h0", "nonfinite"]
 
 
 def save_safetensors(tensors, path):
@@ -109,7 +112,8 @@ def make_case(nl, layers, flags, I, H, T, B, prefix=""):
                     + [f"I{I}", f"H{H}", f"T{T}"] + ([] if ub else [f"B{B}"]))
     return {"name": name, "input_size": I, "hidden_size": H, "num_layers": layers,
             "nonlinearity": nl, "bias": "nobias" not in flags, "batch_first": "bf" in flags,
-            "bidirectional": "bi" in flags, "seq_len": T, "batch": B, "has_h0": "h0" in flags}
+            "bidirectional": "bi" in flags, "seq_len": T, "batch": B, "has_h0": "h0" in flags,
+            **({"nonfinite": True} if "nonfinite" in flags else {})}
 
 
 def check_pairwise(cases):
@@ -135,6 +139,10 @@ def write_case(c):
         x_shape = (B, T, I) if c["batch_first"] else (T, B, I)
         h_shape = (c["num_layers"] * dirs, B, H)
     x = torch.randn(*x_shape)
+    if c.get("nonfinite"):
+        x[2, 1, 0] = float("nan")
+        x[4, 0, 1] = float("inf")
+        x[1, 2, 3] = float("-inf")
     h0 = torch.randn(*h_shape) if c["has_h0"] else None
     with torch.no_grad():
         out, h_n = rnn(x, h0) if h0 is not None else rnn(x)
