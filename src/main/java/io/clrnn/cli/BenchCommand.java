@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code clrnn bench}: times whole forwards of one shape on a device (or the Java reference). */
-@Command(name = "bench", description = "Time whole forwards (upload, compute, read back) of one shape.")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time whole forwards (upload, compute, read back) of one shape.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "5", description = "Sequence length T (default ${DEFAULT-VALUE}).") int seq;
     @Option(names = "--batch", defaultValue = "4", description = "Batch size B (default ${DEFAULT-VALUE}).") int batch;

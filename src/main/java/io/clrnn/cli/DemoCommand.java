@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code clrnn demo}: the course lab on torch.nn.RNN that this project started from, replayed. */
-@Command(name = "demo", description = "Replay the torch.nn.RNN lab: RNN(128, 64) on (5, 4, 128), any seq_len, then batch_first.")
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Replay the torch.nn.RNN lab: RNN(128, 64) on (5, 4, 128), any seq_len, then batch_first.")
 final class DemoCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code clrnn devices}: one line per OpenCL device, with the index {@code --device} accepts. */
-@Command(name = "devices", description = "List every OpenCL device: index, type, name, platform, compute units, memory.")
+@Command(name = "devices", mixinStandardHelpOptions = true, description = "List every OpenCL device: index, type, name, platform, compute units, memory.")
 final class DevicesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

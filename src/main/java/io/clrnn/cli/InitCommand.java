@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code clrnn init}: a freshly initialised RNN saved as a safetensors state_dict. */
-@Command(name = "init", description = "Write a new RNN's weights (PyTorch's init, seeded) as a safetensors state_dict.")
+@Command(name = "init", mixinStandardHelpOptions = true, description = "Write a new RNN's weights (PyTorch's init, seeded) as a safetensors state_dict.")
 final class InitCommand implements Callable<Integer> {
     @Option(names = "--input-size", required = true) int inputSize;
     @Option(names = "--hidden-size", required = true) int hiddenSize;

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code clrnn run}: one forward of a saved state_dict over a .npy input, outputs as .npy. */
-@Command(name = "run", description = "Run a forward pass: weights from safetensors, input and outputs as .npy.")
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a forward pass: weights from safetensors, input and outputs as .npy.")
 final class RunCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "W.safetensors",
             description = "The RNN's state_dict, saved with safetensors.torch.save_file.")
