@@ -39,6 +39,15 @@ public final class RnnEngine implements AutoCloseable {
     private final Map<String, ClKernel> kernels = new HashMap<>();
     private final Workspace workspace;
 
+    // Overrides for tests and tuning; the defaults leave every choice to KernelPlan and the device.
+    private KernelPlan.Variant forcedVariant;
+    private int stepsCap = Integer.MAX_VALUE;
+    private long maxBufferBytes = Long.MAX_VALUE;
+    private long totalBytes = Long.MAX_VALUE;
+
+    /** The plan of the last shape seen: services call forward with the same shape again and again. */
+    private CachedPlan lastPlan;
+
     /** Per layer: W_ih^T of both directions side by side (K, ldn), the summed bias (ldn), W_hh^T (D, H, hp). */
     private record LayerBuffers(ClBuffer wihT, ClBuffer bias, ClBuffer whhT) {}
 
@@ -75,8 +84,6 @@ public final class RnnEngine implements AutoCloseable {
         lastPlan = null;
     }
 
-    private KernelPlan.Variant forcedVariant;
-
     /**
      * Caps the time steps of one ROWS or SEQUENCE launch (as a GPU watchdog would need), so tests
      * can check on any device that a sequence split over launches gives the same answer.
@@ -85,8 +92,6 @@ public final class RnnEngine implements AutoCloseable {
         stepsCap = steps;
         lastPlan = null;
     }
-
-    private int stepsCap = Integer.MAX_VALUE;
 
     /** The recurrence plan a forward of this shape would use. */
     public KernelPlan.Recurrence recurrencePlan(ForwardShape shape) {
@@ -142,9 +147,6 @@ public final class RnnEngine implements AutoCloseable {
         this.maxBufferBytes = maxBufferBytes;
         this.totalBytes = totalBytes;
     }
-
-    private long maxBufferBytes = Long.MAX_VALUE;
-    private long totalBytes = Long.MAX_VALUE;
 
     /** The largest batch whose per-call buffers fit; refuses, with the sizes, when not even one row does. */
     private int largestBatchThatFits(int seqLen, int batch) {
@@ -308,10 +310,7 @@ public final class RnnEngine implements AutoCloseable {
         return planned;
     }
 
-    /** The plan of the last shape seen: services call forward with the same shape again and again. */
     private record CachedPlan(int seqLen, int batch, Planned planned) {}
-
-    private CachedPlan lastPlan;
 
     private ClKernel recurrenceKernel(String name, int tb) {
         String options = String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d",
