@@ -60,14 +60,6 @@ public final class Main implements Runnable {
 
     private static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
-        // The usage-error hint points at "clrnn <command> --help", so every command must accept it.
-        for (CommandLine sub : cli.getSubcommands().values()) {
-            CommandLine.Model.CommandSpec s = sub.getCommandSpec();
-            if (s.findOption("--help") == null) {
-                s.mixinStandardHelpOptions(true);
-                s.versionProvider(new Version());
-            }
-        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, a) -> {

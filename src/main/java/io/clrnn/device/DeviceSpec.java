@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 /**
  * How a user names a device: {@code auto} (the first GPU, else the first CPU, else the first
  * device), {@code cpu}, {@code gpu}, {@code accelerator}, an index from {@code clrnn devices}, or a
- * case-insensitive part of the device or platform name.
+ * case-insensitive part of the device or platform name (else of the device's vendor or version string).
  */
 public final class DeviceSpec {
     /** Environment variable that sets the default spec for the CLI. */
@@ -50,11 +50,19 @@ public final class DeviceSpec {
         }
     }
 
+    /**
+     * The first device whose name or platform contains {@code s}; failing that, whose vendor or
+     * version string does: PoCL names itself only there ("OpenCL 3.0 PoCL ..."), and users call it "pocl".
+     */
     private static Optional<DeviceInfo> byName(String s, List<DeviceInfo> devices) {
         return devices.stream()
-                .filter(d -> d.name().toLowerCase(Locale.ROOT).contains(s)
-                        || d.platform().toLowerCase(Locale.ROOT).contains(s))
-                .findFirst();
+                .filter(d -> contains(d.name(), s) || contains(d.platform(), s))
+                .findFirst()
+                .or(() -> devices.stream().filter(d -> contains(d.vendor(), s) || contains(d.version(), s)).findFirst());
+    }
+
+    private static boolean contains(String text, String lowerCasePart) {
+        return text != null && text.toLowerCase(Locale.ROOT).contains(lowerCasePart);
     }
 
     private static String summary(List<DeviceInfo> devices) {

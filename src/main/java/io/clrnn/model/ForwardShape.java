@@ -31,10 +31,8 @@ public record ForwardShape(RnnConfig config, int seqLen, int batch, boolean unba
             throw new InvalidInputException("input.size(-1) must be equal to input_size. Expected "
                     + config.inputSize() + ", got " + x.size(-1));
         }
-        if (seqLen == 0) {
-            throw new InvalidInputException("Expected sequence length to be larger than 0 in RNN");
-        }
         ForwardShape shape = new ForwardShape(config, seqLen, batch, unbatched);
+        // PyTorch checks hx's size in Python, before its kernel finds the sequence empty.
         if (h0 != null) {
             int[] got = unbatched ? new int[] {h0.size(0), 1, h0.size(1)} : h0.shape();
             int[] want = {config.numLayers() * config.numDirections(), batch, config.hiddenSize()};
@@ -42,6 +40,9 @@ public record ForwardShape(RnnConfig config, int seqLen, int batch, boolean unba
                 throw new InvalidInputException("Expected hidden size (" + want[0] + ", " + want[1] + ", " + want[2]
                         + "), got " + Tensor.format(got));
             }
+        }
+        if (seqLen == 0) {
+            throw new InvalidInputException("Expected sequence length to be larger than 0 in RNN");
         }
         return shape;
     }

@@ -3,9 +3,11 @@ package io.clrnn.model;
 import io.clrnn.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** The hyper-parameters of a {@code torch.nn.RNN}; {@link #toString()} is PyTorch's repr. */
@@ -118,9 +120,30 @@ public record RnnConfig(
         return "RNN(" + String.join(", ", parts) + ")";
     }
 
-    private static String pythonFloat(double v) {
-        String s = Double.toString(v);
-        return s.endsWith(".0") ? s : s.replaceAll("0+$", "");
+    /**
+     * Python's {@code repr} of a float: the shortest digits, positional when the decimal exponent
+     * is in [-4, 16), else scientific with at least two exponent digits ({@code 5e-05}).
+     */
+    static String pythonFloat(double v) {
+        if (Double.isNaN(v)) {
+            return "nan";
+        }
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "inf" : "-inf";
+        }
+        if (v == 0) {
+            return (1 / v < 0) ? "-0.0" : "0.0";
+        }
+        BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
+        int exponent = d.precision() - d.scale() - 1;
+        if (exponent >= -4 && exponent < 16) {
+            String plain = d.toPlainString();
+            return plain.contains(".") ? plain : plain + ".0";
+        }
+        String digits = d.unscaledValue().abs().toString();
+        String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+        return (d.signum() < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+")
+                + String.format(Locale.ROOT, "%02d", Math.abs(exponent));
     }
 
     private static void require(boolean ok, String message) {

@@ -41,7 +41,7 @@ public final class RnnWeights {
     public static RnnWeights fromStateDict(Map<String, Tensor> stateDict, RnnOptions options) {
         Tensor ih0 = stateDict.get("weight_ih_l0");
         Tensor hh0 = stateDict.get("weight_hh_l0");
-        if (ih0 == null || hh0 == null || ih0.rank() != 2 || hh0.rank() < 1) {
+        if (ih0 == null || hh0 == null || ih0.rank() != 2) {
             List<String> missing = new ArrayList<>();
             if (ih0 == null) {
                 missing.add("weight_ih_l0");
@@ -65,7 +65,10 @@ public final class RnnWeights {
                 bias |= m.group(1).equals("bias");
             }
         }
-        RnnConfig config = new RnnConfig(ih0.size(1), hh0.size(0), layers, bias, bidirectional, options);
+        // hidden_size from weight_hh_l0 (so a wrong weight_ih_l0 is the one reported), or from
+        // weight_ih_l0 when weight_hh_l0 is a scalar; a wrong weight_hh_l0 is then a size mismatch.
+        int hidden = hh0.rank() >= 1 ? hh0.size(0) : ih0.size(0);
+        RnnConfig config = new RnnConfig(ih0.size(1), hidden, layers, bias, bidirectional, options);
         return of(config, stateDict);
     }
 
@@ -74,12 +77,13 @@ public final class RnnWeights {
         Map<String, int[]> expected = config.parameterShapes();
         List<String> missing = expected.keySet().stream().filter(k -> !stateDict.containsKey(k)).toList();
         List<String> unexpected = stateDict.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
+        // load_state_dict's order: missing keys, then unexpected ones, then size mismatches.
         List<String> errors = new ArrayList<>();
-        if (!unexpected.isEmpty()) {
-            errors.add("Unexpected key(s) in state_dict: " + quoted(unexpected) + ".");
-        }
         if (!missing.isEmpty()) {
             errors.add("Missing key(s) in state_dict: " + quoted(missing) + ".");
+        }
+        if (!unexpected.isEmpty()) {
+            errors.add("Unexpected key(s) in state_dict: " + quoted(unexpected) + ".");
         }
         Map<String, Tensor> params = new LinkedHashMap<>();
         expected.forEach((name, shape) -> {

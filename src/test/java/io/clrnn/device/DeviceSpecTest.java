@@ -1,0 +1,149 @@
+package io.clrnn.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.clrnn.InvalidInputException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** How --device names a device: on this machine's real devices, and on made-up lists for the rules. */
+class DeviceSpecTest {
+    private static DeviceInfo info(int index, DeviceInfo.Type type, String name, String platform, String version) {
+        return new DeviceInfo(index, type, name, platform, "Vendor " + index, version, 4, 1L << 30, 1L << 28,
+                65536, true, 1024, 8);
+    }
+
+    private static final DeviceInfo POCL = info(0, DeviceInfo.Type.CPU,
+            "pthread-skylake-avx512-Intel(R) Xeon(R) Processor", "Portable Computing Language",
+            "OpenCL 3.0 PoCL HSTR: pthread-x86_64-pc-linux-gnu-skylake-avx512");
+    private static final DeviceInfo NVIDIA = info(1, DeviceInfo.Type.GPU, "NVIDIA H200", "NVIDIA CUDA",
+            "OpenCL 3.0 CUDA");
+    private static final DeviceInfo FPGA = info(2, DeviceInfo.Type.ACCELERATOR, "Some FPGA", "Vendor SDK",
+            "OpenCL 1.2");
+
+    // ---- the rules, on made-up machines ----
+
+    @Test
+    void autoPrefersAGpuThenACpuThenAnything() {
+        assertEquals(NVIDIA, DeviceSpec.choose("auto", List.of(POCL, NVIDIA, FPGA)));
+        assertEquals(POCL, DeviceSpec.choose("auto", List.of(FPGA, POCL)));
+        assertEquals(FPGA, DeviceSpec.choose("auto", List.of(FPGA)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "  ", "AUTO", " auto "})
+    void blankOrAnyCaseOfAutoIsAuto(String spec) {
+        assertEquals(NVIDIA, DeviceSpec.choose(spec, List.of(POCL, NVIDIA)));
+        assertEquals(NVIDIA, DeviceSpec.choose(null, List.of(POCL, NVIDIA)));
+    }
+
+    @Test
+    void typesPickTheFirstOfThatType() {
+        List<DeviceInfo> all = List.of(POCL, NVIDIA, FPGA);
+        assertEquals(POCL, DeviceSpec.choose("cpu", all));
+        assertEquals(NVIDIA, DeviceSpec.choose("GPU", all));
+        assertEquals(FPGA, DeviceSpec.choose("accelerator", all));
+    }
+
+    @Test
+    void indexPicksFromTheList() {
+        List<DeviceInfo> all = List.of(POCL, NVIDIA, FPGA);
+        assertEquals(NVIDIA, DeviceSpec.choose("1", all));
+        assertEquals(FPGA, DeviceSpec.choose(" 2 ", all));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h200", "cuda", "NVIDIA"})
+    void namePartsMatchDeviceOrPlatform(String spec) {
+        assertEquals(NVIDIA, DeviceSpec.choose(spec, List.of(POCL, NVIDIA)));
+    }
+
+    @Test
+    void vendorOrVersionMatchOnlyWhenNoNameOrPlatformDoes() {
+        assertEquals(POCL, DeviceSpec.choose("pocl", List.of(NVIDIA, POCL)));
+        assertEquals(NVIDIA, DeviceSpec.choose("vendor 1", List.of(POCL, NVIDIA)));
+        // "vendor" is part of FPGA's platform name and of every vendor string: the platform wins
+        assertEquals(FPGA, DeviceSpec.choose("vendor", List.of(POCL, NVIDIA, FPGA)));
+    }
+
+    @Test
+    void aMissingTypeSaysWhatIsThere() {
+        DeviceNotFoundException e = assertThrows(DeviceNotFoundException.class,
+                () -> DeviceSpec.choose("gpu", List.of(POCL)));
+        assertEquals("no OpenCL GPU device on this machine; available: 0 CPU " + POCL.name()
+                + " (see 'clrnn devices')", e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"7", "3", "nonexistent", "99999999999999999999", "-1"})
+    void anUnknownSpecSaysWhatIsThere(String spec) {
+        DeviceNotFoundException e = assertThrows(DeviceNotFoundException.class,
+                () -> DeviceSpec.choose(spec, List.of(POCL, NVIDIA, FPGA)));
+        assertEquals("no OpenCL device matches '" + spec + "'; available: 0 CPU " + POCL.name() + ", 1 GPU "
+                + NVIDIA.name() + ", 2 ACCELERATOR " + FPGA.name() + " (see 'clrnn devices')", e.getMessage());
+        assertTrue(e instanceof InvalidInputException, "a user's mistake: exit 2");
+    }
+
+    // ---- this machine ----
+
+    private static void assumePoclCpu() {
+        assumeTrue(Device.list().stream().anyMatch(d -> d.isCpu() && d.platform().contains("Portable Computing")),
+                "no PoCL CPU device here");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "0", "pthread", "PThread", "pocl", "PoCL", "portable computing"})
+    void thePoclCpuCanBeNamedManyWays(String spec) {
+        assumePoclCpu();
+        try (Device d = Device.select(spec)) {
+            assertTrue(d.info().isCpu(), d.toString());
+            assertTrue(d.info().platform().contains("Portable Computing Language"), d.toString());
+        }
+    }
+
+    @Test
+    void autoOpensTheCpuWhenThereIsNoGpu() {
+        assumePoclCpu();
+        assumeTrue(Device.list().stream().noneMatch(DeviceInfo::isGpu), "this machine has an OpenCL GPU");
+        try (Device d = Device.select("auto")) {
+            assertTrue(d.info().isCpu(), d.toString());
+            assertEquals(0, d.info().index());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpu", "7", "nonexistent"})
+    void whatIsNotHereIsRefusedListingWhatIs(String spec) {
+        assumeTrue(!spec.equals("gpu") || Device.list().stream().noneMatch(DeviceInfo::isGpu), "there is a GPU");
+        assumeTrue(Device.list().size() <= 7, "there are more than 7 devices");
+        DeviceNotFoundException e = assertThrows(DeviceNotFoundException.class, () -> Device.select(spec));
+        assertTrue(e.getMessage().contains("; available: 0 "), e.getMessage());
+        for (DeviceInfo d : Device.list()) {
+            assertTrue(e.getMessage().contains(d.index() + " " + d.type() + " " + d.name()), e.getMessage());
+        }
+        assertTrue(!e.getMessage().contains("\n"), "one line");
+    }
+
+    @Test
+    void listIsIndexedInOrder() {
+        List<DeviceInfo> all = Device.list();
+        assertTrue(!all.isEmpty(), "the tests need an OpenCL device");
+        for (int i = 0; i < all.size(); i++) {
+            DeviceInfo d = all.get(i);
+            assertEquals(i, d.index());
+            assertTrue(d.computeUnits() > 0 && d.globalMemBytes() > 0, d.describe());
+            assertTrue(d.describe().startsWith(i + "  " + d.type()), d.describe());
+        }
+    }
+
+    @Test
+    void humanBytes() {
+        assertEquals("512 MiB", DeviceInfo.humanBytes(512L << 20));
+        assertEquals("6.2 GiB", DeviceInfo.humanBytes((long) (6.2 * (1L << 30))));
+    }
+}

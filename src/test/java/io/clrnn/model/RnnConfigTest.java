@@ -1,0 +1,102 @@
+package io.clrnn.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.clrnn.InvalidInputException;
+import io.clrnn.Nonlinearity;
+import io.clrnn.RnnOptions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** RnnConfig: PyTorch's repr, its parameter list, and the sizes it refuses. */
+class RnnConfigTest {
+    private static RnnOptions options(boolean batchFirst, double dropout) {
+        return RnnOptions.defaults().batchFirst(batchFirst).dropout(dropout);
+    }
+
+    @Test
+    void reprOfTheDefaults() {
+        assertEquals("RNN(128, 64)", RnnConfig.of(128, 64).toString());
+    }
+
+    @Test
+    void reprListsEveryNonDefaultInPyTorchsOrder() {
+        RnnConfig c = new RnnConfig(10, 20, 2, false, true, options(true, 0));
+        assertEquals("RNN(10, 20, num_layers=2, bias=False, batch_first=True, bidirectional=True)", c.toString());
+    }
+
+    @Test
+    void reprShowsDropoutBetweenBatchFirstAndBidirectional() {
+        assertEquals("RNN(10, 20, num_layers=2, dropout=0.5)",
+                new RnnConfig(10, 20, 2, true, false, options(false, 0.5)).toString());
+        assertEquals("RNN(10, 20, batch_first=True, dropout=0.25, bidirectional=True)",
+                new RnnConfig(10, 20, 1, true, true, options(true, 0.25)).toString());
+    }
+
+    @ParameterizedTest(name = "dropout={0} -> {1}")
+    @CsvSource({"0.5, 0.5", "1.0, 1.0", "0.1, 0.1", "0.3333, 0.3333", "0.0001, 0.0001", "0.00005, 5e-05",
+            "0.0005, 0.0005", "1e-7, 1e-07", "0.125, 0.125"})
+    void dropoutIsPrintedAsPythonPrintsAFloat(double dropout, String python) {
+        assertEquals("RNN(1, 1, dropout=" + python + ")",
+                new RnnConfig(1, 1, 1, true, false, options(false, dropout)).toString());
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"123.0, 123.0", "1e15, 1000000000000000.0", "1e16, 1e+16", "1.5e-5, 1.5e-05", "-0.25, -0.25",
+            "0.30000000000000004, 0.30000000000000004"})
+    void pythonFloatIsPythonsRepr(double value, String python) {
+        assertEquals(python, RnnConfig.pythonFloat(value));
+    }
+
+    @Test
+    void nonlinearityIsNeverPrinted() {
+        RnnOptions relu = RnnOptions.defaults().nonlinearity(Nonlinearity.RELU);
+        assertEquals("RNN(128, 64)", RnnConfig.of(128, 64).withOptions(relu).toString());
+        assertEquals("RNN(3, 4, num_layers=3)", new RnnConfig(3, 4, 3, true, false, relu).toString());
+    }
+
+    @Test
+    void withersChangeOneThing() {
+        RnnConfig c = RnnConfig.of(3, 4).withLayers(2).withBias(false).withBidirectional(true);
+        assertEquals(new RnnConfig(3, 4, 2, false, true, RnnOptions.defaults()), c);
+        assertEquals(2, c.numDirections());
+        assertEquals(3, c.layerInputSize(0));
+        assertEquals(8, c.layerInputSize(1));
+    }
+
+    @Test
+    void parameterShapesFollowTheStateDictOrder() {
+        Map<String, int[]> shapes = new RnnConfig(3, 4, 2, true, true, null).parameterShapes();
+        assertEquals(List.of(
+                "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+                "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+                "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"),
+                List.copyOf(shapes.keySet()));
+        assertEquals(List.of(4, 3), List.of(shapes.get("weight_ih_l0")[0], shapes.get("weight_ih_l0")[1]));
+        assertEquals(List.of(4, 8), List.of(shapes.get("weight_ih_l1")[0], shapes.get("weight_ih_l1")[1]));
+        assertEquals(1, shapes.get("bias_hh_l1_reverse").length);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, 4, 1, 'input_size should be a positive integer, got 0'",
+            "3, -1, 1, 'hidden_size should be a positive integer, got -1'",
+            "3, 4, 0, 'num_layers should be a positive integer, got 0'"})
+    void refusesSizesPyTorchRefuses(int input, int hidden, int layers, String message) {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new RnnConfig(input, hidden, layers, true, false, null));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void refusesDropoutOutsideZeroToOne() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> options(false, 1.5));
+        assertEquals("dropout should be a number in range [0, 1] representing the probability of an element "
+                + "being zeroed, but got 1.5", e.getMessage());
+        assertThrows(InvalidInputException.class, () -> options(false, Double.NaN));
+    }
+}

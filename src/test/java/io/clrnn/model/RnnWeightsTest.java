@@ -1,0 +1,227 @@
+package io.clrnn.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clrnn.Fixtures;
+import io.clrnn.InvalidInputException;
+import io.clrnn.Nonlinearity;
+import io.clrnn.RnnOptions;
+import io.clrnn.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** RnnWeights: PyTorch's init, the state_dict checks in load_state_dict's words, save/load. */
+class RnnWeightsTest {
+    private static final RnnOptions OPTIONS = RnnOptions.defaults();
+    /** RNN(10, 20, num_layers=2, bidirectional=True): every kind of key. */
+    private static final RnnConfig BIG = new RnnConfig(10, 20, 2, true, true, OPTIONS);
+
+    @TempDir Path dir;
+
+    private static Map<String, Tensor> stateDict(RnnConfig config) {
+        return new LinkedHashMap<>(RnnWeights.init(config, 1).stateDict());
+    }
+
+    private static String loadError(Map<String, Tensor> stateDict) {
+        return assertThrows(InvalidInputException.class, () -> RnnWeights.fromStateDict(stateDict, OPTIONS))
+                .getMessage();
+    }
+
+    // ---- init ----
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4, 64, 130})
+    void initIsUniformWithinOneOverSqrtHidden(int hidden) {
+        RnnConfig config = new RnnConfig(128, hidden, 2, true, true, OPTIONS);
+        double k = 1 / Math.sqrt(hidden);
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        double sum = 0;
+        int n = 0;
+        for (Tensor t : RnnWeights.init(config, 42).stateDict().values()) {
+            for (float v : t.data()) {
+                assertTrue(Math.abs(v) <= k, v + " outside ±" + k);
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                sum += v;
+                n++;
+            }
+        }
+        // Thousands of draws: they reach near both ends and average near 0.
+        assertTrue(max > 0.95 * k && min < -0.95 * k, "range [" + min + ", " + max + "] for k " + k);
+        assertTrue(Math.abs(sum / n) < 0.05 * k, "mean " + sum / n);
+    }
+
+    @Test
+    void initHasEveryParameterWithItsShapeInOrder() {
+        RnnWeights w = RnnWeights.init(BIG, 3);
+        assertEquals(BIG, w.config());
+        assertEquals(List.copyOf(BIG.parameterShapes().keySet()), List.copyOf(w.stateDict().keySet()));
+        BIG.parameterShapes().forEach((name, shape) -> assertArrayEquals(shape, w.stateDict().get(name).shape(), name));
+    }
+
+    @Test
+    void initIsDeterministicBySeed() {
+        Map<String, Tensor> a = RnnWeights.init(BIG, 7).stateDict();
+        Map<String, Tensor> b = RnnWeights.init(BIG, 7).stateDict();
+        Map<String, Tensor> c = RnnWeights.init(BIG, 8).stateDict();
+        a.forEach((name, t) -> assertArrayEquals(t.data(), b.get(name).data(), name));
+        assertFalse(java.util.Arrays.equals(a.get("weight_ih_l0").data(), c.get("weight_ih_l0").data()));
+    }
+
+    @Test
+    void withoutBiasThereAreNoBiasParameters() {
+        RnnWeights w = RnnWeights.init(new RnnConfig(3, 4, 1, false, false, OPTIONS), 0);
+        assertEquals(List.of("weight_ih_l0", "weight_hh_l0"), List.copyOf(w.stateDict().keySet()));
+        assertNull(w.bias("ih", 0, 0));
+        assertArrayEquals(new float[4], w.combinedBias(0, 0));
+    }
+
+    @Test
+    void combinedBiasIsTheSumOfBoth() {
+        RnnWeights w = RnnWeights.init(BIG, 5);
+        float[] ih = w.bias("ih", 1, 1).data();
+        float[] hh = w.bias("hh", 1, 1).data();
+        float[] sum = w.combinedBias(1, 1);
+        for (int j = 0; j < sum.length; j++) {
+            assertEquals(ih[j] + hh[j], sum[j]);
+        }
+    }
+
+    // ---- save / load ----
+
+    @Test
+    void saveThenLoadGivesTheSameModule() throws IOException {
+        RnnOptions relu = RnnOptions.defaults().nonlinearity(Nonlinearity.RELU).batchFirst(true);
+        RnnWeights original = RnnWeights.init(BIG.withOptions(relu), 11);
+        Path file = dir.resolve("w.safetensors");
+        original.save(file);
+        RnnWeights loaded = RnnWeights.load(file, relu);
+        assertEquals(original.config(), loaded.config());
+        assertEquals(List.copyOf(original.stateDict().keySet()), List.copyOf(loaded.stateDict().keySet()));
+        original.stateDict().forEach((name, t) -> {
+            assertArrayEquals(t.shape(), loaded.stateDict().get(name).shape(), name);
+            assertArrayEquals(t.data(), loaded.stateDict().get(name).data(), name);
+        });
+    }
+
+    @Test
+    void loadInfersTheModuleFromAPyTorchCheckpoint() throws IOException {
+        Fixtures.Case c = Fixtures.all().stream().filter(f -> f.name().equals("tanh_L3_nobias_bi_h0_I3_H7_T3_B2"))
+                .findFirst().orElseThrow();
+        RnnConfig config = c.weights().config();
+        assertEquals(new RnnConfig(3, 7, 3, false, true, c.options()), config);
+        assertEquals("RNN(3, 7, num_layers=3, bias=False, bidirectional=True)", config.toString());
+    }
+
+    @Test
+    void optionsOnlyChangeWhatTheStateDictDoesNotRecord() {
+        RnnWeights w = RnnWeights.init(BIG, 1);
+        RnnWeights relu = w.withOptions(RnnOptions.defaults().nonlinearity(Nonlinearity.RELU));
+        assertEquals(Nonlinearity.RELU, relu.config().nonlinearity());
+        assertEquals(w.stateDict(), relu.stateDict());
+    }
+
+    // ---- state_dict errors, in load_state_dict's words ----
+
+    @Test
+    void missingKey() {
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.remove("weight_hh_l1_reverse");
+        assertEquals("Error(s) in loading state_dict for RNN: Missing key(s) in state_dict: \"weight_hh_l1_reverse\".",
+                loadError(sd));
+    }
+
+    @Test
+    void missingKeysAreListedInModuleOrder() {
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.remove("bias_hh_l1");
+        sd.remove("weight_hh_l0_reverse");
+        assertEquals("Error(s) in loading state_dict for RNN: Missing key(s) in state_dict: "
+                + "\"weight_hh_l0_reverse\", \"bias_hh_l1\".", loadError(sd));
+    }
+
+    @Test
+    void missingFirstLayerKeyAlsoSaysSo() {
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.remove("weight_ih_l0");
+        String message = loadError(sd);
+        assertTrue(message.startsWith(
+                "Error(s) in loading state_dict for RNN: Missing key(s) in state_dict: \"weight_ih_l0\"."), message);
+    }
+
+    @Test
+    void unexpectedKey() {
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.put("fc.weight", Tensor.zeros(2, 2));
+        assertEquals("Error(s) in loading state_dict for RNN: Unexpected key(s) in state_dict: \"fc.weight\".",
+                loadError(sd));
+    }
+
+    @Test
+    void sizeMismatch() {
+        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        sd.put("weight_hh_l0", Tensor.zeros(5, 6));
+        assertEquals("Error(s) in loading state_dict for RNN: size mismatch for weight_hh_l0: copying a param with "
+                + "shape [5, 6] from checkpoint, the shape in current model is [5, 5].", loadError(sd));
+    }
+
+    @Test
+    void sizeMismatchOfABias() {
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.put("bias_ih_l1_reverse", Tensor.zeros(21));
+        assertEquals("Error(s) in loading state_dict for RNN: size mismatch for bias_ih_l1_reverse: copying a param "
+                + "with shape [21] from checkpoint, the shape in current model is [20].", loadError(sd));
+    }
+
+    @Test
+    void scalarRecurrentWeightIsASizeMismatch() {
+        // weight_hh_l0 of shape [] says nothing about hidden_size; weight_ih_l0 still does.
+        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        sd.put("weight_hh_l0", Tensor.zeros());
+        assertEquals("Error(s) in loading state_dict for RNN: size mismatch for weight_hh_l0: copying a param with "
+                + "shape [] from checkpoint, the shape in current model is [5, 5].", loadError(sd));
+    }
+
+    @Test
+    void oneDimensionalInputWeightIsRefused() {
+        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        sd.put("weight_ih_l0", Tensor.zeros(15));
+        assertEquals("weight_ih_l0 must be 2-D (hidden_size, input_size), got shape [15]", loadError(sd));
+    }
+
+    @Test
+    void allErrorsAtOnceInPyTorchsOrder() {
+        // load_state_dict puts missing keys first, then unexpected ones, then size mismatches.
+        Map<String, Tensor> sd = stateDict(BIG);
+        sd.remove("weight_hh_l1_reverse");
+        sd.put("fc.weight", Tensor.zeros(2, 2));
+        sd.put("bias_hh_l0", Tensor.zeros(3));
+        assertEquals("Error(s) in loading state_dict for RNN: "
+                + "Missing key(s) in state_dict: \"weight_hh_l1_reverse\". "
+                + "Unexpected key(s) in state_dict: \"fc.weight\". "
+                + "size mismatch for bias_hh_l0: copying a param with shape [3] from checkpoint, "
+                + "the shape in current model is [20].", loadError(sd));
+    }
+
+    @Test
+    void ofChecksAgainstAGivenConfig() {
+        Map<String, Tensor> sd = stateDict(RnnConfig.of(3, 5));
+        RnnConfig twoLayers = RnnConfig.of(3, 5).withLayers(2);
+        String message = assertThrows(InvalidInputException.class, () -> RnnWeights.of(twoLayers, sd)).getMessage();
+        assertEquals("Error(s) in loading state_dict for RNN: Missing key(s) in state_dict: "
+                + "\"weight_ih_l1\", \"weight_hh_l1\", \"bias_ih_l1\", \"bias_hh_l1\".", message);
+    }
+}
