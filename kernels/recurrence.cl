@@ -13,7 +13,8 @@
 //
 // Shapes (row(t, b) = t*row_t + b*row_b, the input's own row order):
 //  P:  (rows, ldp)            Wt: (D, H, Hp) W_hh^T per direction, columns j >= H zero
-//  Y:  (rows, D*H)            h0, hn: (L*D, B, H); h_off is this layer's first state
+//  Y:  (rows, D*H)            h0, hn: (L*D, B, H) from float h0_off / hn_off on: this layer's first state
+//  (h0 may share a buffer with X and hn with the last layer's Y, so each moves in one transfer)
 
 #ifndef TB
 #define TB 4 // batch rows per work-item
@@ -35,7 +36,7 @@ inline void store_row(floatV v, int j0, int H, __global float *dst) {
 }
 
 __kernel void rnn_step(const int s, const int T, const int B, const int H, const int Hp,
-                       const int row_t, const int row_b, const int ldp, const int h_off,
+                       const int row_t, const int row_b, const int ldp, const int h0_off, const int hn_off,
                        __global const float *restrict P, __global const float *restrict Wt,
                        __global float *restrict Y, __global const float *restrict h0,
                        __global float *restrict hn) {
@@ -55,7 +56,7 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
     #pragma unroll
     for (int i = 0; i < TB; i++) {
         const int b = min(b0 + i, B - 1); // rows past B compute a copy of the last row, never stored
-        h_prev[i] = s == 0 ? h0 + h_off + (size_t)(d * B + b) * H
+        h_prev[i] = s == 0 ? h0 + h0_off + (size_t)(d * B + b) * H
                            : Y + (size_t)(t_prev * row_t + b * row_b) * ldy + d * H;
         acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
     }
@@ -76,7 +77,7 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
         const floatV h = ACTIVATE(acc[i]);
         store_row(h, j0, H, Y + (size_t)(t * row_t + b * row_b) * ldy + d * H + j0);
         if (s == T - 1) {
-            store_row(h, j0, H, hn + h_off + (size_t)(d * B + b) * H + j0);
+            store_row(h, j0, H, hn + hn_off + (size_t)(d * B + b) * H + j0);
         }
     }
 }
@@ -84,7 +85,7 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
 // Local size (Hp/VEC, BG/TB, 1); global (Hp/VEC, blocks*BG/TB, D). Runs steps [s_begin, s_end).
 // h_buf holds 2*BG*Hp floats (this step's and the next step's h); w_buf H*Hp floats when W_LOCAL.
 __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, const int B, const int H,
-                           const int Hp, const int row_t, const int row_b, const int ldp, const int h_off,
+                           const int Hp, const int row_t, const int row_b, const int ldp, const int h0_off, const int hn_off,
                            __global const float *restrict P, __global const float *restrict Wt,
                            __global float *restrict Y, __global const float *restrict h0,
                            __global float *restrict hn, __local float *h_buf, __local float *w_buf) {
@@ -118,7 +119,7 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
             const int r = i / H;
             const int k = i - r * H;
             const int b = min(g0 + r, B - 1);
-            h_buf[r * Hp + k] = s_begin == 0 ? h0[h_off + (size_t)(d * B + b) * H + k]
+            h_buf[r * Hp + k] = s_begin == 0 ? h0[h0_off + (size_t)(d * B + b) * H + k]
                                              : Y[(size_t)(t_prev * row_t + b * row_b) * ldy + d * H + k];
         }
     }
@@ -151,7 +152,7 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
             if (b < B) {
                 store_row(h, j0, H, Y + (size_t)(t * row_t + b * row_b) * ldy + d * H + j0);
                 if (s == T - 1) {
-                    store_row(h, j0, H, hn + h_off + (size_t)(d * B + b) * H + j0);
+                    store_row(h, j0, H, hn + hn_off + (size_t)(d * B + b) * H + j0);
                 }
             }
         }
@@ -164,7 +165,7 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
 // and runs steps [s_begin, s_end), TB rows x NVR*VEC hidden units at a time; Hp is a multiple of NVR*VEC.
 // h_{t-1} is read back from Y (or h0), rows this work-item wrote itself one step earlier.
 __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const int B, const int H, const int Hp,
-                       const int row_t, const int row_b, const int ldp, const int h_off, const int rows,
+                       const int row_t, const int row_b, const int ldp, const int h0_off, const int hn_off, const int rows,
                        __global const float *restrict P, __global const float *restrict Wt,
                        __global float *restrict Y, __global const float *restrict h0,
                        __global float *restrict hn) {
@@ -184,7 +185,7 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
                 #pragma unroll
                 for (int i = 0; i < TB; i++) {
                     const int b = min(b0 + i, b_end - 1); // rows past the block repeat its last row, never stored
-                    h_prev[i] = s == 0 ? h0 + h_off + (size_t)(d * B + b) * H
+                    h_prev[i] = s == 0 ? h0 + h0_off + (size_t)(d * B + b) * H
                                        : Y + (size_t)(t_prev * row_t + b * row_b) * ldy + d * H;
                     __global const float *p = P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0;
                     #pragma unroll
@@ -216,7 +217,7 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
                         const floatV h = ACTIVATE(acc[i][v]);
                         store_row(h, j0 + v * VEC, H, y + j0 + v * VEC);
                         if (s == T - 1) {
-                            store_row(h, j0 + v * VEC, H, hn + h_off + (size_t)(d * B + b) * H + j0 + v * VEC);
+                            store_row(h, j0 + v * VEC, H, hn + hn_off + (size_t)(d * B + b) * H + j0 + v * VEC);
                         }
                     }
                 }

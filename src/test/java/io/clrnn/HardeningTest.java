@@ -178,7 +178,7 @@ class HardeningTest {
             "clBuildProgram, 0, " + CL.CL_BUILD_PROGRAM_FAILURE,
             "clBuildProgram, 1, " + CL.CL_BUILD_PROGRAM_FAILURE,
             "clCreateKernel, 1, " + CL.CL_OUT_OF_HOST_MEMORY,
-            "clEnqueueWriteBuffer, 8, " + CL.CL_OUT_OF_RESOURCES,
+            "clEnqueueWriteBuffer, 7, " + CL.CL_OUT_OF_RESOURCES,
             "clEnqueueNDRangeKernel, 0, " + CL.CL_OUT_OF_RESOURCES,
             "clEnqueueNDRangeKernel, 2, " + CL.CL_INVALID_WORK_GROUP_SIZE,
             "clEnqueueReadBuffer, 1, " + CL.CL_OUT_OF_RESOURCES,

@@ -188,7 +188,17 @@ public final class KernelPlan {
     }
 
     static long sequenceLocalBytes(Layout layout, int hidden, int groupRows) {
-        return 2L * groupRows * layout.hp() * 4 + (layout.wLocal() ? (long) hidden * layout.hp() * 4 : 4);
+        return sequenceHBytes(layout, groupRows) + sequenceWBytes(layout, hidden);
+    }
+
+    /** rnn_sequence's h_buf: this step's and the next step's h for the group's rows. */
+    static long sequenceHBytes(Layout layout, int groupRows) {
+        return 2L * groupRows * layout.hp() * 4;
+    }
+
+    /** rnn_sequence's w_buf: W_hh^T of one direction, or a placeholder when it stays in global memory. */
+    static long sequenceWBytes(Layout layout, int hidden) {
+        return layout.wLocal() ? (long) hidden * layout.hp() * 4 : 4;
     }
 
     private static boolean fitsLocal(DeviceInfo device, Layout layout, int hidden, int groupRows) {

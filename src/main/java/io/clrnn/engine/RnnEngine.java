@@ -12,6 +12,7 @@ import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -184,7 +185,10 @@ public final class RnnEngine implements AutoCloseable {
         return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
-    /** One forward of a whole batch that fits: upload, every layer, read back. */
+    /**
+     * One forward of a whole batch that fits: one upload, every layer, one read back. h_0 travels
+     * right behind X and h_n comes back right behind out, so each direction is a single transfer.
+     */
     private void run(ForwardShape shape, float[] x, float[] h0, float[] out, float[] hn, Profile profile) {
         int seqLen = shape.seqLen();
         int batch = shape.batch();
@@ -195,35 +199,35 @@ public final class RnnEngine implements AutoCloseable {
         KernelPlan.ProjectionTiles tiles = layout.projectionTiles(device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
         int mPadded = KernelPlan.roundUp(rows, tiles.tm());
-        long states = (long) config.numLayers() * config.numDirections() * batch * hidden;
-        workspace.ensure(mPadded, config.inputSize(), layout.ldn(), width, config.numLayers() > 1, states);
+        int states = hn.length;
+        long h0Off = (long) rows * config.inputSize();
+        long hnOff = (long) rows * width;
+        workspace.ensure(Math.max((long) mPadded * config.inputSize(), h0Off + states), (long) mPadded * layout.ldn(),
+                Math.max((long) mPadded * width, hnOff + states), config.numLayers() > 1);
 
-        workspace.upload(Workspace.Stage.X, workspace.x, x, profile);
-        if (h0 != null) {
-            workspace.upload(Workspace.Stage.H0, workspace.h0, h0, profile);
-        } else {
-            device.fillZero(workspace.h0, 0, states * 4);
-        }
-
+        ClBuffer last = workspace.y[(config.numLayers() - 1) % 2];
+        workspace.upload(x, h0, states, profile);
         Planned recurrence = plan(shape);
         // Row (t, b) of X, P and every layer's output sits at t*rowT + b*rowB: the input's own order.
         int rowT = shape.batchFirst() ? 1 : batch;
         int rowB = shape.batchFirst() ? seqLen : 1;
-        ClBuffer layerIn = workspace.x;
+        ClBuffer layerIn = workspace.in;
         for (int layer = 0; layer < config.numLayers(); layer++) {
             LayerBuffers w = layers.get(layer);
-            int inWidth = config.layerInputSize(layer);
             ClBuffer layerOut = workspace.y[layer % 2];
-            runProjection(tiles, layerIn, inWidth, mPadded, w, profile);
-            int hOff = layer * config.numDirections() * batch * hidden;
-            runRecurrence(recurrence, seqLen, batch, rowT, rowB, hOff, w, layerOut, profile);
+            runProjection(tiles, layerIn, config.layerInputSize(layer), mPadded, w, profile);
+            int layerStates = layer * config.numDirections() * batch * hidden;
+            Recurrence r = new Recurrence(recurrence, seqLen, batch, rowT, rowB, (int) h0Off + layerStates,
+                    (int) hnOff + layerStates, last);
+            runRecurrence(r, w, layerOut, profile);
             layerIn = layerOut;
         }
-        workspace.download(Workspace.Stage.OUT, layerIn, out.length, false, profile);
-        workspace.download(Workspace.Stage.HN, workspace.hn, hn.length, true, profile);
-        workspace.copyOut(Workspace.Stage.OUT, out);
-        workspace.copyOut(Workspace.Stage.HN, hn);
+        workspace.download(last, out, hn, profile);
     }
+
+    /** The per-layer arguments of a recurrence launch; h_0 lives in the input buffer, h_n in {@code hnBuffer}. */
+    private record Recurrence(Planned planned, int seqLen, int batch, int rowT, int rowB, int h0Off, int hnOff,
+            ClBuffer hnBuffer) {}
 
     private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, int mPadded, LayerBuffers w,
             Profile profile) {
@@ -237,49 +241,59 @@ public final class RnnEngine implements AutoCloseable {
                 Profile.Family.PROJECTION);
     }
 
-    private void runRecurrence(Planned p, int seqLen, int batch, int rowT, int rowB, int hOff, LayerBuffers w,
-            ClBuffer y, Profile profile) {
+    private void runRecurrence(Recurrence r, LayerBuffers w, ClBuffer y, Profile profile) {
+        KernelPlan.Recurrence plan = r.planned.plan;
         int hidden = config.hiddenSize();
         int dirs = config.numDirections();
         int columns = layout.hp() / layout.vecR();
-        ClKernel k = p.kernel;
-        if (p.plan.variant() == KernelPlan.Variant.ROWS) {
-            int items = KernelPlan.ceilDiv(batch, p.plan.groupRows());
-            k.arg(2, seqLen).arg(3, batch).arg(4, hidden).arg(5, layout.hp()).arg(6, rowT).arg(7, rowB)
-                    .arg(8, layout.ldn()).arg(9, hOff).arg(10, p.plan.groupRows()).arg(11, workspace.p)
-                    .arg(12, w.whhT).arg(13, y).arg(14, workspace.h0).arg(15, workspace.hn);
-            for (int s = 0; s < seqLen; s += p.plan.stepsPerLaunch()) {
-                k.arg(0, s).arg(1, Math.min(seqLen, s + p.plan.stepsPerLaunch()));
-                device.run(k, new long[] {items, dirs}, new long[] {1, 1}, profile, Profile.Family.RECURRENCE);
+        ClKernel k = r.planned.kernel;
+        // Arguments shared by the three kernels, after their leading step arguments.
+        int first = plan.variant() == KernelPlan.Variant.STEP ? 1 : 2;
+        k.arg(first, r.seqLen).arg(first + 1, r.batch).arg(first + 2, hidden).arg(first + 3, layout.hp())
+                .arg(first + 4, r.rowT).arg(first + 5, r.rowB).arg(first + 6, layout.ldn())
+                .arg(first + 7, r.h0Off).arg(first + 8, r.hnOff);
+        int buffers = first + 9;
+        switch (plan.variant()) {
+            case ROWS -> {
+                k.arg(buffers++, plan.groupRows());
+                setBuffers(k, buffers, w, y, r.hnBuffer);
+                long[] global = {KernelPlan.ceilDiv(r.batch, plan.groupRows()), dirs};
+                runSteps(k, r.seqLen, plan.stepsPerLaunch(), global, new long[] {1, 1}, profile);
             }
-        } else if (p.plan.variant() == KernelPlan.Variant.SEQUENCE) {
-            int groupRows = p.plan.groupRows();
-            int groups = KernelPlan.ceilDiv(batch, groupRows);
-            long[] local = {columns, groupRows / p.plan.tb(), 1};
-            long[] global = {columns, (long) groups * local[1], dirs};
-            k.arg(2, seqLen).arg(3, batch).arg(4, hidden).arg(5, layout.hp()).arg(6, rowT).arg(7, rowB)
-                    .arg(8, layout.ldn()).arg(9, hOff).arg(10, workspace.p).arg(11, w.whhT).arg(12, y)
-                    .arg(13, workspace.h0).arg(14, workspace.hn)
-                    .localArg(15, 2L * groupRows * layout.hp() * 4)
-                    .localArg(16, layout.wLocal() ? (long) hidden * layout.hp() * 4 : 4);
-            for (int s = 0; s < seqLen; s += p.plan.stepsPerLaunch()) {
-                k.arg(0, s).arg(1, Math.min(seqLen, s + p.plan.stepsPerLaunch()));
-                device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+            case SEQUENCE -> {
+                int groupRows = plan.groupRows();
+                long[] local = {columns, groupRows / plan.tb(), 1};
+                long[] global = {columns, (long) KernelPlan.ceilDiv(r.batch, groupRows) * local[1], dirs};
+                setBuffers(k, buffers, w, y, r.hnBuffer);
+                k.localArg(buffers + 5, KernelPlan.sequenceHBytes(layout, groupRows))
+                        .localArg(buffers + 6, KernelPlan.sequenceWBytes(layout, hidden));
+                runSteps(k, r.seqLen, plan.stepsPerLaunch(), global, local, profile);
             }
-        } else {
-            int blocks = KernelPlan.ceilDiv(batch, p.plan.tb());
-            long max = device.maxWorkGroupSize(k);
-            long lx = Math.min(columns, Math.min(64, max));
-            long ly = Math.max(1, Math.min(blocks, max / lx));
-            long[] local = {lx, ly, 1};
-            long[] global = {roundUp(columns, lx), roundUp(blocks, ly), dirs};
-            k.arg(1, seqLen).arg(2, batch).arg(3, hidden).arg(4, layout.hp()).arg(5, rowT).arg(6, rowB)
-                    .arg(7, layout.ldn()).arg(8, hOff).arg(9, workspace.p).arg(10, w.whhT).arg(11, y)
-                    .arg(12, workspace.h0).arg(13, workspace.hn);
-            for (int s = 0; s < seqLen; s++) {
-                k.arg(0, s);
-                device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+            case STEP -> {
+                setBuffers(k, buffers, w, y, r.hnBuffer);
+                int blocks = KernelPlan.ceilDiv(r.batch, plan.tb());
+                long max = device.maxWorkGroupSize(k);
+                long lx = Math.min(columns, Math.min(64, max));
+                long ly = Math.max(1, Math.min(blocks, max / lx));
+                long[] global = {roundUp(columns, lx), roundUp(blocks, ly), dirs};
+                for (int s = 0; s < r.seqLen; s++) {
+                    k.arg(0, s);
+                    device.run(k, global, new long[] {lx, ly, 1}, profile, Profile.Family.RECURRENCE);
+                }
             }
+        }
+    }
+
+    private void setBuffers(ClKernel k, int index, LayerBuffers w, ClBuffer y, ClBuffer hn) {
+        k.arg(index, workspace.p).arg(index + 1, w.whhT).arg(index + 2, y).arg(index + 3, workspace.in)
+                .arg(index + 4, hn);
+    }
+
+    /** Launches a whole-sequence kernel over [s, s + steps) ranges until every step ran. */
+    private void runSteps(ClKernel k, int seqLen, int steps, long[] global, long[] local, Profile profile) {
+        for (int s = 0; s < seqLen; s += steps) {
+            k.arg(0, s).arg(1, Math.min(seqLen, s + steps));
+            device.run(k, global, local, profile, Profile.Family.RECURRENCE);
         }
     }
 
@@ -370,34 +384,37 @@ public final class RnnEngine implements AutoCloseable {
     /**
      * Device buffers and host staging areas of a forward, grown on demand and kept between calls.
      * Transfers are non-blocking from and into direct buffers (JOCL cannot pin a Java array for
-     * that); each staging area is touched again only after the forward's final blocking read.
+     * that); the upload's staging area is written again only after the previous forward's final
+     * blocking read.
      */
     private static final class Workspace implements AutoCloseable {
         private final Device device;
-        ClBuffer x;
+        /** X, then h_0. */
+        ClBuffer in;
+        /** The projection of the current layer. */
         ClBuffer p;
+        /** Layer outputs, alternating; the last layer's is followed by h_n. */
         final ClBuffer[] y = new ClBuffer[2];
-        ClBuffer h0;
-        ClBuffer hn;
-        private final ByteBuffer[] staging = new ByteBuffer[Stage.values().length];
-
-        enum Stage { X, H0, OUT, HN }
+        private ByteBuffer upStaging = ByteBuffer.allocateDirect(0);
+        private ByteBuffer downStaging = ByteBuffer.allocateDirect(0);
 
         Workspace(Device device) {
             this.device = device;
         }
 
-        void ensure(int rows, int inputSize, int ldn, int width, boolean twoOutputs, long states) {
-            grow(() -> {
-                x = fit(x, (long) rows * inputSize);
-                p = fit(p, (long) rows * ldn);
-                y[0] = fit(y[0], (long) rows * width);
-                if (twoOutputs) {
-                    y[1] = fit(y[1], (long) rows * width);
-                }
-                h0 = fit(h0, states);
-                hn = fit(hn, states);
-            });
+        /** Grows every buffer to at least the given float counts. */
+        void ensure(long inFloats, long pFloats, long yFloats, boolean twoOutputs) {
+            try {
+                in = fit(in, inFloats);
+                p = fit(p, pFloats);
+                y[0] = fit(y[0], yFloats);
+                y[1] = twoOutputs ? fit(y[1], yFloats) : y[1];
+            } catch (RuntimeException e) {
+                // a failed allocation must not leave a field pointing at a closed buffer
+                close();
+                in = p = y[0] = y[1] = null;
+                throw e;
+            }
         }
 
         private ClBuffer fit(ClBuffer current, long floats) {
@@ -410,17 +427,6 @@ public final class RnnEngine implements AutoCloseable {
             return device.buffer(floats * 4);
         }
 
-        /** Grows every buffer; a failed allocation leaves the fields null, never pointing at a closed buffer. */
-        private void grow(Runnable allocations) {
-            try {
-                allocations.run();
-            } catch (RuntimeException e) {
-                close();
-                x = p = h0 = hn = y[0] = y[1] = null;
-                throw e;
-            }
-        }
-
         /** A buffer holding {@code data}, complete before this returns. */
         ClBuffer constant(float[] data) {
             ClBuffer buffer = device.buffer((long) data.length * 4);
@@ -431,35 +437,40 @@ public final class RnnEngine implements AutoCloseable {
             return buffer;
         }
 
-        /** Enqueues a non-blocking write of {@code data} into {@code dst}. */
-        void upload(Stage stage, ClBuffer dst, float[] data, Profile profile) {
-            ByteBuffer host = host(stage, data.length);
-            host.asFloatBuffer().put(data);
-            device.write(dst, 0, host, (long) data.length * 4, profile);
-        }
-
-        /** Enqueues a read of {@code floats} floats from {@code src}; blocking ones end the forward. */
-        void download(Stage stage, ClBuffer src, int floats, boolean blocking, Profile profile) {
-            device.read(src, 0, host(stage, floats), (long) floats * 4, blocking, profile);
-        }
-
-        /** Copies a finished download into {@code into}. */
-        void copyOut(Stage stage, float[] into) {
-            staging[stage.ordinal()].asFloatBuffer().get(into);
-        }
-
-        private ByteBuffer host(Stage stage, int floats) {
-            ByteBuffer current = staging[stage.ordinal()];
-            if (current == null || current.capacity() < floats * 4) {
-                current = ByteBuffer.allocateDirect(Math.max(floats, 1) * 4).order(ByteOrder.nativeOrder());
-                staging[stage.ordinal()] = current;
+        /** Enqueues one non-blocking write of X followed by h_0 (zeros when null) into {@code in}. */
+        void upload(float[] x, float[] h0, int states, Profile profile) {
+            int floats = x.length + states;
+            upStaging = host(upStaging, floats);
+            FloatBuffer f = upStaging.asFloatBuffer();
+            f.put(x);
+            if (h0 != null) {
+                f.put(h0);
+            } else {
+                f.put(new float[states]);
             }
-            return current;
+            device.write(in, 0, upStaging, (long) floats * 4, profile);
+        }
+
+        /** One blocking read of out followed by h_n from {@code src}: the forward's only wait. */
+        void download(ClBuffer src, float[] out, float[] hn, Profile profile) {
+            int floats = out.length + hn.length;
+            downStaging = host(downStaging, floats);
+            device.read(src, 0, downStaging, (long) floats * 4, true, profile);
+            FloatBuffer f = downStaging.asFloatBuffer();
+            f.get(out);
+            f.get(hn);
+        }
+
+        private static ByteBuffer host(ByteBuffer current, int floats) {
+            if (current.capacity() >= floats * 4) {
+                return current;
+            }
+            return ByteBuffer.allocateDirect(Math.max(floats, 1) * 4).order(ByteOrder.nativeOrder());
         }
 
         @Override
         public void close() {
-            for (ClBuffer b : new ClBuffer[] {x, p, y[0], y[1], h0, hn}) {
+            for (ClBuffer b : new ClBuffer[] {in, p, y[0], y[1]}) {
                 if (b != null) {
                     b.close();
                 }
