@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times PyTorch's torch.nn.RNN (or one SGEMM) for comparison with `clrnn bench`; prints one JSON object.
+"""Times PyTorch's torch.nn.RNN (or SGEMMs) for comparison with `clrnn bench`; prints one JSON object.
 
 Whole forwards of one shape, timed the way `clrnn bench` times them:
 
@@ -8,15 +8,17 @@ Whole forwards of one shape, timed the way `clrnn bench` times them:
         [--warmup 3] [--iterations 10] [--seconds 2]
 
 On cuda the timed region includes copying X and h_0 to the GPU and out and h_n back, as clrnn's does.
-The JSON has the keys of `clrnn bench --json` plus torch_version and threads; implementation is
+The JSON has the keys of `clrnn bench --json` plus torch_version, threads and openblas_coretype
+(the OpenBLAS kernels chosen from the CPU's flags unless $OPENBLAS_CORETYPE is set); implementation is
 "torch-cpu-<N>t" or "torch-cuda".
 
-One float32 matmul (M,K)x(K,N), to compare clrnn's projection GEMM with the BLAS torch uses:
+Float32 matmuls (M,K)x(K,N), to compare clrnn's projection GEMM with the BLAS torch uses (OpenBLAS
+or MKL), each timed on its own; several triples in one call save Python and torch start-ups:
 
-    python3 scripts/bench_torch.py --gemm M N K [--threads 1]
+    python3 scripts/bench_torch.py --gemm M N K [M N K ...] [--threads 1]
 
-prints {"implementation": "torch-sgemm-<N>t", "m", "n", "k", "median_ms", "gflops", ...}.
-Runs until both --iterations and --seconds are spent, after --warmup untimed runs.
+prints {"implementation": "torch-sgemm-<N>t", "gemms": [{"m", "n", "k", "median_ms", "gflops", ...}]}.
+Each timing runs until both --iterations and --seconds are spent, after --warmup untimed runs.
 """
 import argparse
 import json
@@ -26,7 +28,34 @@ import statistics
 import sys
 import time
 
-import torch
+
+def _threads_arg():
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--threads", type=int, default=1)
+    return max(1, pre.parse_known_args()[0].threads)
+
+
+def _openblas_coretype():
+    """The OpenBLAS kernels this CPU's flags allow; None where /proc/cpuinfo has no x86 flags."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((line for line in f if line.startswith("flags")), ":").split(":", 1)[1].split())
+    except OSError:
+        return None
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        return "SkylakeX"
+    return "Haswell" if {"avx2", "fma"} <= flags else None
+
+
+# OpenBLAS (torch's BLAS on Debian) reads both settings when it loads, before torch is imported:
+# it ignores torch.set_num_threads, so --threads goes through the environment; and a release that
+# does not know the CPU's model (0.3.21 on an Emerald Rapids VM) falls back to SSE3 kernels at a
+# third of the speed, which would flatter clrnn, so the kernels follow the CPU's flags unless set.
+os.environ["OPENBLAS_NUM_THREADS"] = str(_threads_arg())
+_CORETYPE = os.environ.get("OPENBLAS_CORETYPE") or _openblas_coretype()
+if _CORETYPE:
+    os.environ["OPENBLAS_CORETYPE"] = _CORETYPE
+import torch  # noqa: E402
 
 
 def parse_args():
@@ -43,8 +72,10 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--seconds", type=float, default=0.0)
-    p.add_argument("--gemm", type=int, nargs=3, metavar=("M", "N", "K"))
+    p.add_argument("--gemm", type=int, nargs="+", metavar="M N K", help="time SGEMMs instead of an RNN")
     args = p.parse_args()
+    if args.gemm and (len(args.gemm) % 3 or min(args.gemm) < 1):
+        p.error("--gemm takes positive sizes, three per matmul: M N K [M N K ...]")
     if min(args.seq, args.batch, args.input, args.hidden, args.layers, args.threads, args.iterations) < 1 \
             or args.warmup < 0:
         p.error("sizes, --threads and --iterations must be positive, --warmup not negative")
@@ -129,15 +160,17 @@ def bench_rnn(a):
 
 
 def bench_gemm(a):
-    m, n, k = a.gemm
     torch.manual_seed(0)
-    lhs, rhs = torch.rand(m, k), torch.rand(k, n)
-    out = torch.empty(m, n)
-    with torch.inference_mode():
-        millis = time_runs(lambda: torch.mm(lhs, rhs, out=out), a.warmup, a.iterations, a.seconds)
-    result = {"implementation": "torch-sgemm-%dt" % a.threads, "device": cpu_name(), "m": m, "n": n, "k": k}
-    result.update(stats(millis, 2.0 * m * n * k))
-    return result
+    gemms = []
+    for m, n, k in zip(a.gemm[0::3], a.gemm[1::3], a.gemm[2::3]):
+        lhs, rhs = torch.rand(m, k), torch.rand(k, n)
+        out = torch.empty(m, n)
+        with torch.inference_mode():
+            millis = time_runs(lambda: torch.mm(lhs, rhs, out=out), a.warmup, a.iterations, a.seconds)
+        gemm = {"m": m, "n": n, "k": k}
+        gemm.update(stats(millis, 2.0 * m * n * k))
+        gemms.append(gemm)
+    return {"implementation": "torch-sgemm-%dt" % a.threads, "device": cpu_name(), "gemms": gemms}
 
 
 def main():
@@ -145,7 +178,7 @@ def main():
     torch.set_num_threads(a.threads)
     result = bench_gemm(a) if a.gemm else bench_rnn(a)
     result.update({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
-                   "cores": os.cpu_count()})
+                   "cores": os.cpu_count(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))
 
 

@@ -17,10 +17,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.stream.Collectors;
 
 /**
  * The results of one {@code clrnn bench-suite} run: per shape clrnn, the Java reference and torch
- * side by side, as a Markdown table and as the JSON file the chart is drawn from.
+ * side by side, and clrnn's projection GEMM against OpenBLAS's SGEMM on the same M, N, K, as
+ * Markdown tables and as the JSON file the chart is drawn from.
  *
  * @param machine where and how it ran (device, cores, Java and torch versions, command line), written as is
  */
@@ -68,8 +70,15 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
         }
     }
 
-    /** One shape; {@code reference} may be null and {@code torch} empty when they were not run. */
-    public record Row(String name, Shape shape, Measurement clrnn, Measurement reference, List<Measurement> torch) {
+    /** OpenBLAS's time for one matmul (torch.mm), the best of its thread counts, and which that was. */
+    public record GemmTime(Shape.Gemm gemm, double ms, int threads) {}
+
+    /**
+     * One shape; {@code reference} may be null and {@code torch} and {@code sgemm} (one time per distinct
+     * projection GEMM of the shape) empty when they were not run.
+     */
+    public record Row(String name, Shape shape, Measurement clrnn, Measurement reference, List<Measurement> torch,
+            List<GemmTime> sgemm) {
         public Optional<Measurement> bestTorch() {
             return torch.stream().min(Comparator.comparingDouble(Measurement::medianMs));
         }
@@ -81,6 +90,44 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
 
         public OptionalDouble speedupVsReference() {
             return reference == null ? OptionalDouble.empty() : OptionalDouble.of(reference.medianMs() / clrnn.medianMs());
+        }
+
+        /** clrnn's profiled projection device time per forward; empty when the device was not profiled. */
+        public OptionalDouble projectionMs() {
+            Double ms = clrnn.deviceMs().get("projection");
+            return ms != null && ms > 0 ? OptionalDouble.of(ms) : OptionalDouble.empty();
+        }
+
+        /** What OpenBLAS takes for the same GEMMs: a layer's matmul counts each time a layer runs it. */
+        public OptionalDouble sgemmMs() {
+            double sum = 0;
+            for (Shape.Gemm g : shape.projectionGemms()) {
+                Optional<GemmTime> t = sgemm.stream().filter(s -> s.gemm().equals(g)).findFirst();
+                if (t.isEmpty()) {
+                    return OptionalDouble.empty();
+                }
+                sum += t.get().ms();
+            }
+            return OptionalDouble.of(sum);
+        }
+
+        public OptionalDouble projectionGflops() {
+            return gflops(projectionMs());
+        }
+
+        public OptionalDouble sgemmGflops() {
+            return gflops(sgemmMs());
+        }
+
+        /** clrnn's projection throughput as a fraction of OpenBLAS's on the same work (1: as fast). */
+        public OptionalDouble projectionVsSgemm() {
+            return projectionMs().isPresent() && sgemmMs().isPresent()
+                    ? OptionalDouble.of(sgemmMs().getAsDouble() / projectionMs().getAsDouble()) : OptionalDouble.empty();
+        }
+
+        private OptionalDouble gflops(OptionalDouble ms) {
+            double flops = shape.projectionGemms().stream().mapToDouble(Shape.Gemm::flops).sum();
+            return ms.isPresent() ? OptionalDouble.of(flops / (ms.getAsDouble() * 1e6)) : OptionalDouble.empty();
         }
 
         /** "name: label", or the label alone for shapes named by it. */
@@ -103,6 +150,12 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
                 .min(Comparator.comparingDouble(r -> r.speedupVsTorch().getAsDouble()));
     }
 
+    /** The shape whose projection GEMM is furthest behind OpenBLAS's. */
+    public Optional<Row> weakestProjection() {
+        return rows.stream().filter(r -> r.projectionVsSgemm().isPresent())
+                .min(Comparator.comparingDouble(r -> r.projectionVsSgemm().getAsDouble()));
+    }
+
     public String markdown() {
         StringBuilder s = new StringBuilder();
         s.append("| shape | clrnn ms | GFLOP/s | torch best ms | speedup vs torch | Java reference ms "
@@ -120,19 +173,36 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
                     .append(" | ").append(split(r.clrnn().deviceMs()))
                     .append(" |\n");
         }
+        s.append("\nProjection GEMM vs OpenBLAS SGEMM (torch.mm on the same M x N x K, best of its thread counts):\n\n");
+        s.append("| shape | GEMMs per layer | proj ms | proj GFLOP/s | OpenBLAS SGEMM ms | OpenBLAS SGEMM GFLOP/s "
+                + "| proj / SGEMM |\n");
+        s.append("|---|---|--:|--:|--:|--:|--:|\n");
+        for (Row r : rows) {
+            String threads = r.sgemm().stream().map(t -> t.threads() + "t").distinct().collect(Collectors.joining("/"));
+            s.append("| ").append(r.title())
+                    .append(" | ").append(r.shape().projectionGemms().stream().map(Shape.Gemm::toString)
+                            .collect(Collectors.joining(", ")))
+                    .append(" | ").append(r.projectionMs().isPresent() ? ms(r.projectionMs().getAsDouble()) : "-")
+                    .append(" | ").append(number(r.projectionGflops()))
+                    .append(" | ").append(r.sgemmMs().isPresent() ? ms(r.sgemmMs().getAsDouble()) + " (" + threads + ")"
+                            : "-")
+                    .append(" | ").append(number(r.sgemmGflops()))
+                    .append(" | ").append(percent(r.projectionVsSgemm()))
+                    .append(" |\n");
+        }
         s.append('\n').append(summary()).append('\n');
         return s.toString();
     }
 
-    /** One line: the geometric-mean and the smallest speedup over torch. */
+    /** One line: the geometric-mean and the smallest speedup over torch, and the weakest projection vs SGEMM. */
     public String summary() {
         OptionalDouble geomean = geomeanSpeedup();
-        if (geomean.isEmpty()) {
-            return "No torch results, so no speedup over torch.";
-        }
-        Row worst = slowest().orElseThrow();
-        return String.format(Locale.ROOT, "Speedup over torch (fastest of its runs per shape): geometric mean %s, "
-                + "min %s (%s).", times(geomean), times(worst.speedupVsTorch()), worst.name());
+        String speedup = slowest().map(worst -> String.format(Locale.ROOT, "Speedup over torch (fastest of its "
+                + "runs per shape): geometric mean %s, min %s (%s).", times(geomean), times(worst.speedupVsTorch()),
+                worst.name())).orElse("No torch results, so no speedup over torch.");
+        String sgemm = weakestProjection().map(r -> "Projection GEMM vs OpenBLAS SGEMM: min "
+                + percent(r.projectionVsSgemm()) + " (" + r.name() + ").").orElse("No OpenBLAS SGEMM to compare with.");
+        return speedup + " " + sgemm;
     }
 
     public ObjectNode toJson() {
@@ -160,12 +230,27 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             c.put("torch_best", r.bestTorch().map(Measurement::implementation).orElse(null));
             putOptional(c, "speedup_vs_torch", r.speedupVsTorch());
             putOptional(c, "speedup_vs_reference", r.speedupVsReference());
+            ObjectNode projection = c.putObject("projection");
+            ArrayNode gemms = projection.putArray("gemms");
+            shape.projectionGemms().forEach(g -> gemms.addObject().put("m", g.m()).put("n", g.n()).put("k", g.k()));
+            putOptional(projection, "ms", r.projectionMs());
+            putOptional(projection, "gflops", r.projectionGflops());
+            ArrayNode sgemm = projection.putArray("sgemm");
+            r.sgemm().forEach(t -> sgemm.addObject().put("m", t.gemm().m()).put("n", t.gemm().n())
+                    .put("k", t.gemm().k()).put("median_ms", t.ms()).put("threads", t.threads()));
+            putOptional(projection, "sgemm_ms", r.sgemmMs());
+            putOptional(projection, "sgemm_gflops", r.sgemmGflops());
+            putOptional(projection, "vs_sgemm", r.projectionVsSgemm());
         }
         ObjectNode summary = root.putObject("summary");
         putOptional(summary, "geomean_speedup_vs_torch", geomeanSpeedup());
         Optional<Row> worst = slowest();
         putOptional(summary, "min_speedup_vs_torch", worst.map(Row::speedupVsTorch).orElse(OptionalDouble.empty()));
         summary.put("min_case", worst.map(Row::name).orElse(null));
+        Optional<Row> weakest = weakestProjection();
+        putOptional(summary, "min_projection_vs_sgemm",
+                weakest.map(Row::projectionVsSgemm).orElse(OptionalDouble.empty()));
+        summary.put("min_projection_vs_sgemm_case", weakest.map(Row::name).orElse(null));
         return root;
     }
 
@@ -196,6 +281,14 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
 
     private static String times(OptionalDouble speedup) {
         return speedup.isPresent() ? String.format(Locale.ROOT, "%.2fx", speedup.getAsDouble()) : "-";
+    }
+
+    private static String number(OptionalDouble value) {
+        return value.isPresent() ? String.format(Locale.ROOT, "%.2f", value.getAsDouble()) : "-";
+    }
+
+    private static String percent(OptionalDouble fraction) {
+        return fraction.isPresent() ? String.format(Locale.ROOT, "%.0f%%", 100 * fraction.getAsDouble()) : "-";
     }
 
     private static String split(Map<String, Double> deviceMs) {

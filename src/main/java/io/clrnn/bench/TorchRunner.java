@@ -95,6 +95,31 @@ public final class TorchRunner {
         return Report.Measurement.fromJson(runForJson(command, RUN_TIMEOUT_S));
     }
 
+    /**
+     * Times each of {@code gemms} as one float32 torch.mm (OpenBLAS SGEMM) with {@code threads} threads, all
+     * in one subprocess; the answer has them in the same order.
+     */
+    public List<Report.GemmTime> gemm(List<Shape.Gemm> gemms, int threads, Benchmark.Budget budget)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(python, script.toString(), "--gemm"));
+        gemms.forEach(g -> command.addAll(List.of(Integer.toString(g.m()), Integer.toString(g.n()),
+                Integer.toString(g.k()))));
+        command.addAll(List.of("--threads", Integer.toString(threads),
+                "--warmup", Integer.toString(budget.warmup()),
+                "--iterations", Integer.toString(budget.minIterations()),
+                "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds())));
+        JsonNode answer = runForJson(command, RUN_TIMEOUT_S).path("gemms");
+        List<Report.GemmTime> times = new ArrayList<>();
+        for (int i = 0; i < gemms.size(); i++) {
+            times.add(new Report.GemmTime(gemms.get(i), answer.path(i).path("median_ms").asDouble(Double.NaN),
+                    threads));
+        }
+        if (times.stream().anyMatch(t -> !(t.ms() > 0))) {
+            throw new ClrnnException("bench_torch.py --gemm answered without a time for each matmul: " + answer);
+        }
+        return times;
+    }
+
     /** Runs a command and parses the last line it prints as JSON; a failure carries its last output line. */
     private static JsonNode runForJson(List<String> command, long timeoutSeconds) throws IOException {
         log.debug("running {}", command);

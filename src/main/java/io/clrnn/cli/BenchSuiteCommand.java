@@ -34,10 +34,13 @@ import picocli.CommandLine.Spec;
 /** {@code clrnn bench-suite}: a fixed grid of shapes, clrnn vs the Java reference vs torch, as a table, JSON and chart. */
 @Command(name = "bench-suite", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Time clrnn, the Java reference and PyTorch (1 thread and all threads, in subprocesses) on a fixed grid of "
-                + "shapes. Prints a Markdown table, writes OUT-DIR/<time>-<device>.json and a speedup chart .png."})
+                + "shapes, and clrnn's projection GEMM against torch's SGEMM (OpenBLAS) on the same sizes. Prints "
+                + "Markdown tables, writes OUT-DIR/<time>-<device>.json and a speedup chart .png."})
 final class BenchSuiteCommand implements Callable<Integer> {
     /** Above this many FLOPs per forward the Java reference runs only 1 + 2 times: it takes seconds each. */
     private static final double BIG_FLOPS = 2e8;
+    /** Seconds per SGEMM timing at most: one matmul is a small part of a forward, and hundreds of runs settle it. */
+    private static final double GEMM_SECONDS = 0.5;
 
     @Mixin DeviceOption device;
     @Option(names = "--python", paramLabel = "PATH", description = "Python with torch, or 'none' to skip torch. "
@@ -136,6 +139,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         Report.Measurement reference = Report.Measurement.of(Benchmark.reference(shape, referenceBudget, 42));
         progress.append(", reference ").append(ms(reference));
         List<Report.Measurement> torchRuns = new ArrayList<>();
+        Map<Shape.Gemm, Report.GemmTime> sgemm = new LinkedHashMap<>();
         if (torch.isPresent()) {
             List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
             for (int t : threads) {
@@ -144,8 +148,30 @@ final class BenchSuiteCommand implements Callable<Integer> {
             if (cuda) {
                 torchRun(torch.get(), shape, 1, true, budget, progress).ifPresent(torchRuns::add);
             }
+            Benchmark.Budget gemmBudget = new Benchmark.Budget(budget.warmup(), budget.minIterations(),
+                    Math.min(budget.minSeconds(), GEMM_SECONDS));
+            List<Shape.Gemm> gemms = shape.projectionGemms().stream().distinct().toList();
+            for (int t : threads) {
+                for (Report.GemmTime g : sgemmRun(torch.get(), gemms, t, gemmBudget, progress)) {
+                    sgemm.merge(g.gemm(), g, (a, b) -> a.ms() <= b.ms() ? a : b);
+                }
+            }
         }
-        return new Report.Row(c.name(), shape, clrnn, reference, torchRuns);
+        return new Report.Row(c.name(), shape, clrnn, reference, torchRuns, List.copyOf(sgemm.values()));
+    }
+
+    /** OpenBLAS's times for the shape's projection GEMMs; a failure costs the comparison only, not the suite. */
+    private static List<Report.GemmTime> sgemmRun(TorchRunner torch, List<Shape.Gemm> gemms, int threads,
+            Benchmark.Budget budget, StringBuilder progress) {
+        try {
+            List<Report.GemmTime> times = torch.gemm(gemms, threads, budget);
+            progress.append(", sgemm-").append(threads).append("t ")
+                    .append(ms(times.stream().mapToDouble(Report.GemmTime::ms).sum()));
+            return times;
+        } catch (IOException | RuntimeException e) {
+            progress.append(", sgemm-").append(threads).append("t FAILED: ").append(Main.oneLine(e.getMessage()));
+            return List.of();
+        }
     }
 
     /** One torch measurement; a failure costs that measurement only, not the suite. */
@@ -211,6 +237,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
     }
 
     private static String ms(Report.Measurement m) {
-        return String.format(Locale.ROOT, "%.3f ms", m.medianMs());
+        return ms(m.medianMs());
+    }
+
+    private static String ms(double ms) {
+        return String.format(Locale.ROOT, "%.3f ms", ms);
     }
 }

@@ -57,7 +57,11 @@ class BenchSuiteTest {
             assertTrue(c.path("reference").path("median_ms").asDouble() > 0, c.toString());
             assertTrue(c.path("speedup_vs_torch").isNull(), c.toString());
             assertEquals(0, c.path("torch").size());
+            assertTrue(c.path("projection").path("vs_sgemm").isNull(), c.toString());
         }
+        assertEquals(2, cases.get(1).path("projection").path("gemms").size());
+        assertEquals(8, cases.get(1).path("projection").path("gemms").get(1).path("k").asInt());
+        assertTrue(out.toString().contains("No OpenBLAS SGEMM to compare with."), out.toString());
         assertTrue(root.path("machine").path("command").asText().startsWith("clrnn bench-suite --quick"));
 
         Path png = SpeedupChart.pngFor(json);
@@ -76,26 +80,47 @@ class BenchSuiteTest {
     @Test
     void markdownTableShowsEachImplementationAndTheSummary() {
         Shape lab = new Shape(5, 4, 128, 64, 1, false, Nonlinearity.TANH);
-        Shape tiny = new Shape(3, 2, 4, 4, 2, true, Nonlinearity.RELU);
+        Shape tiny = new Shape(3, 2, 4, 4, 3, true, Nonlinearity.RELU);
         Map<String, Double> split = new LinkedHashMap<>(); // in the order the device reports families
         split.put("projection", 0.1);
         split.put("recurrence", 0.25);
+        Shape.Gemm tinyLayer0 = new Shape.Gemm(6, 8, 4);
+        Shape.Gemm tinyLater = new Shape.Gemm(6, 8, 8); // layers 1 and 2: OpenBLAS's time counts twice
         Report report = new Report(Map.of(), List.of(
                 new Report.Row("lab", lab, measurement("clrnn", lab, 0.5, split),
                         measurement("java-reference", lab, 2.0, Map.of()),
                         List.of(measurement("torch-cpu-1t", lab, 1.0, Map.of()),
-                                measurement("torch-cpu-2t", lab, 1.5, Map.of()))),
-                new Report.Row(tiny.label(), tiny, measurement("clrnn", tiny, 20.0, Map.of()), null,
-                        List.of(measurement("torch-cpu-2t", tiny, 5.0, Map.of())))));
+                                measurement("torch-cpu-2t", lab, 1.5, Map.of())),
+                        List.of(new Report.GemmTime(new Shape.Gemm(20, 64, 128), 0.05, 1))),
+                new Report.Row(tiny.label(), tiny, measurement("clrnn", tiny, 20.0, Map.of("projection", 0.01)),
+                        null, List.of(measurement("torch-cpu-2t", tiny, 5.0, Map.of())),
+                        List.of(new Report.GemmTime(tinyLayer0, 0.002, 2), new Report.GemmTime(tinyLater, 0.003, 1))),
+                new Report.Row("no torch", lab, measurement("clrnn", lab, 0.5, Map.of()), null, List.of(),
+                        List.of())));
         String[] lines = report.markdown().split("\n");
         assertEquals("| shape | clrnn ms | GFLOP/s | torch best ms | speedup vs torch | Java reference ms "
                 + "| recurrence | device time split |", lines[0]);
         assertEquals("| lab: T5 B4 I128 H64 | 0.500 | 0.98 | 1.00 (1t) | 2.00x | 2.00 | rows "
                 + "| proj 0.100, rec 0.250 ms |", lines[2]);
-        assertEquals("| T3 B2 I4 H4 L2 bi relu | 20.0 | 0.00 | 5.00 (2t) | 0.25x | - | rows | - |", lines[3]);
+        assertEquals("| T3 B2 I4 H4 L3 bi relu | 20.0 | 0.00 | 5.00 (2t) | 0.25x | - | rows | proj 0.010 ms |",
+                lines[3]);
+        assertEquals("| shape | GEMMs per layer | proj ms | proj GFLOP/s | OpenBLAS SGEMM ms "
+                + "| OpenBLAS SGEMM GFLOP/s | proj / SGEMM |", lines[8]);
+        // 2*20*64*128 FLOPs in 0.1 ms against 0.05 ms
+        assertEquals("| lab: T5 B4 I128 H64 | 20x64x128 | 0.100 | 3.28 | 0.050 (1t) | 6.55 | 50% |", lines[10]);
+        // 2*6*8*(4 + 8 + 8) = 1920 FLOPs in 0.01 ms against 0.002 + 2 * 0.003 ms
+        assertEquals("| T3 B2 I4 H4 L3 bi relu | 6x8x4, 6x8x8, 6x8x8 | 0.010 | 0.19 | 0.008 (2t/1t) | 0.24 | 80% |",
+                lines[11]);
+        assertEquals("| no torch: T5 B4 I128 H64 | 20x64x128 | - | - | - | - | - |", lines[12]);
         // sqrt(2 * 0.25) = 0.707
         assertEquals("Speedup over torch (fastest of its runs per shape): geometric mean 0.71x, min 0.25x "
-                + "(T3 B2 I4 H4 L2 bi relu).", lines[5]);
+                + "(T3 B2 I4 H4 L3 bi relu). Projection GEMM vs OpenBLAS SGEMM: min 50% (lab).", lines[14]);
+
+        JsonNode json = report.toJson();
+        assertEquals(0.8, json.path("cases").get(1).path("projection").path("vs_sgemm").asDouble(), 1e-9);
+        assertEquals(2, json.path("cases").get(1).path("projection").path("sgemm").size());
+        assertEquals(0.5, json.path("summary").path("min_projection_vs_sgemm").asDouble(), 1e-9);
+        assertEquals("lab", json.path("summary").path("min_projection_vs_sgemm_case").asText());
     }
 
     @Test
