@@ -9,13 +9,17 @@
 #ifndef NV
 #define NV 2 // vectors of VEC outputs per work-item along N
 #endif
+#ifndef PANEL
+#define PANEL ldn // columns per panel of Wt; ldn means plain row-major (what GPUs coalesce best)
+#endif
+
 // One k step of the tile: NV vectors of row k of Wt, each multiplied by TM broadcast elements of A.
 #define PROJECT_K(k_)                                                              \
     do {                                                                           \
         const int kk = (k_);                                                       \
         floatV wk[NV];                                                             \
         _Pragma("unroll") for (int v = 0; v < NV; v++) {                           \
-            wk[v] = vloadV(0, w + (size_t)kk * ldn + v * VEC);                     \
+            wk[v] = vloadV(0, w + (size_t)kk * PANEL + v * VEC);                   \
         }                                                                          \
         _Pragma("unroll") for (int i = 0; i < TM; i++) {                           \
             const floatV aik = (floatV)(a[(size_t)i * lda + kk]);                  \
@@ -26,7 +30,9 @@
     } while (0)
 
 // A:    (m_tiles*TM, lda), first K columns used  // rows in the input's own order
-// Wt:   (K, ldn)  W_ih of every direction, transposed and side by side: column d*hidden + j
+// Wt:   (K, ldn)  W_ih of every direction, transposed and side by side: column d*hidden + j. Stored in
+//                 panels of PANEL columns, each K rows deep, so that a tile's columns are contiguous in k
+//                 (one page at a time, not one page per k); a tile never straddles two panels.
 // bias: (ldn)     b_ih + b_hh, same columns
 // P:    (m_tiles*TM, ldn)
 __kernel void project(const int n_tiles, const int m_tiles, const int K, const int lda, const int ldn,
@@ -51,7 +57,7 @@ __kernel void project(const int n_tiles, const int m_tiles, const int K, const i
     }
 
     __global const float *a = A + (size_t)m0 * lda;
-    __global const float *w = Wt + n0;
+    __global const float *w = Wt + (size_t)(n0 / PANEL) * K * PANEL + n0 % PANEL;
     int k = 0;
     // K unrolled by 4 by hand: the loads of the next k overlap the FMAs of this one.
     for (; k + 4 <= K; k += 4) {

@@ -12,7 +12,8 @@
 //  - rnn_step: one time step of both directions per launch, for layers a work-group cannot hold.
 //
 // Shapes (row(t, b) = t*row_t + b*row_b, the input's own row order):
-//  P:  (rows, ldp)            Wt: (D, H, Hp) W_hh^T per direction, columns j >= H zero
+//  P:  (rows, ldp)            Wt: W_hh^T per direction (D, H, Hp) in panels, columns j >= H zero:
+//                             element (d, k, j) at W_AT(d, k, j), so a work-item's columns are contiguous
 //  Y:  (rows, D*H)            h0, hn: (L*D, B, H) from float h0_off / hn_off on: this layer's first state
 //  (h0 may share a buffer with X and hn with the last layer's Y, so each moves in one transfer)
 
@@ -22,6 +23,13 @@
 #ifndef NVR
 #define NVR 1 // vectors of VEC hidden units per work-item in rnn_rows
 #endif
+#ifndef PANEL_R
+#define PANEL_R Hp // columns per panel of W_hh^T; Hp means plain row-major (what GPUs coalesce best)
+#endif
+// Offset of W_hh^T[d][k][j]: panel j / PANEL_R holds rows k = 0..H-1 of PANEL_R consecutive columns.
+#define W_AT(d, k, j) ((size_t)(d) * H * Hp + (size_t)((j) / PANEL_R) * H * PANEL_R + (size_t)(k) * PANEL_R \
+                       + (j) % PANEL_R)
+
 #ifndef W_LOCAL
 #define W_LOCAL 0 // 1: copy W_hh^T of the direction into local memory first (dedicated local memory only)
 #endif
@@ -61,9 +69,9 @@ __kernel void rnn_step(const int s, const int T, const int B, const int H, const
         acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
     }
 
-    __global const float *w = Wt + (size_t)d * H * Hp + j0;
+    __global const float *w = Wt + W_AT(d, 0, j0);
     for (int k = 0; k < H; k++) {
-        const floatV wk = vloadV(0, w + (size_t)k * Hp);
+        const floatV wk = vloadV(0, w + (size_t)k * PANEL_R);
         #pragma unroll
         for (int i = 0; i < TB; i++) {
             acc[i] = fma((floatV)(h_prev[i][k]), wk, acc[i]);
@@ -106,9 +114,9 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
     for (int i = lid; i < H * Hp; i += lsize) {
         w_buf[i] = wg[i];
     }
-    __local const float *w = w_buf + j0;
+    __local const float *w = w_buf + W_AT(0, 0, j0);
 #else
-    __global const float *w = Wt + (size_t)d * H * Hp + j0;
+    __global const float *w = Wt + W_AT(d, 0, j0);
 #endif
 
     // h before the first step of the range: h0, or what the previous launch wrote into Y
@@ -138,7 +146,7 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
             acc[i] = vloadV(0, P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0);
         }
         for (int k = 0; k < H; k++) {
-            const floatV wk = vloadV(0, w + k * Hp);
+            const floatV wk = vloadV(0, w + k * PANEL_R);
             #pragma unroll
             for (int i = 0; i < TB; i++) {
                 acc[i] = fma((floatV)(h_prev[i * Hp + k]), wk, acc[i]);
@@ -173,12 +181,13 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
     const int b_end = min(B, b_first + rows);
     const int d = get_global_id(1);
     const int ldy = get_global_size(1) * H;
-    __global const float *w = Wt + (size_t)d * H * Hp;
+    __global const float *w = Wt + W_AT(d, 0, 0);
 
     for (int s = s_begin; s < s_end; s++) {
         const int t = d ? T - 1 - s : s;
         const int t_prev = d ? t + 1 : t - 1;
         for (int j0 = 0; j0 < H; j0 += NVR * VEC) {
+            __global const float *wj = w + W_AT(0, 0, j0); // this block's columns, row k at wj + k * PANEL_R
             for (int b0 = b_first; b0 < b_end; b0 += TB) {
                 __global const float *h_prev[TB];
                 floatV acc[TB][NVR];
@@ -197,7 +206,7 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
                     floatV wk[NVR];
                     #pragma unroll
                     for (int v = 0; v < NVR; v++) {
-                        wk[v] = vloadV(0, w + (size_t)k * Hp + j0 + v * VEC);
+                        wk[v] = vloadV(0, wj + (size_t)k * PANEL_R + v * VEC);
                     }
                     #pragma unroll
                     for (int i = 0; i < TB; i++) {

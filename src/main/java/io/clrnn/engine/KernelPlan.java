@@ -33,18 +33,38 @@ public final class KernelPlan {
      * @param wLocal whether the sequence kernel copies W_hh^T into local memory
      * @param localX, localY projection work-group shape
      * @param smallTile whether tiny products switch to a 4 x vecP projection tile
+     * @param panelP columns per panel of W_ih^T: the projection tile's width on CPUs, so a tile reads
+     *               its weights contiguously instead of one page per k; ldn (row-major) on GPUs,
+     *               where neighbouring work-items must read neighbouring addresses
+     * @param panelR columns per panel of W_hh^T, likewise: nvR*vecR on CPUs, hp on GPUs
      */
     public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int nvR, int hp, boolean wLocal,
-            int localX, int localY, boolean smallTile) {
+            int localX, int localY, boolean smallTile, int panelP, int panelR) {
 
         /** Derives the padded widths from the tiles; every layout is made here, so they always agree. */
         public static Layout of(RnnConfig config, int vecP, int tm, int nv, int vecR, int nvR, boolean wLocal,
-                int localX, int localY, boolean smallTile) {
+                int localX, int localY, boolean smallTile, boolean panels) {
             int hidden = config.hiddenSize();
             int width = config.numDirections() * hidden;
             int hp = roundUp(hidden, nvR * vecR);
             int ldn = roundUp(Math.max(width, width - hidden + hp), nv * vecP);
-            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY, smallTile);
+            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY, smallTile,
+                    panels ? nv * vecP : ldn, panels ? nvR * vecR : hp);
+        }
+
+        /** Where W_ih^T[k][c] (k < K, c < ldn) goes in the packed buffer. */
+        int wihIndex(int k, int c, int kSize) {
+            return (c / panelP) * kSize * panelP + k * panelP + c % panelP;
+        }
+
+        /** Where W_hh^T[d][k][j] goes in the packed buffer. */
+        int whhIndex(int d, int k, int j, int hidden) {
+            return d * hidden * hp + (j / panelR) * hidden * panelR + k * panelR + j % panelR;
+        }
+
+        String recurrenceOptions() {
+            return String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DPANEL_R=%d -DW_LOCAL=%d", vecR, nvR, panelR,
+                    wLocal ? 1 : 0);
         }
 
         public int tileN() {
@@ -54,22 +74,22 @@ public final class KernelPlan {
         /** The projection's tiles for a GEMM of {@code fmas} multiply-adds on {@code device}. */
         public ProjectionTiles projectionTiles(DeviceInfo device, long fmas) {
             // Tiny products (the lab's 20 x 64 x 128) run far faster with a small tile on PoCL:
-            // the big tile's 12 vector accumulators cost more to set up than the work they do.
+            // the big tile's vector accumulators cost more to set up than the work they do.
             if (smallTile && device.isCpu() && fmas < SPLIT_THRESHOLD_FMAS / 2) {
-                return new ProjectionTiles(vecP, 4, 1);
+                return new ProjectionTiles(vecP, 4, 1, panelP);
             }
-            return new ProjectionTiles(vecP, tm, nv);
+            return new ProjectionTiles(vecP, tm, nv, panelP);
         }
     }
 
-    /** One compiled projection kernel's tiles; ldn must be a multiple of nv*vecP. */
-    public record ProjectionTiles(int vecP, int tm, int nv) {
+    /** One compiled projection kernel's tiles; nv*vecP divides the panel width, which divides ldn. */
+    public record ProjectionTiles(int vecP, int tm, int nv, int panel) {
         public int tileN() {
             return nv * vecP;
         }
 
         String options() {
-            return String.format(Locale.ROOT, "-DVEC=%d -DTM=%d -DNV=%d", vecP, tm, nv);
+            return String.format(Locale.ROOT, "-DVEC=%d -DTM=%d -DNV=%d -DPANEL=%d", vecP, tm, nv, panel);
         }
     }
 
@@ -92,12 +112,14 @@ public final class KernelPlan {
         int nvR = device.isCpu() ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
         int vecP = Math.min(deviceVec, vectorFor(width));
         int nv = device.isCpu() && width > vecP ? 2 : 1;
-        int tm = device.isCpu() ? 6 : 4;
+        // 10 x 2 vectors: 20 of AVX-512's 32 registers hold accumulators, the best of 6, 8, 10 and 12
+        // rows measured on the large-hidden and throughput shapes.
+        int tm = device.isCpu() ? 10 : 4;
         long wBytes = (long) hidden * roundUp(hidden, nvR * vecR) * 4;
         boolean wLocal = device.localMemIsDedicated()
                 && wBytes + 4L * roundUp(hidden, vecR) * 4 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
         return Layout.of(config, vecP, tm, nv, vecR, nvR, wLocal, device.isCpu() ? 1 : 16, device.isCpu() ? 4 : 8,
-                true);
+                true, device.isCpu());
     }
 
     /** Work-group shape of the projection over an nTiles x mTiles grid, within the kernel's limit. */

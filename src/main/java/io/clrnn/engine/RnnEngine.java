@@ -327,8 +327,8 @@ public final class RnnEngine implements AutoCloseable {
     private record CachedPlan(int seqLen, int batch, Planned planned) {}
 
     private ClKernel recurrenceKernel(String name, int tb) {
-        String options = String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DTB=%d -DW_LOCAL=%d -DACT_RELU=%d",
-                layout.vecR(), layout.nvR(), tb, layout.wLocal() ? 1 : 0, config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
+        String options = layout.recurrenceOptions() + String.format(Locale.ROOT, " -DTB=%d -DACT_RELU=%d", tb,
+                config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
         return kernels.computeIfAbsent(name + " " + options, key -> device.program(options, RECURRENCE).kernel(name));
     }
 
@@ -354,10 +354,10 @@ public final class RnnEngine implements AutoCloseable {
                 int column = d * hidden + j;
                 bias[column] = b[j];
                 for (int i = 0; i < k; i++) {
-                    wihT[i * ldn + column] = wih[j * k + i];
+                    wihT[layout.wihIndex(i, column, k)] = wih[j * k + i];
                 }
                 for (int i = 0; i < hidden; i++) {
-                    whhT[(d * hidden + i) * hp + j] = whh[j * hidden + i];
+                    whhT[layout.whhIndex(d, i, j, hidden)] = whh[j * hidden + i];
                 }
             }
         }

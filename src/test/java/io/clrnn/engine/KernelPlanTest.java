@@ -48,8 +48,8 @@ class KernelPlanTest {
     @Test
     void tinyProductsUseTheSmallProjectionTileOnCpus() {
         KernelPlan.Layout layout = KernelPlan.layout(AVX512, rnn(128, 64, 1, false));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1), layout.projectionTiles(AVX512, 20L * 64 * 128));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 6, 2), layout.projectionTiles(AVX512, 6400L * 512 * 256));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32), layout.projectionTiles(AVX512, 20L * 64 * 128));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32), layout.projectionTiles(AVX512, 6400L * 512 * 256));
         KernelPlan.Layout gpu = KernelPlan.layout(GPU, rnn(128, 64, 1, false));
         assertEquals(gpu.tm(), gpu.projectionTiles(GPU, 20L * 64 * 128).tm());
     }
@@ -109,6 +109,11 @@ class KernelPlanTest {
                     assertEquals(0, l.hp() % (l.vecR() * l.nvR()));
                     assertTrue(l.hp() >= hidden);
                     assertTrue(l.ldn() >= width - hidden + l.hp(), "last direction's vector over-read stays in P");
+                    assertEquals(0, l.ldn() % l.panelP(), "whole panels");
+                    assertEquals(0, l.panelP() % l.tileN(), "a tile never straddles two panels");
+                    assertEquals(0, l.hp() % l.panelR());
+                    assertEquals(0, l.panelR() % (l.vecR() * l.nvR()));
+                    assertEquals(d.isCpu() ? l.tileN() : l.ldn(), l.panelP(), "panels on CPUs, rows on GPUs");
                 }
             }
         }

@@ -62,13 +62,14 @@ class KernelVariantsTest {
             new Case(3, 1, 33, 70, 1, true, true, true),
             new Case(20, 21, 9, 100, 1, false, false, true)); // enough work to split the batch over compute units
 
-    /** (vecP, tm, nv, vecR, nvR, wLocal) tiles, including ones no device would pick. */
+    /** (vecP, tm, nv, vecR, nvR, wLocal, panels) tiles, including ones no device would pick. */
     static final int[][] TILES = {
-            {2, 1, 1, 2, 1, 0},
-            {4, 3, 2, 4, 3, 1},
-            {8, 6, 1, 8, 2, 0},
-            {16, 6, 2, 16, 2, 1},
-            {16, 5, 3, 4, 1, 0},
+            {2, 1, 1, 2, 1, 0, 1},
+            {4, 3, 2, 4, 3, 1, 0},
+            {8, 6, 1, 8, 2, 0, 1},
+            {16, 6, 2, 16, 2, 1, 1},
+            {16, 5, 3, 4, 1, 0, 0},
+            {16, 10, 2, 16, 2, 0, 1},
     };
 
     static Stream<Arguments> variants() {
@@ -91,7 +92,8 @@ class KernelVariantsTest {
         int[] xShape = c.batchFirst ? new int[] {c.batch, c.seq, c.input} : new int[] {c.seq, c.batch, c.input};
         Tensor x = Benchmark.random(11, xShape);
         Tensor h0 = Benchmark.random(13, c.layers * (c.bi ? 2 : 1), c.batch, c.hidden);
-        KernelPlan.Layout layout = KernelPlan.Layout.of(config, t[0], t[1], t[2], t[3], t[4], t[5] == 1, 2, 2, false);
+        KernelPlan.Layout layout = KernelPlan.Layout.of(config, t[0], t[1], t[2], t[3], t[4], t[5] == 1, 2, 2, false,
+                t[6] == 1);
         try (RnnEngine engine = new RnnEngine(device, weights, layout)) {
             engine.forceVariant(variant);
             ForwardShape shape = ForwardShape.check(config, x, h0);
