@@ -29,6 +29,10 @@ final class Cl {
     static cl_platform_id[] platforms() {
         int[] count = new int[1];
         int status;
+        if (!OpenClLibrary.mayBePresent()) {
+            throw new OpenClUnavailableException(
+                    "OpenCL could not be loaded: no libOpenCL.so (the unversioned name JOCL loads) on this machine", null);
+        }
         try {
             CL.setExceptionsEnabled(false);
             status = CL.clGetPlatformIDs(0, null, count);

@@ -6,8 +6,8 @@ import io.clrnn.ClrnnException;
 public class OpenClUnavailableException extends ClrnnException {
     static final String HOW_TO_INSTALL =
             "install an OpenCL runtime, e.g. on Debian/Ubuntu: "
-                    + "apt-get install pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev (a CPU device), "
-                    + "or your GPU vendor's OpenCL driver";
+                    + "apt-get install ocl-icd-opencl-dev (the loader and libOpenCL.so) "
+                    + "pocl-opencl-icd (a CPU device), or your GPU vendor's OpenCL driver";
 
     public OpenClUnavailableException(String what, Throwable cause) {
         super(what + "; " + HOW_TO_INSTALL, cause);
