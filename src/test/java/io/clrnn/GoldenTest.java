@@ -17,7 +17,7 @@ class GoldenTest {
 
     @BeforeAll
     static void open() {
-        device = Device.select(System.getProperty("clrnn.device", "auto"));
+        device = TestDevice.open();
     }
 
     @AfterAll

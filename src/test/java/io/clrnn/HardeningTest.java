@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Native resources, threads, injected driver faults, device limits and non-finite numbers. */
 class HardeningTest {
-    static final String DEVICE = System.getProperty("clrnn.device", "auto");
+    static final String DEVICE = TestDevice.SPEC;
     static final RnnConfig CONFIG = new RnnConfig(8, 12, 2, true, true, RnnOptions.defaults());
     static final RnnWeights WEIGHTS = RnnWeights.init(CONFIG, 3);
 

@@ -47,10 +47,7 @@ final class DemoCommand implements Callable<Integer> {
                 out.println(rnn);
                 Tensor x = randn(5, 4, 128);
                 Tensor h0 = randn(1, 4, 64);
-                RnnOutput y = rnn.forward(x, h0);
-                printShapes("X", x, "h_0", h0, y);
-                out.printf(Locale.ROOT, "max |out - Java reference| = %.1e%n",
-                        maxDiff(ReferenceRnn.forward(weights, x, h0), y));
+                forwardAndShow(rnn, x, h0);
                 out.println();
 
                 out.println("The same layer takes any sequence length:");
@@ -66,22 +63,21 @@ final class DemoCommand implements Callable<Integer> {
                     random.nextLong());
             try (Rnn rnn = Rnn.create(d, bf)) {
                 out.println(rnn);
-                Tensor x = randn(16, 25, 128);
-                Tensor h0 = randn(1, 16, 64);
-                RnnOutput y = rnn.forward(x, h0);
-                printShapes("X", x, "h_0", h0, y);
-                out.printf(Locale.ROOT, "max |out - Java reference| = %.1e%n",
-                        maxDiff(ReferenceRnn.forward(bf, x, h0), y));
+                forwardAndShow(rnn, randn(16, 25, 128), randn(1, 16, 64));
             }
         }
         return Main.EXIT_OK;
     }
 
-    private void printShapes(String xName, Tensor x, String hName, Tensor h0, RnnOutput y) {
-        out.printf("%-4s %s%n", xName + ":", shape(x));
-        out.printf("%-4s %s%n", hName + ":", shape(h0));
+    /** Runs one forward and prints the four shapes, and how far out is from the Java reference. */
+    private void forwardAndShow(Rnn rnn, Tensor x, Tensor h0) {
+        RnnOutput y = rnn.forward(x, h0);
+        out.printf("X:   %s%n", shape(x));
+        out.printf("h_0: %s%n", shape(h0));
         out.printf("out: %s%n", shape(y.output()));
         out.printf("h_n: %s%n", shape(y.hidden()));
+        out.printf(Locale.ROOT, "max |out - Java reference| = %.1e%n",
+                maxDiff(ReferenceRnn.forward(rnn.weights(), x, h0), y));
     }
 
     private static String shape(Tensor t) {

@@ -1,5 +1,6 @@
 package io.clrnn.bench;
 
+import io.clrnn.TestDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +34,7 @@ class BenchSuiteTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new String[] {"bench-suite", "--quick", "--python", "none",
-                "--device", System.getProperty("clrnn.device", "auto"),
+                "--device", TestDevice.SPEC,
                 "--shapes", "T5 B4 I8 H8; T3 B2 I4 H4 L2 bi relu", "--out-dir", dir.toString()},
                 new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, err.toString());

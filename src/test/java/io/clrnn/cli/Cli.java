@@ -1,5 +1,6 @@
 package io.clrnn.cli;
 
+import io.clrnn.TestDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,7 +23,7 @@ import java.util.stream.Stream;
 /** Runs the CLI in-process (or in a child JVM) and checks the shape of what it printed. */
 final class Cli {
     /** The device every CLI test runs on; -Dclrnn.device overrides, as in the other tests. */
-    static final String DEVICE = System.getProperty("clrnn.device", "auto");
+    static final String DEVICE = TestDevice.SPEC;
 
     private Cli() {}
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
+import io.clrnn.TestDevice;
 import io.clrnn.Tensor;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.device.Device;
@@ -31,7 +32,7 @@ class KernelVariantsTest {
 
     @BeforeAll
     static void open() {
-        device = Device.select(System.getProperty("clrnn.device", "auto"));
+        device = TestDevice.open();
     }
 
     @AfterAll

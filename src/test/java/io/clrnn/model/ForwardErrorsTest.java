@@ -1,5 +1,6 @@
 package io.clrnn.model;
 
+import io.clrnn.TestDevice;
 import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,7 +46,7 @@ class ForwardErrorsTest {
 
     @BeforeAll
     static void open() {
-        device = Device.select(System.getProperty("clrnn.device", "auto"));
+        device = TestDevice.open();
         MODULES.forEach((name, config) -> {
             RnnWeights w = RnnWeights.init(config, name.hashCode());
             assertEquals(name, config.toString());
