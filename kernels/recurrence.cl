@@ -169,14 +169,41 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
     }
 }
 
+#ifndef FUSED
+#define FUSED 0 // 1: rnn_rows also does the input projection, reading A, W_ih^T and the bias instead of P
+#endif
+#ifndef PANEL_P
+#define PANEL_P 1 // columns per panel of W_ih^T (FUSED only)
+#endif
+#ifndef WIH_ALIGNED
+#define WIH_ALIGNED 1 // 1: every vector of VEC columns of W_ih^T lies inside one panel (FUSED only)
+#endif
+
+// A vector of VEC columns c.. of row k of W_ih^T, packed in panels of PANEL_P columns, K rows deep.
+inline floatV wih_vector(__global const float *Wih, int K, int k, int c) {
+#if WIH_ALIGNED
+    return vloadV(0, Wih + (size_t)(c / PANEL_P) * K * PANEL_P + (size_t)k * PANEL_P + c % PANEL_P);
+#else
+    float lanes[VEC];
+    for (int l = 0; l < VEC; l++) {
+        lanes[l] = Wih[(size_t)((c + l) / PANEL_P) * K * PANEL_P + (size_t)k * PANEL_P + (c + l) % PANEL_P];
+    }
+    return vloadV(0, lanes);
+#endif
+}
+
 // Local size (1, 1); global (items, D). Work-item i owns batch rows [i*rows, (i+1)*rows) of direction d
 // and runs steps [s_begin, s_end), TB rows x NVR*VEC hidden units at a time; Hp is a multiple of NVR*VEC.
 // h_{t-1} is read back from Y (or h0), rows this work-item wrote itself one step earlier.
+// With FUSED=1 it starts each step from bias + A_t · W_ih^T itself: for problems so small that a
+// separate projection launch costs more than the arithmetic.
 __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const int B, const int H, const int Hp,
                        const int row_t, const int row_b, const int ldp, const int h0_off, const int hn_off, const int rows,
+                       const int K, const int lda,
                        __global const float *restrict P, __global const float *restrict Wt,
                        __global float *restrict Y, __global const float *restrict h0,
-                       __global float *restrict hn) {
+                       __global float *restrict hn, __global const float *restrict A,
+                       __global const float *restrict Wih, __global const float *restrict bias) {
     const int b_first = get_global_id(0) * rows;
     const int b_end = min(B, b_first + rows);
     const int d = get_global_id(1);
@@ -196,12 +223,37 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
                     const int b = min(b0 + i, b_end - 1); // rows past the block repeat its last row, never stored
                     h_prev[i] = s == 0 ? h0 + h0_off + (size_t)(d * B + b) * H
                                        : Y + (size_t)(t_prev * row_t + b * row_b) * ldy + d * H;
+#if FUSED
+                    #pragma unroll
+                    for (int v = 0; v < NVR; v++) {
+                        acc[i][v] = vloadV(0, bias + d * H + j0 + v * VEC);
+                    }
+#else
                     __global const float *p = P + (size_t)(t * row_t + b * row_b) * ldp + d * H + j0;
                     #pragma unroll
                     for (int v = 0; v < NVR; v++) {
                         acc[i][v] = vloadV(0, p + v * VEC);
                     }
+#endif
                 }
+#if FUSED
+                for (int k = 0; k < K; k++) {
+                    floatV wk[NVR];
+                    #pragma unroll
+                    for (int v = 0; v < NVR; v++) {
+                        wk[v] = wih_vector(Wih, K, k, d * H + j0 + v * VEC);
+                    }
+                    #pragma unroll
+                    for (int i = 0; i < TB; i++) {
+                        const int b = min(b0 + i, b_end - 1);
+                        const floatV ak = (floatV)(A[(size_t)(t * row_t + b * row_b) * lda + k]);
+                        #pragma unroll
+                        for (int v = 0; v < NVR; v++) {
+                            acc[i][v] = fma(ak, wk[v], acc[i][v]);
+                        }
+                    }
+                }
+#endif
                 for (int k = 0; k < H; k++) {
                     floatV wk[NVR];
                     #pragma unroll

@@ -92,7 +92,12 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             return reference == null ? OptionalDouble.empty() : OptionalDouble.of(reference.medianMs() / clrnn.medianMs());
         }
 
-        /** clrnn's profiled projection device time per forward; empty when the device was not profiled. */
+        /** Whether clrnn ran the projection inside the recurrence kernel (no GEMM launch to time). */
+        public boolean projectionFused() {
+            return clrnn.recurrence().endsWith("fused");
+        }
+
+        /** clrnn's profiled projection device time per forward; empty when the device was not profiled or fused. */
         public OptionalDouble projectionMs() {
             Double ms = clrnn.deviceMs().get("projection");
             return ms != null && ms > 0 ? OptionalDouble.of(ms) : OptionalDouble.empty();
@@ -182,13 +187,17 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             s.append("| ").append(r.title())
                     .append(" | ").append(r.shape().projectionGemms().stream().map(Shape.Gemm::toString)
                             .collect(Collectors.joining(", ")))
-                    .append(" | ").append(r.projectionMs().isPresent() ? ms(r.projectionMs().getAsDouble()) : "-")
+                    .append(" | ").append(r.projectionMs().isPresent() ? ms(r.projectionMs().getAsDouble())
+                            : r.projectionFused() ? "fused" : "-")
                     .append(" | ").append(number(r.projectionGflops()))
                     .append(" | ").append(r.sgemmMs().isPresent() ? ms(r.sgemmMs().getAsDouble()) + " (" + threads + ")"
                             : "-")
                     .append(" | ").append(number(r.sgemmGflops()))
                     .append(" | ").append(percent(r.projectionVsSgemm()))
                     .append(" |\n");
+        }
+        if (rows.stream().anyMatch(Row::projectionFused)) {
+            s.append("\n\"fused\": the projection ran inside the recurrence kernel (rows_fused), no GEMM launch of its own.\n");
         }
         s.append('\n').append(summary()).append('\n');
         return s.toString();

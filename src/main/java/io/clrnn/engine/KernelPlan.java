@@ -14,6 +14,11 @@ public final class KernelPlan {
     private static final long LOCAL_MEM_MARGIN_BYTES = 1024;
     /** Sequence kernels on a GPU stop after about this many multiply-adds, so no launch nears a watchdog. */
     private static final long GPU_FMAS_PER_LAUNCH = 1L << 28;
+    /**
+     * Below this many multiply-adds (a layer's projection and recurrence together) a launch costs more
+     * than the arithmetic: measured on PoCL, a command costs 5-10 us, the lab's whole layer 2 us.
+     */
+    private static final long FUSE_THRESHOLD_FMAS = 1L << 19;
     /** Below this many multiply-adds a forward is latency-bound: one work-group beats splitting the batch. */
     private static final long SPLIT_THRESHOLD_FMAS = 1L << 22;
 
@@ -62,6 +67,14 @@ public final class KernelPlan {
             return d * hidden * hp + (j / panelR) * hidden * panelR + k * panelR + j % panelR;
         }
 
+        /**
+         * Whether rnn_rows' fused projection can load each vector of W_ih^T columns in one piece: every
+         * direction's columns start on a vector boundary, and panels hold whole vectors.
+         */
+        public boolean wihAligned(RnnConfig config) {
+            return (config.numDirections() == 1 || config.hiddenSize() % vecR == 0) && panelP % vecR == 0;
+        }
+
         String recurrenceOptions() {
             return String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DPANEL_R=%d -DW_LOCAL=%d", vecR, nvR, panelR,
                     wLocal ? 1 : 0);
@@ -93,7 +106,22 @@ public final class KernelPlan {
         }
     }
 
-    public enum Variant { ROWS, SEQUENCE, STEP }
+    /**
+     * The recurrence kernels: {@code rnn_rows} (CPUs), the same with the input projection fused in
+     * (CPUs, problems so small that a separate GEMM launch costs more than its arithmetic),
+     * {@code rnn_sequence} (GPUs, W_hh^T in local memory) and {@code rnn_step} (one launch per step).
+     */
+    public enum Variant {
+        ROWS, ROWS_FUSED, SEQUENCE, STEP;
+
+        public String kernel() {
+            return switch (this) {
+                case ROWS, ROWS_FUSED -> "rnn_rows";
+                case SEQUENCE -> "rnn_sequence";
+                case STEP -> "rnn_step";
+            };
+        }
+    }
 
     /**
      * @param tb             batch rows per register block
@@ -145,12 +173,15 @@ public final class KernelPlan {
      */
     public static Recurrence recurrence(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
             long sequenceMaxWorkGroup, Variant forced) {
+        long fmas = (long) seqLen * batch * config.numDirections() * config.hiddenSize()
+                * (config.hiddenSize() + config.inputSize());
         Variant variant = forced != null ? forced
+                : device.isCpu() && fmas < FUSE_THRESHOLD_FMAS && layout.wihAligned(config) ? Variant.ROWS_FUSED
                 : device.isCpu() ? Variant.ROWS
                 : layout.wLocal() ? Variant.SEQUENCE : Variant.STEP;
         int tb = Math.min(batch, device.isCpu() ? (cpuVectorWidth(device) >= 16 ? 8 : 4) : 2);
         return switch (variant) {
-            case ROWS -> rows(device, config, layout, seqLen, batch, tb);
+            case ROWS, ROWS_FUSED -> rows(device, config, layout, seqLen, batch, tb, variant);
             case STEP -> new Recurrence(Variant.STEP, tb, tb, 1);
             case SEQUENCE -> {
                 Recurrence sequence = sequence(device, config, layout, seqLen, batch, tb, sequenceMaxWorkGroup);
@@ -167,13 +198,13 @@ public final class KernelPlan {
      * the work pays for it; each streams W_hh^T once per step for all its rows.
      */
     private static Recurrence rows(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
-            int tb) {
+            int tb, Variant variant) {
         int dirs = config.numDirections();
         long fmas = (long) seqLen * batch * config.hiddenSize() * config.hiddenSize() * dirs;
         int itemsPerDirection = fmas < SPLIT_THRESHOLD_FMAS ? 1
                 : Math.min(ceilDiv(batch, tb), Math.max(1, ceilDiv(device.computeUnits(), dirs)));
         int rowsPerItem = ceilDiv(batch, itemsPerDirection);
-        return new Recurrence(Variant.ROWS, tb, rowsPerItem,
+        return new Recurrence(variant, tb, rowsPerItem,
                 stepsPerLaunch(device, config, layout, seqLen, rowsPerItem));
     }
 

@@ -86,7 +86,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /**
-     * Caps the time steps of one ROWS or SEQUENCE launch (as a GPU watchdog would need), so tests
+     * Caps the time steps of one ROWS(_FUSED) or SEQUENCE launch (as a GPU watchdog would need), so tests
      * can check on any device that a sequence split over launches gives the same answer.
      */
     public void maxStepsPerLaunch(int steps) {
@@ -215,19 +215,24 @@ public final class RnnEngine implements AutoCloseable {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             LayerBuffers w = layers.get(layer);
             ClBuffer layerOut = workspace.y[layer % 2];
-            runProjection(tiles, layerIn, config.layerInputSize(layer), mPadded, w, profile);
+            if (recurrence.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
+                runProjection(tiles, layerIn, config.layerInputSize(layer), mPadded, w, profile);
+            }
             int layerStates = layer * config.numDirections() * batch * hidden;
             Recurrence r = new Recurrence(recurrence, seqLen, batch, rowT, rowB, (int) h0Off + layerStates,
-                    (int) hnOff + layerStates, last);
+                    (int) hnOff + layerStates, last, layerIn, config.layerInputSize(layer));
             runRecurrence(r, w, layerOut, profile);
             layerIn = layerOut;
         }
         workspace.download(last, out, hn, profile);
     }
 
-    /** The per-layer arguments of a recurrence launch; h_0 lives in the input buffer, h_n in {@code hnBuffer}. */
+    /**
+     * The per-layer arguments of a recurrence launch; h_0 lives in the input buffer, h_n in
+     * {@code hnBuffer}; the layer's input {@code a} (width {@code k}) is read only by the fused variant.
+     */
     private record Recurrence(Planned planned, int seqLen, int batch, int rowT, int rowB, int h0Off, int hnOff,
-            ClBuffer hnBuffer) {}
+            ClBuffer hnBuffer, ClBuffer a, int k) {}
 
     private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, int mPadded, LayerBuffers w,
             Profile profile) {
@@ -254,9 +259,10 @@ public final class RnnEngine implements AutoCloseable {
                 .arg(first + 7, r.h0Off).arg(first + 8, r.hnOff);
         int buffers = first + 9;
         switch (plan.variant()) {
-            case ROWS -> {
-                k.arg(buffers++, plan.groupRows());
-                setBuffers(k, buffers, w, y, r.hnBuffer);
+            case ROWS, ROWS_FUSED -> {
+                k.arg(buffers, plan.groupRows()).arg(buffers + 1, r.k).arg(buffers + 2, r.k);
+                setBuffers(k, buffers + 3, w, y, r.hnBuffer);
+                k.arg(buffers + 8, r.a).arg(buffers + 9, w.wihT).arg(buffers + 10, w.bias);
                 long[] global = {KernelPlan.ceilDiv(r.batch, plan.groupRows()), dirs};
                 runSteps(k, r.seqLen, plan.stepsPerLaunch(), global, new long[] {1, 1}, profile);
             }
@@ -308,27 +314,26 @@ public final class RnnEngine implements AutoCloseable {
                 Long.MAX_VALUE, forcedVariant);
         if (plan.variant() == KernelPlan.Variant.SEQUENCE) {
             // The work-group limit is known only once the kernel is built; tb does not depend on it.
-            long limit = device.maxWorkGroupSize(recurrenceKernel("rnn_sequence", plan.tb()));
+            long limit = device.maxWorkGroupSize(recurrenceKernel(KernelPlan.Variant.SEQUENCE, plan.tb()));
             plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch, limit, forcedVariant);
         }
         if (plan.stepsPerLaunch() > stepsCap) {
             plan = new KernelPlan.Recurrence(plan.variant(), plan.tb(), plan.groupRows(), stepsCap);
         }
-        String name = switch (plan.variant()) {
-            case ROWS -> "rnn_rows";
-            case SEQUENCE -> "rnn_sequence";
-            case STEP -> "rnn_step";
-        };
-        Planned planned = new Planned(plan, recurrenceKernel(name, plan.tb()));
+        Planned planned = new Planned(plan, recurrenceKernel(plan.variant(), plan.tb()));
         lastPlan = new CachedPlan(shape.seqLen(), batch, planned);
         return planned;
     }
 
     private record CachedPlan(int seqLen, int batch, Planned planned) {}
 
-    private ClKernel recurrenceKernel(String name, int tb) {
+    private ClKernel recurrenceKernel(KernelPlan.Variant variant, int tb) {
+        String name = variant.kernel();
+        String fused = variant != KernelPlan.Variant.ROWS_FUSED ? ""
+                : String.format(Locale.ROOT, " -DFUSED=1 -DPANEL_P=%d -DWIH_ALIGNED=%d", layout.panelP(),
+                        layout.wihAligned(config) ? 1 : 0);
         String options = layout.recurrenceOptions() + String.format(Locale.ROOT, " -DTB=%d -DACT_RELU=%d", tb,
-                config.nonlinearity() == Nonlinearity.RELU ? 1 : 0);
+                config.nonlinearity() == Nonlinearity.RELU ? 1 : 0) + fused;
         return kernels.computeIfAbsent(name + " " + options, key -> device.program(options, RECURRENCE).kernel(name));
     }
 

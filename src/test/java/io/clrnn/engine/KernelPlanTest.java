@@ -35,6 +35,20 @@ class KernelPlanTest {
     }
 
     @Test
+    void tinyLayersFuseTheProjectionIntoTheRecurrenceWhenTheWeightsAlign() {
+        RnnConfig lab = rnn(128, 64, 1, false);
+        KernelPlan.Layout layout = KernelPlan.layout(AVX512, lab);
+        assertEquals(KernelPlan.Variant.ROWS_FUSED,
+                KernelPlan.recurrence(AVX512, lab, layout, 5, 4, Long.MAX_VALUE, null).variant());
+        RnnConfig ragged = rnn(7, 37, 1, true);
+        assertFalse(KernelPlan.layout(AVX512, ragged).wihAligned(ragged));
+        assertEquals(KernelPlan.Variant.ROWS, KernelPlan.recurrence(AVX512, ragged,
+                KernelPlan.layout(AVX512, ragged), 5, 4, Long.MAX_VALUE, null).variant());
+        assertEquals(KernelPlan.Variant.SEQUENCE,
+                KernelPlan.recurrence(GPU, lab, KernelPlan.layout(GPU, lab), 5, 4, 1024, null).variant());
+    }
+
+    @Test
     void bigCpuWorkSplitsTheBatchOverComputeUnits() {
         RnnConfig config = rnn(512, 1024, 1, false);
         KernelPlan.Layout layout = KernelPlan.layout(AVX512, config);
