@@ -211,6 +211,17 @@ class HardeningTest {
     }
 
     @Test
+    void aRealBuildFailureCarriesTheCompilersLog() {
+        try (Device device = Device.select(DEVICE)) {
+            OpenClException e = assertThrows(OpenClException.class,
+                    () -> device.program("-DVEC=5", "common.cl", "projection.cl")); // there is no float5
+            assertEquals(CL.CL_BUILD_PROGRAM_FAILURE, e.status());
+            assertTrue(e.getMessage().startsWith("clBuildProgram(common.cl+projection.cl -DVEC=5)"), e.getMessage());
+            assertTrue(e.getMessage().contains("float5"), "the build log names the culprit: " + e.getMessage());
+        }
+    }
+
+    @Test
     void aFaultInsideAForwardLeavesTheModuleUsable() {
         Tensor x = x(31, 7, 4);
         RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, null);
