@@ -181,7 +181,9 @@ class HardeningTest {
             "clEnqueueWriteBuffer, 7, " + CL.CL_OUT_OF_RESOURCES,
             "clEnqueueNDRangeKernel, 0, " + CL.CL_OUT_OF_RESOURCES,
             "clEnqueueNDRangeKernel, 2, " + CL.CL_INVALID_WORK_GROUP_SIZE,
-            "clEnqueueReadBuffer, 1, " + CL.CL_OUT_OF_RESOURCES,
+            "clEnqueueReadBuffer, 0, " + CL.CL_OUT_OF_RESOURCES,
+            "clEnqueueMapBuffer, 0, " + CL.CL_MAP_FAILURE,
+            "clEnqueueUnmapMemObject, 0, " + CL.CL_OUT_OF_RESOURCES,
     })
     void injectedDriverFaultsNameTheCallLeakNothingAndTheNextForwardWorks(String call, int skip, int status)
             throws Exception {
@@ -194,7 +196,8 @@ class HardeningTest {
             OpenClException e = assertThrows(OpenClException.class, () -> {
                 try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
                     rnn.forward(x, h);
-                    rnn.forward(x(23, 9, 5), h0(24, 5)); // a bigger shape: new buffers and plans
+                    // a bigger shape: new buffers and plans, and results large enough to be mapped
+                    rnn.forward(x(23, 300, 10), h0(24, 10));
                 }
             });
             assertFalse(Faults.pending());
@@ -208,6 +211,20 @@ class HardeningTest {
             }
         }
         assertEquals(before, ClResource.liveCount(), () -> "leaked: " + ClResource.liveCounts());
+    }
+
+    @Test
+    void largeResultsReadBackThroughAMappingMatchTheReference() {
+        Tensor x = x(61, 300, 10); // out + h_n: 72,480 floats, past the mapping threshold on CPUs
+        Tensor h = h0(62, 10);
+        RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, h);
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            for (int i = 0; i < 3; i++) {
+                RnnOutput y = rnn.forward(x, h);
+                assertClose(expected.output(), y.output(), "out, forward " + i);
+                assertClose(expected.hidden(), y.hidden(), "h_n, forward " + i);
+            }
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,13 +26,35 @@ import java.util.stream.Collectors;
  * Markdown tables and as the JSON file the chart is drawn from.
  *
  * @param machine where and how it ran (device, cores, Java and torch versions, command line), written as is
+ * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
-public record Report(Map<String, Object> machine, List<Row> rows) {
+public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** One timed implementation, with the keys of {@code clrnn bench --json} and bench_torch.py. */
+    /**
+     * One timed implementation, with the keys of {@code clrnn bench --json} and bench_torch.py; the figures are
+     * those of one round, and {@code roundMs} holds the median of every round it ran (this one among them).
+     */
     public record Measurement(String implementation, String device, double medianMs, double minMs, double maxMs,
-            int runs, double gflops, String recurrence, Map<String, Double> deviceMs) {
+            int runs, double gflops, String recurrence, Map<String, Double> deviceMs, List<Double> roundMs) {
+
+        /** A measurement of a single round. */
+        public Measurement(String implementation, String device, double medianMs, double minMs, double maxMs,
+                int runs, double gflops, String recurrence, Map<String, Double> deviceMs) {
+            this(implementation, device, medianMs, minMs, maxMs, runs, gflops, recurrence, deviceMs,
+                    List.of(medianMs));
+        }
+
+        /**
+         * The round with the lowest median, carrying every round's median. The machine is shared and its speed
+         * swings for seconds at a time; the best round is the least disturbed one, and picking it the same way
+         * for every implementation keeps the comparison fair.
+         */
+        public static Measurement bestRound(List<Measurement> rounds) {
+            Measurement best = rounds.stream().min(Comparator.comparingDouble(Measurement::medianMs)).orElseThrow();
+            return new Measurement(best.implementation, best.device, best.medianMs, best.minMs, best.maxMs, best.runs,
+                    best.gflops, best.recurrence, best.deviceMs, rounds.stream().map(Measurement::medianMs).toList());
+        }
 
         public static Measurement of(Benchmark.Result r) {
             Map<String, Double> split = new LinkedHashMap<>();
@@ -46,7 +69,8 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             n.path("device_ms").fields().forEachRemaining(e -> split.put(e.getKey(), e.getValue().asDouble()));
             return new Measurement(n.path("implementation").asText(), n.path("device").asText(),
                     n.path("median_ms").asDouble(), n.path("min_ms").asDouble(), n.path("max_ms").asDouble(),
-                    n.path("runs").asInt(), n.path("gflops").asDouble(), n.path("recurrence").asText(), split);
+                    n.path("runs").asInt(), n.path("gflops").asDouble(), n.path("recurrence").asText(), split,
+                    n.has("round_median_ms") ? roundsFromJson(n) : List.of(n.path("median_ms").asDouble()));
         }
 
         ObjectNode toJson() {
@@ -61,6 +85,7 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             n.put("recurrence", recurrence);
             ObjectNode split = n.putObject("device_ms");
             deviceMs.forEach(split::put);
+            roundsToJson(n, roundMs);
             return n;
         }
 
@@ -70,8 +95,22 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
         }
     }
 
-    /** OpenBLAS's time for one matmul (torch.mm), the best of its thread counts, and which that was. */
-    public record GemmTime(Shape.Gemm gemm, double ms, int threads) {}
+    /**
+     * OpenBLAS's time for one matmul (torch.mm), the best of its thread counts, and which that was; {@code roundMs}
+     * holds that thread count's median of every round.
+     */
+    public record GemmTime(Shape.Gemm gemm, double ms, int threads, List<Double> roundMs) {
+        /** The time of a single round. */
+        public GemmTime(Shape.Gemm gemm, double ms, int threads) {
+            this(gemm, ms, threads, List.of(ms));
+        }
+
+        /** The round with the lowest median of one matmul at one thread count, as {@link Measurement#bestRound}. */
+        public static GemmTime bestRound(List<GemmTime> rounds) {
+            GemmTime best = rounds.stream().min(Comparator.comparingDouble(GemmTime::ms)).orElseThrow();
+            return new GemmTime(best.gemm, best.ms, best.threads, rounds.stream().map(GemmTime::ms).toList());
+        }
+    }
 
     /**
      * One shape; {@code reference} may be null and {@code torch} and {@code sgemm} (one time per distinct
@@ -178,6 +217,9 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
                     .append(" | ").append(split(r.clrnn().deviceMs()))
                     .append(" |\n");
         }
+        s.append('\n').append(rounds == 1 ? "One round per shape: each figure is the median of that round's runs."
+                : rounds + " rounds per shape (clrnn, torch and SGEMM in turn; the Java reference in the first only): "
+                        + "each figure is the median of the best round.").append('\n');
         s.append("\nProjection GEMM vs OpenBLAS SGEMM (torch.mm on the same M x N x K, best of its thread counts):\n\n");
         s.append("| shape | GEMMs per layer | proj ms | proj GFLOP/s | OpenBLAS SGEMM ms | OpenBLAS SGEMM GFLOP/s "
                 + "| proj / SGEMM |\n");
@@ -218,6 +260,7 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode m = root.putObject("machine");
         machine.forEach((key, value) -> m.set(key, JSON.valueToTree(value)));
+        root.put("rounds", rounds);
         ArrayNode cases = root.putArray("cases");
         for (Row r : rows) {
             Shape shape = r.shape();
@@ -245,8 +288,8 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
             putOptional(projection, "ms", r.projectionMs());
             putOptional(projection, "gflops", r.projectionGflops());
             ArrayNode sgemm = projection.putArray("sgemm");
-            r.sgemm().forEach(t -> sgemm.addObject().put("m", t.gemm().m()).put("n", t.gemm().n())
-                    .put("k", t.gemm().k()).put("median_ms", t.ms()).put("threads", t.threads()));
+            r.sgemm().forEach(t -> roundsToJson(sgemm.addObject().put("m", t.gemm().m()).put("n", t.gemm().n())
+                    .put("k", t.gemm().k()).put("median_ms", t.ms()).put("threads", t.threads()), t.roundMs()));
             putOptional(projection, "sgemm_ms", r.sgemmMs());
             putOptional(projection, "sgemm_gflops", r.sgemmGflops());
             putOptional(projection, "vs_sgemm", r.projectionVsSgemm());
@@ -272,6 +315,18 @@ public record Report(Map<String, Object> machine, List<Row> rows) {
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         Files.write(tmp, bytes);
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Every round's median, in the order the rounds ran, so the spread the best one was picked from shows. */
+    private static void roundsToJson(ObjectNode n, List<Double> roundMs) {
+        ArrayNode rounds = n.putArray("round_median_ms");
+        roundMs.forEach(rounds::add);
+    }
+
+    private static List<Double> roundsFromJson(JsonNode n) {
+        List<Double> rounds = new ArrayList<>();
+        n.path("round_median_ms").forEach(r -> rounds.add(r.asDouble()));
+        return List.copyOf(rounds);
     }
 
     private static void putOptional(ObjectNode n, String key, OptionalDouble value) {

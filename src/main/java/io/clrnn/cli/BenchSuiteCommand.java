@@ -50,8 +50,12 @@ final class BenchSuiteCommand implements Callable<Integer> {
             description = "Where the JSON and PNG go (default ${DEFAULT-VALUE}).")
     Path outDir;
     @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
-            description = "Time each implementation on each shape for at least this long (default ${DEFAULT-VALUE}).")
+            description = "Time each implementation on each shape for at least this long, split across the "
+                    + "rounds (default ${DEFAULT-VALUE}).")
     double seconds;
+    @Option(names = "--rounds", paramLabel = "N", description = "Time each shape in N interleaved rounds (clrnn, "
+            + "torch, SGEMM in turn) and keep each implementation's best round (default 3; 1 with --quick).")
+    Integer rounds;
     @Option(names = "--quick", description = "A tiny budget per case (for tests; the numbers are noisy).")
     boolean quick;
     @Option(names = "--shapes", hidden = true, paramLabel = "LIST",
@@ -77,6 +81,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
         }
         if (!(seconds >= 0)) {
             throw new InvalidInputException("--seconds must not be negative");
+        }
+        int roundCount = rounds != null ? rounds : quick ? 1 : 3;
+        if (roundCount < 1) {
+            throw new InvalidInputException("--rounds must be at least 1");
         }
         Grid grid = shapes == null ? Grid.standard() : Grid.parse(shapes);
         Optional<TorchRunner> torch = findTorch(err);
@@ -104,14 +112,14 @@ final class BenchSuiteCommand implements Callable<Integer> {
             int n = 0;
             StringBuilder progress = new StringBuilder();
             for (Grid.Case c : grid.cases()) {
-                Report.Row row = runCase(d, c, torch, cores, cuda, progress);
+                Report.Row row = runCase(d, c, roundCount, torch, cores, cuda, progress);
                 rows.add(row);
                 // One whole line per shape: the OpenCL compiler may print to stderr while a shape runs.
                 err.printf("[%d/%d] %s: %s%n", ++n, grid.cases().size(), row.title(), progress);
                 progress.setLength(0);
             }
         }
-        Report report = new Report(machine, rows);
+        Report report = new Report(machine, roundCount, rows);
         out.print(report.markdown());
         out.flush();
 
@@ -126,38 +134,72 @@ final class BenchSuiteCommand implements Callable<Integer> {
         return Main.EXIT_OK;
     }
 
-    /** Times one shape every way, noting each time in {@code progress}. */
-    private Report.Row runCase(Device d, Grid.Case c, Optional<TorchRunner> torch, int cores, boolean cuda,
+    /**
+     * Times one shape every way in {@code rounds} interleaved rounds, noting each time in {@code progress}. The
+     * machine is shared and its speed swings for tens of seconds: timing each implementation once, one after the
+     * other, lets a slow spell land on one of them alone, while in rounds each gets a turn in every spell and
+     * {@link Report.Measurement#bestRound} keeps its least disturbed one.
+     */
+    private Report.Row runCase(Device d, Grid.Case c, int rounds, Optional<TorchRunner> torch, int cores, boolean cuda,
             StringBuilder progress) {
         Shape shape = c.shape();
-        Benchmark.Budget budget = quick ? new Benchmark.Budget(1, 2, 0) : new Benchmark.Budget(3, 5, seconds);
-        Report.Measurement clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, 42));
-        progress.append("clrnn ").append(ms(clrnn));
-        Benchmark.Budget referenceBudget = quick ? new Benchmark.Budget(0, 1, 0)
-                : shape.flops() > BIG_FLOPS ? new Benchmark.Budget(1, 2, 0)
-                : new Benchmark.Budget(1, 3, Math.min(seconds, 1));
-        Report.Measurement reference = Report.Measurement.of(Benchmark.reference(shape, referenceBudget, 42));
-        progress.append(", reference ").append(ms(reference));
-        List<Report.Measurement> torchRuns = new ArrayList<>();
-        Map<Shape.Gemm, Report.GemmTime> sgemm = new LinkedHashMap<>();
-        if (torch.isPresent()) {
-            List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
-            for (int t : threads) {
-                torchRun(torch.get(), shape, t, false, budget, progress).ifPresent(torchRuns::add);
+        // Split across the rounds, so that more rounds cost only more process start-ups, not more timing.
+        Benchmark.Budget budget = quick ? new Benchmark.Budget(1, 2, 0) : new Benchmark.Budget(3, 5, seconds / rounds);
+        Benchmark.Budget gemmBudget = new Benchmark.Budget(budget.warmup(), budget.minIterations(),
+                Math.min(budget.minSeconds(), GEMM_SECONDS / rounds));
+        List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
+        List<Shape.Gemm> gemms = shape.projectionGemms().stream().distinct().toList();
+        List<Report.Measurement> clrnnRounds = new ArrayList<>();
+        List<Report.Measurement> torchRounds = new ArrayList<>();
+        List<Report.GemmTime> sgemmRounds = new ArrayList<>();
+        Report.Measurement reference = null;
+        for (int round = 1; round <= rounds; round++) {
+            if (rounds > 1) {
+                progress.append(round > 1 ? "; " : "").append("round ").append(round).append(": ");
             }
-            if (cuda) {
-                torchRun(torch.get(), shape, 1, true, budget, progress).ifPresent(torchRuns::add);
-            }
-            Benchmark.Budget gemmBudget = new Benchmark.Budget(budget.warmup(), budget.minIterations(),
-                    Math.min(budget.minSeconds(), GEMM_SECONDS));
-            List<Shape.Gemm> gemms = shape.projectionGemms().stream().distinct().toList();
-            for (int t : threads) {
-                for (Report.GemmTime g : sgemmRun(torch.get(), gemms, t, gemmBudget, progress)) {
-                    sgemm.merge(g.gemm(), g, (a, b) -> a.ms() <= b.ms() ? a : b);
+            Report.Measurement clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, 42));
+            clrnnRounds.add(clrnn);
+            progress.append("clrnn ").append(ms(clrnn));
+            if (torch.isPresent()) {
+                for (int t : threads) {
+                    torchRun(torch.get(), shape, t, false, budget, progress).ifPresent(torchRounds::add);
+                }
+                if (cuda) {
+                    torchRun(torch.get(), shape, 1, true, budget, progress).ifPresent(torchRounds::add);
+                }
+                for (int t : threads) {
+                    sgemmRounds.addAll(sgemmRun(torch.get(), gemms, t, gemmBudget, progress));
                 }
             }
+            if (round == 1) {
+                // Once, and last, so that it does not stand between the timings that are compared: it is slow
+                // and only informative.
+                reference = reference(shape);
+                progress.append(", reference ").append(ms(reference));
+            }
         }
-        return new Report.Row(c.name(), shape, clrnn, reference, torchRuns, List.copyOf(sgemm.values()));
+        // Each implementation (each thread count, each matmul) keeps its own best round; for SGEMM then the
+        // fastest thread count, as before.
+        List<Report.Measurement> torchBest = torchRounds.stream()
+                .collect(Collectors.groupingBy(Report.Measurement::implementation, LinkedHashMap::new,
+                        Collectors.toList()))
+                .values().stream().map(Report.Measurement::bestRound).toList();
+        Map<Shape.Gemm, Report.GemmTime> sgemm = new LinkedHashMap<>();
+        sgemmRounds.stream()
+                .collect(Collectors.groupingBy(g -> List.of(g.gemm(), g.threads()), LinkedHashMap::new,
+                        Collectors.toList()))
+                .values().stream().map(Report.GemmTime::bestRound)
+                .forEach(g -> sgemm.merge(g.gemm(), g, (a, b) -> a.ms() <= b.ms() ? a : b));
+        return new Report.Row(c.name(), shape, Report.Measurement.bestRound(clrnnRounds),
+                reference, torchBest, List.copyOf(sgemm.values()));
+    }
+
+    /** The Java reference, briefly: big shapes take seconds a forward. */
+    private Report.Measurement reference(Shape shape) {
+        Benchmark.Budget budget = quick ? new Benchmark.Budget(0, 1, 0)
+                : shape.flops() > BIG_FLOPS ? new Benchmark.Budget(1, 2, 0)
+                : new Benchmark.Budget(1, 3, Math.min(seconds, 1));
+        return Report.Measurement.of(Benchmark.reference(shape, budget, 42));
     }
 
     /** OpenBLAS's times for the shape's projection GEMMs; a failure costs the comparison only, not the suite. */

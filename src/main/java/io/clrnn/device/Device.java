@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,9 +101,18 @@ public final class Device extends ClResource {
 
     /** A read-write buffer of {@code bytes} (at least 1). */
     public ClBuffer buffer(long bytes) {
+        return buffer(bytes, false);
+    }
+
+    /**
+     * A read-write buffer; {@code hostMapped} asks for memory the host can map without a copy
+     * (CL_MEM_ALLOC_HOST_PTR), for buffers read back through {@link #mapForReading}.
+     */
+    public ClBuffer buffer(long bytes, boolean hostMapped) {
+        long flags = CL.CL_MEM_READ_WRITE | (hostMapped ? CL.CL_MEM_ALLOC_HOST_PTR : 0);
         return guarded("clCreateBuffer(" + bytes + " bytes)", call -> {
             int[] status = new int[1];
-            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE, Math.max(bytes, 4), null, status);
+            cl_mem mem = CL.clCreateBuffer(context, flags, Math.max(bytes, 4), null, status);
             Cl.check(status[0], call);
             return new ClBuffer(mem, bytes);
         });
@@ -183,6 +193,31 @@ public final class Device extends ClResource {
             Cl.check(CL.clEnqueueReadBuffer(queue, src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
+        });
+    }
+
+    /**
+     * Maps {@code bytes} of {@code src} for reading, blocking until every earlier command is done; on
+     * a CPU device this reads the results in place instead of copying them out first. Hand the
+     * mapping back with {@link #unmap} once read.
+     */
+    public ByteBuffer mapForReading(ClBuffer src, long bytes, Profile profile) {
+        return guarded("clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
+            cl_event event = profile == null ? null : new cl_event();
+            int[] status = new int[1];
+            ByteBuffer mapped = CL.clEnqueueMapBuffer(queue, src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
+                    event, status);
+            Cl.check(status[0], call);
+            record(profile, Profile.Family.TRANSFER, event);
+            return mapped.order(ByteOrder.nativeOrder());
+        });
+    }
+
+    /** Enqueues the release of a mapping made by {@link #mapForReading}. */
+    public void unmap(ClBuffer buffer, ByteBuffer mapped) {
+        guarded("clEnqueueUnmapMemObject", call -> {
+            Cl.check(CL.clEnqueueUnmapMemObject(queue, buffer.mem(), mapped, 0, null, null), call);
+            return null;
         });
     }
 
