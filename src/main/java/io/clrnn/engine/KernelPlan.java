@@ -125,8 +125,8 @@ public final class KernelPlan {
 
     /**
      * @param tb             batch rows per register block
-     * @param groupRows      batch rows per work-group (SEQUENCE) or per work-item (ROWS)
-     * @param stepsPerLaunch time steps one ROWS or SEQUENCE launch runs at most
+     * @param groupRows      batch rows per work-group (SEQUENCE) or per work-item (ROWS, ROWS_FUSED)
+     * @param stepsPerLaunch time steps one ROWS(_FUSED) or SEQUENCE launch runs at most
      */
     public record Recurrence(Variant variant, int tb, int groupRows, int stepsPerLaunch) {}
 
@@ -166,8 +166,9 @@ public final class KernelPlan {
 
     /**
      * The recurrence of a forward over (seqLen, batch). {@code forced} names a variant (tests and
-     * benchmarks); null chooses: CPUs run rnn_rows; GPUs run rnn_sequence when W_hh^T fits in local
-     * memory and a work-group can hold its rows, else rnn_step.
+     * benchmarks); null chooses: CPUs run rnn_rows, with the projection fused in for tiny layers whose
+     * W_ih^T vectors align; GPUs run rnn_sequence when W_hh^T fits in local memory and a work-group
+     * can hold its rows, else rnn_step.
      *
      * @param sequenceMaxWorkGroup CL_KERNEL_WORK_GROUP_SIZE of rnn_sequence, or Long.MAX_VALUE when unknown
      */

@@ -168,17 +168,21 @@ public final class RnnEngine implements AutoCloseable {
         return fits;
     }
 
+    /** The largest of X with h_0, P, and a layer output with h_n. */
     private long largestBuffer(int seqLen, int batch) {
         long rows = (long) seqLen * batch + layout.tm() + 4;
-        return 4 * rows * Math.max(Math.max(config.inputSize(), layout.ldn()), config.numDirections() * config.hiddenSize());
+        long states = (long) config.numLayers() * config.numDirections() * batch * config.hiddenSize();
+        long widest = Math.max(config.inputSize(), config.numDirections() * config.hiddenSize());
+        return 4 * Math.max(rows * widest + states, rows * layout.ldn());
     }
 
+    /** X with h_0 behind it, P, and one or two layer outputs with h_n behind each. */
     private long allBuffers(int seqLen, int batch) {
         long rows = (long) seqLen * batch + layout.tm() + 4;
         long outputs = config.numLayers() > 1 ? 2 : 1;
-        long states = 2L * config.numLayers() * config.numDirections() * batch * config.hiddenSize();
+        long states = (long) config.numLayers() * config.numDirections() * batch * config.hiddenSize();
         return 4 * (rows * (config.inputSize() + layout.ldn() + outputs * config.numDirections() * config.hiddenSize())
-                + states);
+                + states * (1 + outputs));
     }
 
     private static String mib(long bytes) {
