@@ -10,6 +10,7 @@ import org.jocl.cl_kernel;
 public final class ClKernel extends ClResource {
     private final cl_kernel kernel;
     private final String name;
+    private volatile long maxWorkGroupSize;
 
     ClKernel(cl_kernel kernel, String name) {
         super("kernel");
@@ -37,11 +38,15 @@ public final class ClKernel extends ClResource {
         return this;
     }
 
-    /** CL_KERNEL_WORK_GROUP_SIZE: the largest work-group this kernel can run with on the device. */
+    /** CL_KERNEL_WORK_GROUP_SIZE: the largest work-group this kernel can run with on its device; asked once. */
     public long maxWorkGroupSize(cl_device_id device) {
+        if (maxWorkGroupSize > 0) {
+            return maxWorkGroupSize;
+        }
         long[] value = new long[1];
         Cl.check(CL.clGetKernelWorkGroupInfo(handle(), device, CL.CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
                 Pointer.to(value), null), "clGetKernelWorkGroupInfo(" + name + ")");
+        maxWorkGroupSize = value[0];
         return value[0];
     }
 

@@ -36,8 +36,9 @@ public final class RnnEngine implements AutoCloseable {
     private final RnnConfig config;
     private final KernelPlan.Layout layout;
     private final List<LayerBuffers> layers = new ArrayList<>();
-    /** Compiled kernels by name and build options, made on first use. */
+    /** Compiled kernels, made on first use: recurrence ones by name and build options, projections by tiles. */
     private final Map<String, ClKernel> kernels = new HashMap<>();
+    private final Map<KernelPlan.ProjectionTiles, ClKernel> projectionKernels = new HashMap<>();
     private final Workspace workspace;
 
     // Overrides for tests and tuning; the defaults leave every choice to KernelPlan and the device.
@@ -342,8 +343,8 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     private ClKernel projectionKernel(KernelPlan.ProjectionTiles tiles) {
-        String options = tiles.options();
-        return kernels.computeIfAbsent("project " + options, key -> device.program(options, PROJECTION).kernel("project"));
+        return projectionKernels.computeIfAbsent(tiles,
+                t -> device.program(t.options(), PROJECTION).kernel("project"));
     }
 
     private LayerBuffers upload(RnnWeights weights, int layer) {
@@ -381,6 +382,8 @@ public final class RnnEngine implements AutoCloseable {
     public void close() {
         kernels.values().forEach(ClKernel::close);
         kernels.clear();
+        projectionKernels.values().forEach(ClKernel::close);
+        projectionKernels.clear();
         for (LayerBuffers w : layers) {
             w.wihT.close();
             w.bias.close();
