@@ -24,7 +24,7 @@
 #endif
 
 // Stores the first n (< VEC) lanes of v: the ragged edge of a row whose length is not a multiple of VEC.
-inline void store_partial(floatV v, int n, __global float *dst) {
+void store_partial(floatV v, int n, __global float *dst) {
     float lanes[VEC];
     vstoreV(v, 0, lanes);
     for (int i = 0; i < n; i++) {

@@ -35,7 +35,7 @@
 #endif
 
 // Writes the first min(VEC, H - j0) lanes of v to dst.
-inline void store_row(floatV v, int j0, int H, __global float *dst) {
+void store_row(floatV v, int j0, int H, __global float *dst) {
     if (j0 + VEC <= H) {
         vstoreV(v, 0, dst);
     } else {
@@ -180,7 +180,7 @@ __kernel void rnn_sequence(const int s_begin, const int s_end, const int T, cons
 #endif
 
 // A vector of VEC columns c.. of row k of W_ih^T, packed in panels of PANEL_P columns, K rows deep.
-inline floatV wih_vector(__global const float *Wih, int K, int k, int c) {
+floatV wih_vector(__global const float *Wih, int K, int k, int c) {
 #if WIH_ALIGNED
     return vloadV(0, Wih + (size_t)(c / PANEL_P) * K * PANEL_P + (size_t)k * PANEL_P + c % PANEL_P);
 #else
