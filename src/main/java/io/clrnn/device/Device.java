@@ -15,7 +15,6 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jocl.CL;
 import org.jocl.Pointer;
-import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
@@ -217,15 +216,6 @@ public final class Device extends ClResource {
     public void unmap(ClBuffer buffer, ByteBuffer mapped) {
         guarded("clEnqueueUnmapMemObject", call -> {
             Cl.check(CL.clEnqueueUnmapMemObject(queue, buffer.mem(), mapped, 0, null, null), call);
-            return null;
-        });
-    }
-
-    /** Enqueues filling {@code bytes} of {@code dst} with 0.0f (OpenCL 1.2). */
-    public void fillZero(ClBuffer dst, long offsetBytes, long bytes) {
-        guarded("clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
-            Cl.check(CL.clEnqueueFillBuffer(queue, dst.mem(), Pointer.to(new float[] {0f}), Sizeof.cl_float,
-                    offsetBytes, bytes, 0, null, null), call);
             return null;
         });
     }

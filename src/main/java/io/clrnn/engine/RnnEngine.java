@@ -412,6 +412,8 @@ public final class RnnEngine implements AutoCloseable {
         /** Read results in place through a mapping: on a CPU the device's memory is the host's. */
         private final boolean mapResults;
         private ByteBuffer upStaging = ByteBuffer.allocateDirect(0);
+        /** h_0 when the caller gives none, kept so that no forward allocates it again. */
+        private float[] zeros = new float[0];
         private ByteBuffer downStaging = ByteBuffer.allocateDirect(0);
 
         Workspace(Device device) {
@@ -463,7 +465,10 @@ public final class RnnEngine implements AutoCloseable {
             if (h0 != null) {
                 f.put(h0);
             } else {
-                f.put(new float[states]);
+                if (zeros.length < states) {
+                    zeros = new float[states];
+                }
+                f.put(zeros, 0, states);
             }
             device.write(in, 0, upStaging, (long) floats * 4, profile);
         }
