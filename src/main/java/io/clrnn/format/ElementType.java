@@ -7,15 +7,32 @@ import java.nio.ShortBuffer;
 
 /** The floating-point element types clrnn reads from files, each decoded to float32. */
 enum ElementType {
-    F32(4),
-    F64(8),
-    F16(2),
-    BF16(2);
+    F32(4, "float32"),
+    F64(8, "float64"),
+    F16(2, "float16"),
+    BF16(2, "bfloat16");
 
     final int size;
+    /** PyTorch's name for the type, the one {@link WeightFile.Entry#dtype()} uses. */
+    final String dtype;
 
-    ElementType(int size) {
+    ElementType(int size, String dtype) {
         this.size = size;
+        this.dtype = dtype;
+    }
+
+    /**
+     * The type a tensor of {@code dtype} (in torch's words) decodes from; a FormatException naming
+     * the file and the tensor when it is not one of the floating-point types clrnn reads.
+     */
+    static ElementType ofTensor(String dtype, String file, String tensor) {
+        for (ElementType t : values()) {
+            if (t.dtype.equals(dtype)) {
+                return t;
+            }
+        }
+        throw FormatException.of(file, "tensor " + FormatException.quote(tensor) + " is " + dtype
+                + "; clrnn reads float32, float16, bfloat16 and float64 tensors");
     }
 
     /**

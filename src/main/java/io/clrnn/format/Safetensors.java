@@ -18,6 +18,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,19 +29,27 @@ import java.util.Set;
 /**
  * Reads and writes safetensors files: an 8-byte little-endian header length, a JSON header, then
  * one data buffer. Reading is as strict as the reference implementation: the tensors' byte ranges
- * must tile the buffer exactly, with no overlaps, gaps or trailing bytes.
+ * must tile the buffer exactly, with no overlaps, gaps or trailing bytes. {@link #open} lists tensors
+ * of every dtype and decodes on demand; {@link #read} decodes them all, so it takes floating types only.
  */
 public final class Safetensors {
     // The reference implementation's limit; a larger header is an attack or an accident.
     private static final long MAX_HEADER_LENGTH = 100_000_000L;
     private static final String METADATA = "__metadata__";
     private static final Set<String> FIELDS = Set.of("dtype", "shape", "data_offsets");
-    private static final Map<String, ElementType> READABLE = Map.of(
-            "F32", ElementType.F32, "F16", ElementType.F16, "BF16", ElementType.BF16, "F64", ElementType.F64);
-    // Valid safetensors dtypes that clrnn does not read; anything else is not a dtype at all.
-    private static final Set<String> UNSUPPORTED = Set.of(
-            "BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64", "C64",
-            "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4");
+    // Every dtype the format defines, in torch's words, with its width in bits (F6 and F4 pack).
+    // Any of them may be listed; only the floating ones ElementType knows are decoded.
+    private static final Map<String, Dtype> DTYPES = Map.ofEntries(
+            Map.entry("F64", new Dtype("float64", 64)), Map.entry("F32", new Dtype("float32", 32)),
+            Map.entry("F16", new Dtype("float16", 16)), Map.entry("BF16", new Dtype("bfloat16", 16)),
+            Map.entry("I64", new Dtype("int64", 64)), Map.entry("I32", new Dtype("int32", 32)),
+            Map.entry("I16", new Dtype("int16", 16)), Map.entry("I8", new Dtype("int8", 8)),
+            Map.entry("U64", new Dtype("uint64", 64)), Map.entry("U32", new Dtype("uint32", 32)),
+            Map.entry("U16", new Dtype("uint16", 16)), Map.entry("U8", new Dtype("uint8", 8)),
+            Map.entry("BOOL", new Dtype("bool", 8)), Map.entry("C64", new Dtype("complex64", 64)),
+            Map.entry("F8_E5M2", new Dtype("float8_e5m2", 8)), Map.entry("F8_E4M3", new Dtype("float8_e4m3fn", 8)),
+            Map.entry("F8_E8M0", new Dtype("float8_e8m0fnu", 8)), Map.entry("F6_E2M3", new Dtype("float6_e2m3fn", 6)),
+            Map.entry("F6_E3M2", new Dtype("float6_e3m2fn", 6)), Map.entry("F4", new Dtype("float4_e2m1fn", 4)));
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -49,6 +58,19 @@ public final class Safetensors {
             .build();
 
     private Safetensors() {}
+
+    /**
+     * Opens a safetensors file as a {@link WeightFile}: the header is checked in full now, every
+     * valid dtype is listed, and a tensor is decoded (floating types only) when asked for.
+     */
+    public static WeightFile open(Path path) throws IOException {
+        return open(AtomicFiles.readAll(path), String.valueOf(path.getFileName()));
+    }
+
+    /** {@link #open(Path)} for bytes in memory; {@code name} starts every error message. */
+    public static WeightFile open(byte[] bytes, String name) {
+        return parse(bytes, name);
+    }
 
     /** The tensors of a safetensors file, in data-offset order; messages start with the file name. */
     public static Map<String, Tensor> read(Path path) throws IOException {
@@ -65,8 +87,20 @@ public final class Safetensors {
         return readFile(AtomicFiles.readAll(path), String.valueOf(path.getFileName()));
     }
 
-    /** Tensors and metadata of safetensors bytes; {@code name} starts every error message (null for none). */
+    /**
+     * Tensors and metadata of safetensors bytes; {@code name} starts every error message (null for
+     * none). Every tensor is decoded, so one that is not floating-point is refused, by name.
+     */
     public static SafetensorsFile readFile(byte[] bytes, String name) {
+        Opened file = parse(bytes, name);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Span span : file.spans) {
+            tensors.put(span.name, file.decode(span));
+        }
+        return new SafetensorsFile(tensors, file.metadata);
+    }
+
+    private static Opened parse(byte[] bytes, String name) {
         if (bytes.length < 8) {
             throw FormatException.of(name, "file is " + bytes.length + " bytes, shorter than the 8-byte header length");
         }
@@ -88,20 +122,20 @@ public final class Safetensors {
         int bufferStart = 8 + (int) headerLength;
         long bufferLength = bytes.length - bufferStart;
         Map<String, String> metadata = new LinkedHashMap<>();
-        List<Entry> entries = new ArrayList<>();
+        List<Span> spans = new ArrayList<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             if (field.getKey().equals(METADATA)) {
                 metadata = metadata(field.getValue(), name);
             } else {
-                entries.add(entry(field.getKey(), field.getValue(), bufferLength, name));
+                spans.add(span(field.getKey(), field.getValue(), bufferLength, name));
             }
         }
 
         // The ranges, sorted (a stable sort keeps header order for equal ranges), must tile the buffer.
-        entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        spans.sort(Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));
         long covered = 0;
-        Entry previous = null;
-        for (Entry e : entries) {
+        Span previous = null;
+        for (Span e : spans) {
             if (e.begin < covered) {
                 throw FormatException.of(name, "data of tensor " + FormatException.quote(e.name)
                         + " overlaps tensor " + FormatException.quote(previous.name));
@@ -116,14 +150,7 @@ public final class Safetensors {
         if (covered != bufferLength) {
             throw FormatException.of(name, (bufferLength - covered) + " trailing bytes after the last tensor");
         }
-
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Entry e : entries) {
-            int count = (int) ((e.end - e.begin) / e.type.size);
-            float[] data = e.type.decode(bytes, bufferStart + (int) e.begin, count, ByteOrder.LITTLE_ENDIAN);
-            tensors.put(e.name, Tensor.of(data, e.shape));
-        }
-        return new SafetensorsFile(tensors, metadata);
+        return new Opened(bytes, name, bufferStart, List.copyOf(spans), metadata);
     }
 
     /** Writes F32 tensors (in map order) and optional metadata, atomically. */
@@ -178,8 +205,60 @@ public final class Safetensors {
         return out.array();
     }
 
+    /** A dtype's name in torch's words and its width in bits. */
+    private record Dtype(String torchName, int bits) {}
+
     /** One tensor's header entry, checked against itself and the buffer length. */
-    private record Entry(String name, ElementType type, int[] shape, long begin, long end) {}
+    private record Span(String name, Dtype dtype, int[] shape, long begin, long end) {}
+
+    /** A parsed file: the bytes, and each tensor's checked place in them, in data-offset order. */
+    private static final class Opened implements WeightFile {
+        private final byte[] bytes;
+        private final String name;
+        private final int bufferStart;
+        private final List<Span> spans;
+        private final Map<String, Span> byName = new LinkedHashMap<>();
+        private final Map<String, String> metadata;
+        private final List<Entry> entries = new ArrayList<>();
+
+        Opened(byte[] bytes, String name, int bufferStart, List<Span> spans, Map<String, String> metadata) {
+            this.bytes = bytes;
+            this.name = name;
+            this.bufferStart = bufferStart;
+            this.spans = spans;
+            this.metadata = metadata;
+            for (Span s : spans) {
+                byName.put(s.name, s);
+                entries.add(new Entry(s.name, s.dtype.torchName, s.shape));
+            }
+        }
+
+        @Override
+        public String format() {
+            return "safetensors";
+        }
+
+        @Override
+        public List<Entry> entries() {
+            return Collections.unmodifiableList(entries);
+        }
+
+        @Override
+        public Tensor tensor(String tensor) {
+            Span span = byName.get(tensor);
+            if (span == null) {
+                throw FormatException.of(name, "no tensor named " + FormatException.quote(tensor));
+            }
+            return decode(span);
+        }
+
+        Tensor decode(Span span) {
+            ElementType type = ElementType.ofTensor(span.dtype.torchName, name, span.name);
+            int count = (int) ((span.end - span.begin) / type.size);
+            float[] data = type.decode(bytes, bufferStart + (int) span.begin, count, ByteOrder.LITTLE_ENDIAN);
+            return Tensor.of(data, span.shape);
+        }
+    }
 
     private static JsonNode parseHeader(byte[] bytes, int length, String name) {
         String text;
@@ -218,7 +297,7 @@ public final class Safetensors {
         return out;
     }
 
-    private static Entry entry(String tensor, JsonNode node, long bufferLength, String name) {
+    private static Span span(String tensor, JsonNode node, long bufferLength, String name) {
         String t = "tensor " + FormatException.quote(tensor);
         if (!node.isObject()) {
             throw FormatException.of(name, "entry for " + t + " is not a JSON object");
@@ -240,10 +319,9 @@ public final class Safetensors {
             throw FormatException.of(name, t + ": dtype is not a string");
         }
         String dtype = dtypeNode.textValue();
-        ElementType type = READABLE.get(dtype);
+        Dtype type = DTYPES.get(dtype);
         if (type == null) {
-            String what = UNSUPPORTED.contains(dtype) ? "unsupported dtype " + dtype : "unknown dtype " + FormatException.quote(dtype);
-            throw FormatException.of(name, what + " for " + t + " (clrnn reads F32, F16, BF16, F64)");
+            throw FormatException.of(name, "unknown dtype " + FormatException.quote(dtype) + " for " + t);
         }
 
         JsonNode shapeNode = node.get("shape");
@@ -284,11 +362,17 @@ public final class Safetensors {
             throw FormatException.of(name, t + ": shape " + Tensor.format(shape) + " holds more than "
                     + Integer.MAX_VALUE + " elements");
         }
-        if (count * type.size != end - begin) {
-            throw FormatException.of(name, t + ": shape " + Tensor.format(shape) + " of " + dtype + " needs "
-                    + count * type.size + " bytes but data_offsets span " + (end - begin));
+        // Sub-byte types pack; like the reference, a count that leaves half a byte is refused.
+        long bits = count * type.bits;
+        if (bits % 8 != 0) {
+            throw FormatException.of(name, t + ": shape " + Tensor.format(shape) + " of " + dtype
+                    + " does not fill a whole number of bytes");
         }
-        return new Entry(tensor, type, shape, begin, end);
+        if (bits / 8 != end - begin) {
+            throw FormatException.of(name, t + ": shape " + Tensor.format(shape) + " of " + dtype + " needs "
+                    + bits / 8 + " bytes but data_offsets span " + (end - begin));
+        }
+        return new Span(tensor, type, shape, begin, end);
     }
 
     private static long nonNegativeLong(JsonNode n, String what, String name) {

@@ -145,6 +145,36 @@ class SafetensorsTest {
     }
 
     @Test
+    void openListsEveryDtypeAndDecodesOnlyFloatsWhenAsked() {
+        // A whole-model state_dict: a float weight beside int64, bool and uint8 buffers.
+        String json = "{\"w\":" + entry("F32", "[2]", 0, 8) + ",\"n\":" + entry("I64", "[]", 8, 16)
+                + ",\"m\":" + entry("BOOL", "[3]", 16, 19) + ",\"q\":" + entry("U8", "[1]", 19, 20) + "}";
+        byte[] data = FormatFixtures.concat(f32(LE, 1, 2), new byte[12]);
+        WeightFile w = Safetensors.open(safetensors(json, data), "sd.safetensors");
+        assertEquals("safetensors", w.format());
+        assertEquals(List.of(new WeightFile.Entry("w", "float32", new int[] {2}), new WeightFile.Entry("n", "int64", new int[0]),
+                new WeightFile.Entry("m", "bool", new int[] {3}), new WeightFile.Entry("q", "uint8", new int[] {1})), w.entries());
+        assertArrayEquals(new float[] {1, 2}, w.tensor("w").data());
+        FormatException e = assertThrows(FormatException.class, () -> w.tensor("n"));
+        assertEquals("sd.safetensors: tensor 'n' is int64; clrnn reads float32, float16, bfloat16 and float64 tensors",
+                e.getMessage());
+        e = assertThrows(FormatException.class, () -> w.tensor("absent"));
+        assertEquals("sd.safetensors: no tensor named 'absent'", e.getMessage());
+        // read() decodes every tensor, so the same file is refused there, naming the first integer one.
+        e = assertThrows(FormatException.class, () -> Safetensors.read(safetensors(json, data), "sd.safetensors"));
+        assertTrue(e.getMessage().startsWith("sd.safetensors: tensor 'n' is int64"), e.getMessage());
+    }
+
+    @Test
+    void subByteDtypesPackAndMustFillWholeBytes() {
+        WeightFile w = Safetensors.open(safetensors("{\"a\":" + entry("F4", "[4]", 0, 2) + "}", new byte[2]), "f4.safetensors");
+        assertEquals("float4_e2m1fn", w.entries().get(0).dtype());
+        FormatException e = assertThrows(FormatException.class, () -> Safetensors.open(
+                safetensors("{\"a\":" + entry("F6_E2M3", "[3]", 0, 3) + "}", new byte[3]), "f6.safetensors"));
+        assertTrue(e.getMessage().contains("does not fill a whole number of bytes"), e.getMessage());
+    }
+
+    @Test
     void writeRefusesATensorNamedLikeTheMetadata() {
         assertThrows(IllegalArgumentException.class,
                 () -> Safetensors.toBytes(Map.of("__metadata__", Tensor.zeros(1)), null));
