@@ -210,17 +210,18 @@ final class TorchGlobals {
         }
         if (numel > 0) {
             // The last element a view reaches: offset + sum (size - 1) * stride, checked for overflow.
-            long last = offset;
+            String last;
             try {
+                long index = offset;
                 for (int i = 0; i < shape.length; i++) {
-                    last = Math.addExact(last, Math.multiplyExact(shape[i] - 1L, stride[i]));
+                    index = Math.addExact(index, Math.multiplyExact(shape[i] - 1L, stride[i]));
                 }
+                last = index < storage.numel ? null : String.valueOf(index);
             } catch (ArithmeticException e) {
-                last = Long.MAX_VALUE;
+                last = "past 2^63";
             }
-            expect(last < storage.numel, "a tensor of shape " + shapeText(size) + " at offset " + offset
-                    + " reaches element " + (last == Long.MAX_VALUE ? "past 2^63" : String.valueOf(last))
-                    + " of storage " + FormatException.quote(storage.key) + ", which holds " + storage.numel);
+            expect(last == null, "a tensor of shape " + shapeText(size) + " at offset " + offset + " reaches element "
+                    + last + " of storage " + FormatException.quote(storage.key) + ", which holds " + storage.numel);
         }
         return new TensorRef(storage, offset, shape, stride, (int) numel);
     }

@@ -2,9 +2,9 @@ package io.clrnn.format;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipFile;
 
 /**
  * For torch tests: the files scripts/make-torch-fixtures.py wrote, and builders for pickles and
@@ -54,12 +54,22 @@ final class TorchFixtures {
         }
     }
 
-    /** A zip's entries, read with the JDK's reader, in order. */
+    /**
+     * A zip's entries, read with the JDK's ZipFile, in order. (Its ZipInputStream refuses torch's
+     * STORED entries, which carry the data-descriptor flag.)
+     */
     static Map<String, byte[]> unzip(byte[] zip) {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
-            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
-                out.put(e.getName(), in.readAllBytes());
+        try {
+            Path tmp = Files.createTempFile("clrnn-unzip", ".zip");
+            try (ZipFile z = new ZipFile(Files.write(tmp, zip).toFile())) {
+                for (ZipEntry e : java.util.Collections.list(z.entries())) {
+                    try (InputStream in = z.getInputStream(e)) {
+                        out.put(e.getName(), in.readAllBytes());
+                    }
+                }
+            } finally {
+                Files.delete(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
