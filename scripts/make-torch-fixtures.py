@@ -64,10 +64,10 @@ def dtype_name(t):
     return str(t.dtype).replace("torch.", "")
 
 
-def readable(case, obj, fmt="torch.save zip", legacy=False, **extra):
+def readable(case, obj, fmt="torch.save zip", legacy=False, protocol=2, **extra):
     """Saves obj as <case>.pt and records what clrnn must read from it."""
     path = os.path.join(OUT, case + ".pt")
-    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
     expect(case, obj, fmt, **extra)
 
 
@@ -195,6 +195,9 @@ def main():
     readable("views", views)
     readable("legacy", views, fmt="torch.save legacy", legacy=True)
     readable("legacy_lstm", lstm.state_dict(), fmt="torch.save legacy", legacy=True)
+    # torch.save(..., pickle_protocol=4): frames, short strings, memoize and STACK_GLOBAL.
+    readable("protocol4", views, protocol=4)
+    readable("legacy_protocol4", views, fmt="torch.save legacy", legacy=True, protocol=4)
 
     # Big-endian: what a big-endian machine writes, made here by swapping each storage's bytes and
     # adding the byteorder record PyTorch 2.1 introduced.

@@ -70,25 +70,24 @@ public interface WeightFile {
         // zip local file header; an empty zip holds only the end record.
         private static final byte[] ZIP = {'P', 'K', 3, 4};
         private static final byte[] EMPTY_ZIP = {'P', 'K', 5, 6};
-        // What every legacy torch.save file starts with: PROTO 2, then LONG1 of torch's magic number
-        // 0x1950a86a20f9469cfc6c, little-endian.
-        private static final byte[] LEGACY = {(byte) 0x80, 2, (byte) 0x8a, 10,
+        // What every legacy torch.save file starts with: a pickle of torch's magic number
+        // 0x1950a86a20f9469cfc6c as LONG1, little-endian, after PROTO (and a FRAME from protocol 4 on).
+        private static final byte[] LEGACY = {(byte) 0x8a, 10,
             0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+        private static final int FRAME = 0x95;
         private static final byte[] NPY_MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
 
         /** The first bytes to pass to {@link #of}. */
-        public static final int HEAD = 16;
+        public static final int HEAD = 24;
 
         /** The kind of a file that starts with {@code head} (its first HEAD bytes, or all of a shorter file). */
         public static Kind of(byte[] head) {
             if (startsWith(head, ZIP) || startsWith(head, EMPTY_ZIP)) {
                 return TORCH_ZIP;
             }
-            if (startsWith(head, LEGACY)) {
-                return TORCH_LEGACY;
-            }
             if (head.length >= 2 && (head[0] & 0xFF) == 0x80 && head[1] >= 2 && head[1] <= 5) {
-                return PICKLE;
+                int at = head.length > 2 && (head[2] & 0xFF) == FRAME ? 11 : 2;
+                return startsWith(head, at, LEGACY) ? TORCH_LEGACY : PICKLE;
             }
             // A header length below 2^32 (the format caps it far lower) and the JSON object's brace.
             // The length is not checked against the size here, so a truncated file gets the
@@ -109,7 +108,11 @@ public interface WeightFile {
         }
 
         private static boolean startsWith(byte[] head, byte[] prefix) {
-            return head.length >= prefix.length && Arrays.equals(head, 0, prefix.length, prefix, 0, prefix.length);
+            return startsWith(head, 0, prefix);
+        }
+
+        private static boolean startsWith(byte[] head, int at, byte[] prefix) {
+            return head.length >= at + prefix.length && Arrays.equals(head, at, at + prefix.length, prefix, 0, prefix.length);
         }
     }
 
