@@ -67,6 +67,16 @@ enum ElementType {
         return out;
     }
 
+    /** Element {@code index} of {@code buf}, which starts at element 0 and has the file's byte order. */
+    float at(ByteBuffer buf, int index) {
+        return switch (this) {
+            case F32 -> buf.getFloat(index * 4);
+            case F64 -> (float) buf.getDouble(index * 8);
+            case F16 -> halfToFloat(buf.getShort(index * 2));
+            case BF16 -> Float.intBitsToFloat((buf.getShort(index * 2) & 0xFFFF) << 16);
+        };
+    }
+
     /** IEEE 754 binary16 to float32, exactly (every half value is a float). Java 17 lacks this. */
     static float halfToFloat(short half) {
         int bits = half & 0xFFFF;

@@ -70,7 +70,7 @@ public final class TorchFile implements WeightFile {
 
     /** {@link #open(Path)} for bytes in memory; {@code name} starts every error message. */
     public static TorchFile open(byte[] bytes, String name) {
-        return switch (Kind.of(Arrays.copyOf(bytes, Math.min(bytes.length, Kind.HEAD)))) {
+        return switch (Kind.of(bytes)) {
             case TORCH_ZIP -> openZip(bytes, name);
             case TORCH_LEGACY -> openLegacy(bytes, name);
             default -> throw FormatException.of(name, "not a torch.save file (neither its zip format nor the legacy one)");
@@ -98,15 +98,12 @@ public final class TorchFile implements WeightFile {
             return Tensor.of(new float[0], t.shape);
         }
         ZipArchive.Bytes bytes = storages.apply(t.storage);
-        // Decode the stretch of storage the view reaches (checked at open to lie inside it), then
-        // pick the view's elements out of it unless they already are that stretch, in C order.
-        long last = t.offset;
-        for (int i = 0; i < t.shape.length; i++) {
-            last += (t.shape[i] - 1L) * t.stride[i];
+        // Offsets and strides were checked at open to keep every element inside the storage.
+        if (isContiguous(t)) {
+            return Tensor.of(type.decode(bytes.array(), bytes.offset() + (int) (t.offset * type.size), t.numel, order), t.shape);
         }
-        int span = (int) (last - t.offset + 1);
-        float[] window = type.decode(bytes.array(), bytes.offset() + (int) (t.offset * type.size), span, order);
-        return Tensor.of(isContiguous(t) ? window : gather(window, t), t.shape);
+        ByteBuffer storage = ByteBuffer.wrap(bytes.array(), bytes.offset(), bytes.length()).slice().order(order);
+        return Tensor.of(gather(storage, type, t), t.shape);
     }
 
     // ---- the zip format ----
@@ -330,7 +327,7 @@ public final class TorchFile implements WeightFile {
 
     // ---- strided views ----
 
-    /** Whether the view's elements are its window in C order: strides are the C-order ones (size-1 dims aside). */
+    /** Whether the view's elements lie in C order from its offset: its strides are C order's (size-1 dims aside). */
     private static boolean isContiguous(TensorRef t) {
         long expected = 1;
         for (int i = t.shape.length - 1; i >= 0; i--) {
@@ -342,14 +339,17 @@ public final class TorchFile implements WeightFile {
         return true;
     }
 
-    /** The view's elements in C order, from the window that starts at its offset. */
-    private static float[] gather(float[] window, TensorRef t) {
+    /**
+     * The view's elements in C order, one by one from the storage: a small view of a large storage
+     * costs only its own elements.
+     */
+    private static float[] gather(ByteBuffer storage, ElementType type, TensorRef t) {
         float[] out = new float[t.numel];
         int rank = t.shape.length;
         int[] index = new int[rank];
-        long at = 0;
+        long at = t.offset;
         for (int k = 0; k < out.length; k++) {
-            out[k] = window[(int) at];
+            out[k] = type.at(storage, (int) at);
             // Advance the last index, carrying into earlier ones like an odometer.
             for (int d = rank - 1; d >= 0; d--) {
                 if (++index[d] < t.shape[d]) {

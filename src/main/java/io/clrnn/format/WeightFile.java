@@ -80,7 +80,7 @@ public interface WeightFile {
         /** The first bytes to pass to {@link #of}. */
         public static final int HEAD = 24;
 
-        /** The kind of a file that starts with {@code head} (its first HEAD bytes, or all of a shorter file). */
+        /** The kind of a file from its first bytes: {@code head} holds at least HEAD of them, or the whole file. */
         public static Kind of(byte[] head) {
             if (startsWith(head, ZIP) || startsWith(head, EMPTY_ZIP)) {
                 return TORCH_ZIP;
@@ -133,7 +133,7 @@ public interface WeightFile {
 
     /** {@link #open(Path)} for bytes in memory; {@code name} starts every error message. */
     static WeightFile open(byte[] bytes, String name) {
-        Kind kind = Kind.of(Arrays.copyOf(bytes, Math.min(bytes.length, Kind.HEAD)));
+        Kind kind = Kind.of(bytes);
         return switch (kind) {
             case SAFETENSORS -> Safetensors.open(bytes, name);
             case TORCH_ZIP, TORCH_LEGACY -> TorchFile.open(bytes, name);
