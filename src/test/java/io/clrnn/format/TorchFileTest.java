@@ -176,6 +176,20 @@ class TorchFileTest {
     }
 
     @Test
+    void zip64EndRecordsAreFollowed() {
+        // torch writes a zip64 end record and its locator before the plain one; a writer may leave
+        // the plain one's fields at 0xFFFF / 0xFFFFFFFF, sending readers to the zip64 record.
+        byte[] lstm = TorchFixtures.bytes("lstm.pt");
+        java.nio.ByteBuffer end = java.nio.ByteBuffer.wrap(lstm).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int at = lstm.length - 22;
+        assertEquals(0x06054b50, end.getInt(at));
+        end.putShort(at + 8, (short) -1).putShort(at + 10, (short) -1).putInt(at + 12, -1).putInt(at + 16, -1);
+        WeightFile w = WeightFile.open(lstm, "lstm.pt");
+        assertEquals(8, w.entries().size());
+        assertArrayEquals(new int[] {16, 3}, w.tensor("weight_ih_l0").shape());
+    }
+
+    @Test
     void otherFilesAreRefusedWithWhatClrnnReads() {
         Map<byte[], String> files = Map.of(
                 new byte[] {0x08, 0x07, 0x12}, "m.onnx: looks like an ONNX model, not a weights file",
