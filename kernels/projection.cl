@@ -19,24 +19,25 @@
         const int kk = (k_);                                                       \
         floatV wk[NV];                                                             \
         _Pragma("unroll") for (int v = 0; v < NV; v++) {                           \
-            wk[v] = vloadV(0, w + (size_t)kk * PANEL + v * VEC);                   \
+            wk[v] = WLOADV(Wt, w0 + (size_t)kk * PANEL + v * VEC);                 \
         }                                                                          \
         _Pragma("unroll") for (int i = 0; i < TM; i++) {                           \
             const floatV aik = (floatV)(a[(size_t)i * lda + kk]);                  \
             _Pragma("unroll") for (int v = 0; v < NV; v++) {                       \
-                acc[i][v] = fma(aik, wk[v], acc[i][v]);                            \
+                acc[i][v] = MADD(aik, wk[v], acc[i][v]);                           \
             }                                                                      \
         }                                                                          \
     } while (0)
 
 // A:    (m_tiles*TM, lda), first K columns used  // rows in the input's own order
-// Wt:   (K, ldn)  W_ih of every direction, transposed and side by side: column d*hidden + j. Stored in
-//                 panels of PANEL columns, each K rows deep, so that a tile's columns are contiguous in k
-//                 (one page at a time, not one page per k); a tile never straddles two panels.
-// bias: (ldn)     b_ih + b_hh, same columns
+// Wt:   (K, ldn)  W_ih of every direction and gate, transposed and side by side, in the recurrence's
+//                 column order (engine/WeightLayout). Stored in panels of PANEL columns, each K rows deep,
+//                 so that a tile's columns are contiguous in k (one page at a time, not one page per k);
+//                 a tile never straddles two panels.
+// bias: (ldn)     the input-side bias of each column (b_ih, plus b_hh where the cell allows folding it)
 // P:    (m_tiles*TM, ldn)
 __kernel void project(const int n_tiles, const int m_tiles, const int K, const int lda, const int ldn,
-                      __global const float *restrict A, __global const float *restrict Wt,
+                      __global const float *restrict A, __global const WTYPE *restrict Wt,
                       __global const float *restrict bias, __global float *restrict P) {
     const int tn = get_global_id(0);
     const int tm = get_global_id(1);
@@ -57,7 +58,8 @@ __kernel void project(const int n_tiles, const int m_tiles, const int K, const i
     }
 
     __global const float *a = A + (size_t)m0 * lda;
-    __global const float *w = Wt + (size_t)(n0 / PANEL) * K * PANEL + n0 % PANEL;
+    // element offsets, not pointers: arithmetic on a half pointer needs cl_khr_fp16
+    const size_t w0 = (size_t)(n0 / PANEL) * K * PANEL + n0 % PANEL;
     int k = 0;
     // K unrolled by 4 by hand: the loads of the next k overlap the FMAs of this one.
     for (; k + 4 <= K; k += 4) {

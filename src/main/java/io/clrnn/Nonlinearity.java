@@ -1,5 +1,6 @@
 package io.clrnn;
 
+import io.clrnn.model.CellType;
 import java.util.Locale;
 
 /** The activation of an Elman RNN, as {@code torch.nn.RNN(nonlinearity=...)} names it. */
@@ -17,5 +18,10 @@ public enum Nonlinearity {
 
     public String pytorchName() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** RNN_TANH or RNN_RELU. */
+    public CellType mode() {
+        return this == TANH ? CellType.RNN_TANH : CellType.RNN_RELU;
     }
 }

@@ -1,6 +1,7 @@
 package io.clrnn;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
@@ -32,6 +33,20 @@ public final class Tensor {
             throw new IllegalArgumentException("shape " + format(shape) + " is too large for one array");
         }
         return new Tensor(new float[(int) n], shape.clone());
+    }
+
+    /**
+     * Standard normal samples, like {@code torch.randn}, from {@code seed} (the same seed gives the same
+     * tensor). Box-Muller over SplittableRandom, which has no nextGaussian on Java 17.
+     */
+    public static Tensor randn(long seed, int... shape) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Tensor t = zeros(shape);
+        for (int i = 0; i < t.data.length; i++) {
+            double u = 1.0 - random.nextDouble();
+            t.data[i] = (float) (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble()));
+        }
+        return t;
     }
 
     /** Number of elements a shape holds; throws on a negative dimension. */

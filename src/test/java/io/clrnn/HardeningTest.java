@@ -10,19 +10,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.device.ClResource;
 import io.clrnn.device.Device;
-import io.clrnn.device.Faults;
+import io.clrnn.device.InjectFaults;
+import io.clrnn.device.Profile;
+import io.clrnn.engine.Engines;
+import io.clrnn.model.CellType;
 import io.clrnn.device.OpenClException;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jocl.CL;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,20 +33,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Native resources, threads, injected driver faults, device limits and non-finite numbers. */
 class HardeningTest {
     static final String DEVICE = TestDevice.SPEC;
-    static final RnnConfig CONFIG = new RnnConfig(8, 12, 2, true, true, RnnOptions.defaults());
+    static final RnnConfig CONFIG = RnnConfig.of(8, 12).withLayers(2).withBidirectional(true);
     static final RnnWeights WEIGHTS = RnnWeights.init(CONFIG, 3);
 
-    @AfterEach
-    void disarm() {
-        Faults.clear();
-    }
-
     static Tensor x(long seed, int seq, int batch) {
-        return Benchmark.random(seed, seq, batch, CONFIG.inputSize());
+        return Tensor.randn(seed, seq, batch, CONFIG.inputSize());
     }
 
     static Tensor h0(long seed, int batch) {
-        return Benchmark.random(seed, CONFIG.numLayers() * 2, batch, CONFIG.hiddenSize());
+        return Tensor.randn(seed, CONFIG.numLayers() * 2, batch, CONFIG.hiddenSize());
     }
 
     @Test
@@ -159,9 +157,11 @@ class HardeningTest {
             } else {
                 rnn.close();
             }
+            int done = 0;
             for (Future<Integer> w : workers) {
-                assertTrue(w.get(30, TimeUnit.SECONDS) >= 0);
+                done += w.get(30, TimeUnit.SECONDS); // each worker ends only by seeing the module closed
             }
+            assertTrue(done > 0, "no forward ran before the close");
         } finally {
             pool.shutdownNow();
             rnn.close();
@@ -192,7 +192,7 @@ class HardeningTest {
         Tensor h = h0(22, 3);
         RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, h);
         try (Device device = Device.select(DEVICE)) {
-            Faults.failAfter(call, skip, status);
+            InjectFaults.failAfter(device, call, skip, status);
             OpenClException e = assertThrows(OpenClException.class, () -> {
                 try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
                     rnn.forward(x, h);
@@ -200,7 +200,7 @@ class HardeningTest {
                     rnn.forward(x(23, 300, 10), h0(24, 10));
                 }
             });
-            assertFalse(Faults.pending());
+            assertFalse(InjectFaults.pending(device));
             assertEquals(status, e.status());
             assertTrue(e.getMessage().startsWith(call), e.getMessage());
             assertTrue(e.getMessage().contains(CL.stringFor_errorCode(status)), e.getMessage());
@@ -211,6 +211,60 @@ class HardeningTest {
             }
         }
         assertEquals(before, ClResource.liveCount(), () -> "leaked: " + ClResource.liveCounts());
+    }
+
+    /** Every buffer creation, write and wait while a module uploads its weights, failed in turn. */
+    @ParameterizedTest
+    @CsvSource({"clCreateBuffer", "clEnqueueWriteBuffer", "clFinish"})
+    void aFaultAnywhereInModuleCreationLeaksNothing(String call) {
+        RnnWeights weights = RnnWeights.init(CONFIG.withLayers(3), 5);
+        try (Device device = Device.select(DEVICE)) {
+            Rnn.create(device, weights).close(); // programs are the device's: build them once first
+            Map<String, Integer> baseline = ClResource.liveCounts();
+            int fired = 0;
+            for (int k = 0; k < 200; k++) {
+                InjectFaults.failAfter(device, call, k, CL.CL_OUT_OF_RESOURCES);
+                try {
+                    Rnn.create(device, weights).close();
+                } catch (OpenClException expected) {
+                    fired++;
+                }
+                if (InjectFaults.pending(device)) { // module creation makes fewer than k + 1 such calls: all were failed once
+                    InjectFaults.clear(device);
+                    break;
+                }
+                assertEquals(baseline, ClResource.liveCounts(), call + " number " + k + " failed and leaked");
+            }
+            int least = call.equals("clFinish") ? 1 : 3; // one wait for all of a module's uploads
+            assertTrue(fired >= least, "only " + fired + " " + call + " calls while creating a 3-layer module");
+        }
+    }
+
+    /** The batch size must not pick build options: one set of programs serves every batch. */
+    @Test
+    void batchSizesDoNotEachCompileTheirOwnPrograms() {
+        try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            rnn.forward(x(1, 4, 8));
+            int programs = ClResource.liveCounts().getOrDefault("program", 0);
+            for (int batch = 1; batch <= 7; batch++) {
+                rnn.forward(x(batch, 4, batch));
+            }
+            assertEquals(programs, ClResource.liveCounts().getOrDefault("program", 0),
+                    "programs built for batch sizes 1 to 7");
+        }
+    }
+
+    /** A profile whose events cannot be read (the queue does not profile) still releases them all. */
+    @Test
+    void aProfileReleasesItsEventsWhenAQueryFails() {
+        try (Device device = Device.select(DEVICE, false); Rnn rnn = Rnn.create(device, WEIGHTS)) {
+            int before = ClResource.liveCounts().getOrDefault("event", 0);
+            Profile profile = new Profile();
+            rnn.forward(RnnInput.of(x(3, 5, 2)), profile);
+            assertTrue(ClResource.liveCounts().getOrDefault("event", 0) > before, "the forward recorded events");
+            assertThrows(OpenClException.class, profile::nanosByFamily);
+            assertEquals(before, ClResource.liveCounts().getOrDefault("event", 0), "events left after a failed query");
+        }
     }
 
     @Test
@@ -231,9 +285,9 @@ class HardeningTest {
     void aRealBuildFailureCarriesTheCompilersLog() {
         try (Device device = Device.select(DEVICE)) {
             OpenClException e = assertThrows(OpenClException.class,
-                    () -> device.program("-DVEC=5", "common.cl", "projection.cl")); // there is no float5
+                    () -> device.program("#define VEC 5", "common.cl", "projection.cl")); // there is no float5
             assertEquals(CL.CL_BUILD_PROGRAM_FAILURE, e.status());
-            assertTrue(e.getMessage().startsWith("clBuildProgram(common.cl+projection.cl -DVEC=5)"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("clBuildProgram(common.cl+projection.cl #define VEC 5)"), e.getMessage());
             assertTrue(e.getMessage().contains("float5"), "the build log names the culprit: " + e.getMessage());
         }
     }
@@ -244,25 +298,48 @@ class HardeningTest {
         RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, null);
         try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
             rnn.forward(x);
-            Faults.failAfter("clEnqueueNDRangeKernel", 2, CL.CL_OUT_OF_RESOURCES);
+            InjectFaults.failAfter(device, "clEnqueueNDRangeKernel", 1, CL.CL_OUT_OF_RESOURCES); // the 2nd layer
             assertThrows(OpenClException.class, () -> rnn.forward(x));
             assertClose(expected.output(), rnn.forward(x).output(), "out after the fault");
         }
     }
 
-    @Test
-    void batchesBeyondTheDeviceLimitsRunInSlicesWithTheSameResult() {
-        for (boolean batchFirst : new boolean[] {false, true}) {
-            RnnWeights weights = WEIGHTS.withOptions(RnnOptions.defaults().batchFirst(batchFirst));
-            Tensor x = batchFirst ? Benchmark.random(41, 13, 5, 8) : Benchmark.random(41, 5, 13, 8);
-            Tensor h = h0(42, 13);
-            try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, weights)) {
-                RnnOutput whole = rnn.forward(x, h);
-                // room for about 3 sequences per buffer: the batch of 13 runs in 5 slices
-                rnn.engine().limitMemory(4L * (5 * 3 + 10) * 64, Long.MAX_VALUE);
-                RnnOutput sliced = rnn.forward(x, h);
-                assertArrayEquals(whole.output().data(), sliced.output().data(), "out, batch_first=" + batchFirst);
-                assertArrayEquals(whole.hidden().data(), sliced.hidden().data(), "h_n, batch_first=" + batchFirst);
+    /** Limits that leave room for about 3 sequences: the batch of 13 runs in 5 slices, bitwise as one. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"device memory", "host transfers"})
+    void batchesBeyondTheLimitsRunInSlicesWithTheSameResult(String limit) {
+        for (CellType mode : new CellType[] {CellType.RNN_TANH, CellType.LSTM}) {
+            for (boolean batchFirst : new boolean[] {false, true}) {
+                RnnConfig config = CONFIG.withMode(mode).withBatchFirst(batchFirst);
+                RnnWeights weights = RnnWeights.init(config, 3);
+                Tensor x = batchFirst ? Tensor.randn(41, 13, 5, 8) : Tensor.randn(41, 5, 13, 8);
+                RnnInput in = RnnInput.of(x).h0(h0(42, 13)).lengths(5, 1, 4, 5, 2, 3, 5, 5, 1, 2, 4, 3, 5);
+                if (mode.hasCellState()) {
+                    in = in.c0(h0(43, 13));
+                }
+                String what = mode + (batchFirst ? " batch_first" : "") + " under " + limit;
+                try (Device device = Device.select(DEVICE, true); Rnn rnn = Rnn.create(device, weights)) {
+                    Profile one = new Profile();
+                    RnnOutput whole = rnn.forward(in, one);
+                    // room for 3 sequences of 5 steps: 13 halves to 6, then 3 fits; 5 slices
+                    if (limit.equals("device memory")) {
+                        Engines.limitMemory(rnn.engine(), Engines.largestBuffer(rnn.engine(), 5, 3), Long.MAX_VALUE);
+                    } else {
+                        Engines.limitTransfers(rnn.engine(), Engines.largestTransfer(rnn.engine(), 5, 3));
+                    }
+                    Profile sliced = new Profile();
+                    RnnOutput y = rnn.forward(in, sliced);
+                    assertEquals(2, one.commands(Profile.Family.TRANSFER), what + ": one forward, one transfer each way");
+                    assertTrue(sliced.commands(Profile.Family.TRANSFER) >= 2 * 5,
+                            what + ": " + sliced.commands(Profile.Family.TRANSFER) + " transfers, fewer than 5 slices");
+                    one.release();
+                    sliced.release();
+                    assertArrayEquals(whole.output().data(), y.output().data(), "out, " + what);
+                    assertArrayEquals(whole.hidden().data(), y.hidden().data(), "h_n, " + what);
+                    if (mode.hasCellState()) {
+                        assertArrayEquals(whole.cell().data(), y.cell().data(), "c_n, " + what);
+                    }
+                }
             }
         }
     }
@@ -270,7 +347,7 @@ class HardeningTest {
     @Test
     void anInputTooLargeEvenForOneSequenceIsRefusedWithTheSizes() {
         try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, WEIGHTS)) {
-            rnn.engine().limitMemory(1024, Long.MAX_VALUE);
+            Engines.limitMemory(rnn.engine(), 1024, Long.MAX_VALUE);
             InvalidInputException e = assertThrows(InvalidInputException.class, () -> rnn.forward(x(1, 50, 2)));
             assertTrue(e.getMessage().startsWith("input too large for "), e.getMessage());
             assertTrue(e.getMessage().contains("seq_len 50"), e.getMessage());
@@ -279,17 +356,17 @@ class HardeningTest {
 
     @Test
     void nanAndInfinityPropagateAsInTheReference() {
-        RnnConfig relu = CONFIG.withOptions(RnnOptions.defaults().nonlinearity(Nonlinearity.RELU));
-        for (RnnConfig config : new RnnConfig[] {CONFIG, relu}) {
-            RnnWeights weights = WEIGHTS.withOptions(config.options());
+        for (CellType mode : CellType.values()) {
+            RnnConfig config = CONFIG.withMode(mode);
+            RnnWeights weights = RnnWeights.init(config, 3);
             Tensor x = x(51, 6, 3);
             x.data()[(2 * 3 + 1) * 8 + 4] = Float.NaN;               // t=2, b=1
             x.data()[(4 * 3 + 2) * 8] = Float.POSITIVE_INFINITY;      // t=4, b=2
             RnnOutput expected = ReferenceRnn.forward(weights, x, null);
             try (Device device = Device.select(DEVICE); Rnn rnn = Rnn.create(device, weights)) {
                 RnnOutput y = rnn.forward(x);
-                assertClose(expected.output(), y.output(), config.nonlinearity() + " out");
-                assertClose(expected.hidden(), y.hidden(), config.nonlinearity() + " h_n");
+                assertClose(expected.output(), y.output(), mode + " out");
+                assertClose(expected.hidden(), y.hidden(), mode + " h_n");
                 int width = 2 * CONFIG.hiddenSize();
                 assertTrue(Float.isNaN(y.output().data()[(5 * 3 + 1) * width]), "NaN reaches the end of row 1");
                 assertFalse(Float.isNaN(y.output().data()[(1 * 3 + 0) * width + 12]), "row 0 stays finite");

@@ -1,7 +1,9 @@
 package io.clrnn.bench;
 
 import io.clrnn.Rnn;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
+import io.clrnn.model.RnnConfig;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
@@ -11,7 +13,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
 /**
@@ -20,8 +21,35 @@ import java.util.function.Supplier;
  * are spent, whichever asks for more, after warm-up runs that are not counted.
  */
 public final class Benchmark {
-    /** How long and how often to run. */
-    public record Budget(int warmup, int minIterations, double minSeconds) {}
+    /** Seed of ragged shapes' lengths, the same for every implementation. */
+    public static final long LENGTHS_SEED = 4242;
+
+    /**
+     * How long and how often to run: at least {@code warmup} untimed runs and {@code warmupSeconds} of them,
+     * and, when {@code warmupSeconds > 0}, on until the medians of two successive windows of runs agree
+     * within {@link #SETTLED} (a JVM, a JIT and a driver's caches take a while to reach steady state); then
+     * timed runs until both {@code minIterations} and {@code minSeconds} are spent.
+     */
+    public record Budget(int warmup, double warmupSeconds, int minIterations, double minSeconds) {
+        public Budget(int warmup, int minIterations, double minSeconds) {
+            this(warmup, 0, minIterations, minSeconds);
+        }
+
+        /** The default: a second of warm-up at least, until the median settles, then a second of timed runs. */
+        public static Budget steady() {
+            return new Budget(3, 1.0, 10, 1.0);
+        }
+
+        /** 3 warm-up runs, 10 timed: a cold JVM's numbers, for smoke tests only. */
+        public static Budget quick() {
+            return new Budget(3, 0, 10, 0);
+        }
+    }
+
+    /** Relative difference within which two windows' medians count as settled. */
+    static final double SETTLED = 0.05;
+    /** Warm-up stops here even when the median keeps moving (a shared machine's noise). */
+    static final double MAX_WARMUP_SECONDS = 10;
 
     /** A timed shape; {@code familyMs} is the mean device time per forward of each kernel family (empty when not profiled). */
     public record Result(Shape shape, String implementation, String deviceName, Timing timing,
@@ -33,58 +61,77 @@ public final class Benchmark {
 
     private Benchmark() {}
 
-    public static Result openCl(Device device, Shape shape, Budget budget, long seed) {
-        RnnWeights weights = RnnWeights.init(shape.config(), seed);
-        Tensor x = random(seed + 1, shape.seqLen(), shape.batch(), shape.inputSize());
-        Tensor h0 = random(seed + 2, shape.layers() * (shape.bidirectional() ? 2 : 1), shape.batch(),
-                shape.hiddenSize());
-        try (Rnn rnn = Rnn.create(device, weights)) {
-            Timing timing = time(() -> rnn.forward(x, h0), budget);
-            Map<Profile.Family, Double> families = new EnumMap<>(Profile.Family.class);
-            if (device.profiling()) {
-                int runs = Math.max(1, Math.min(timing.runs(), 10));
-                for (int i = 0; i < runs; i++) {
-                    Profile profile = new Profile();
-                    rnn.forward(x, h0, profile);
-                    profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
-                }
+    /** The module, input and initial states a shape is timed with, the same for every implementation. */
+    record Case(RnnWeights weights, RnnInput input) {
+        static Case of(Shape shape, long seed) {
+            RnnWeights weights = RnnWeights.init(shape.config(), seed);
+            RnnConfig c = shape.config();
+            int states = c.numLayers() * c.numDirections();
+            RnnInput input = RnnInput.of(Tensor.randn(seed + 1, shape.seqLen(), shape.batch(), shape.inputSize()))
+                    .h0(Tensor.randn(seed + 2, states, shape.batch(), c.outputSize()))
+                    .lengths(shape.lengths(LENGTHS_SEED));
+            if (c.mode().hasCellState()) {
+                input = input.c0(Tensor.randn(seed + 3, states, shape.batch(), c.hiddenSize()));
             }
-            String variant = rnn.engine().recurrencePlan(
-                    io.clrnn.model.ForwardShape.check(rnn.config(), x, h0)).variant().name().toLowerCase();
+            return new Case(weights, input);
+        }
+    }
+
+    public static Result openCl(Device device, Shape shape, Budget budget, long seed) {
+        Case c = Case.of(shape, seed);
+        try (Rnn rnn = Rnn.create(device, c.weights())) {
+            Timing timing = time(() -> rnn.forward(c.input()), budget);
+            Map<Profile.Family, Double> families = new EnumMap<>(Profile.Family.class);
+            String variant = "";
+            int runs = device.profiling() ? Math.max(1, Math.min(timing.runs(), 10)) : 0;
+            for (int i = 0; i < runs; i++) {
+                Profile profile = new Profile();
+                rnn.forward(c.input(), profile);
+                variant = profile.plan();
+                profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
+            }
             return new Result(shape, "clrnn", device.info().name(), timing, families, variant);
         }
     }
 
     public static Result reference(Shape shape, Budget budget, long seed) {
-        RnnWeights weights = RnnWeights.init(shape.config(), seed);
-        Tensor x = random(seed + 1, shape.seqLen(), shape.batch(), shape.inputSize());
-        Tensor h0 = random(seed + 2, shape.layers() * (shape.bidirectional() ? 2 : 1), shape.batch(),
-                shape.hiddenSize());
-        Timing timing = time(() -> ReferenceRnn.forward(weights, x, h0), budget);
+        Case c = Case.of(shape, seed);
+        Timing timing = time(() -> ReferenceRnn.forward(c.weights(), c.input()), budget);
         return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "");
     }
 
     static Timing time(Supplier<RnnOutput> forward, Budget budget) {
-        for (int i = 0; i < budget.warmup(); i++) {
-            forward.get();
-        }
-        List<Double> millis = new ArrayList<>();
         long start = System.nanoTime();
-        while (millis.size() < budget.minIterations() || (System.nanoTime() - start) / 1e9 < budget.minSeconds()) {
+        int warmupRuns = 0;
+        double previousWindow = Double.NaN;
+        while (true) {
+            // Windows of a quarter of the warm-up time, at least 5 runs: short enough to notice settling.
+            List<Double> window = new ArrayList<>();
+            long windowStart = System.nanoTime();
+            do {
+                long t0 = System.nanoTime();
+                forward.get();
+                window.add((System.nanoTime() - t0) / 1e6);
+            } while (window.size() < 5 || (System.nanoTime() - windowStart) / 1e9 < budget.warmupSeconds() / 4);
+            warmupRuns += window.size();
+            double median = Timing.of(window.stream().mapToDouble(Double::doubleValue).toArray()).medianMs();
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            boolean settled = Math.abs(median - previousWindow) <= SETTLED * median;
+            previousWindow = median;
+            if (warmupRuns >= budget.warmup() && elapsed >= budget.warmupSeconds()
+                    && (budget.warmupSeconds() == 0 || settled || elapsed >= MAX_WARMUP_SECONDS)) {
+                break;
+            }
+        }
+        double warmupSeconds = (System.nanoTime() - start) / 1e9;
+        List<Double> millis = new ArrayList<>();
+        long timedStart = System.nanoTime();
+        while (millis.size() < budget.minIterations() || (System.nanoTime() - timedStart) / 1e9 < budget.minSeconds()) {
             long t0 = System.nanoTime();
             forward.get();
             millis.add((System.nanoTime() - t0) / 1e6);
         }
-        return Timing.of(millis.stream().mapToDouble(Double::doubleValue).toArray());
-    }
-
-    public static Tensor random(long seed, int... shape) {
-        SplittableRandom random = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(shape);
-        float[] data = t.data();
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) random.nextDouble(-1, 1);
-        }
-        return t;
+        return Timing.of(millis.stream().mapToDouble(Double::doubleValue).toArray()).withWarmup(warmupRuns,
+                warmupSeconds);
     }
 }

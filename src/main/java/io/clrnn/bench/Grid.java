@@ -1,7 +1,7 @@
 package io.clrnn.bench;
 
 import io.clrnn.InvalidInputException;
-import io.clrnn.Nonlinearity;
+import io.clrnn.model.CellType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,12 +14,20 @@ public record Grid(List<Case> cases) {
     /** The fixed grid: from the lab's toy shape to ones where a device can pull ahead. */
     public static Grid standard() {
         return new Grid(List.of(
-                new Case("lab", new Shape(5, 4, 128, 64, 1, false, Nonlinearity.TANH)),
-                new Case("mid", new Shape(25, 16, 128, 128, 1, false, Nonlinearity.TANH)),
-                new Case("relu", new Shape(50, 32, 128, 256, 1, false, Nonlinearity.RELU)),
-                new Case("throughput", new Shape(100, 64, 256, 256, 2, true, Nonlinearity.TANH)),
-                new Case("batch-1 latency", new Shape(200, 1, 128, 512, 1, false, Nonlinearity.TANH)),
-                new Case("large hidden", new Shape(50, 32, 512, 1024, 1, false, Nonlinearity.TANH))));
+                new Case("lab", Shape.rnn(5, 4, 128, 64, 1, false)),
+                new Case("mid", Shape.rnn(25, 16, 128, 128, 1, false)),
+                new Case("relu", Shape.rnn(50, 32, 128, 256, 1, false).withMode(CellType.RNN_RELU)),
+                new Case("throughput", Shape.rnn(100, 64, 256, 256, 2, true)),
+                new Case("batch-1 latency", Shape.rnn(200, 1, 128, 512, 1, false)),
+                new Case("large hidden", Shape.rnn(50, 32, 512, 1024, 1, false)),
+                new Case("lstm lab", Shape.rnn(5, 4, 128, 64, 1, false).withMode(CellType.LSTM)),
+                new Case("lstm throughput", Shape.rnn(100, 64, 256, 256, 2, true).withMode(CellType.LSTM)),
+                new Case("lstm batch-1", Shape.rnn(200, 1, 128, 512, 1, false).withMode(CellType.LSTM)),
+                new Case("lstm proj", new Shape(CellType.LSTM, 50, 32, 512, 1024, 1, false, 256, false)),
+                new Case("gru lab", Shape.rnn(5, 4, 128, 64, 1, false).withMode(CellType.GRU)),
+                new Case("gru throughput", Shape.rnn(100, 64, 256, 256, 2, true).withMode(CellType.GRU)),
+                new Case("gru batch-1", Shape.rnn(200, 1, 128, 512, 1, false).withMode(CellType.GRU)),
+                new Case("ragged throughput", Shape.rnn(100, 64, 256, 256, 2, true).withRagged(true))));
     }
 
     /**
@@ -41,27 +49,34 @@ public record Grid(List<Case> cases) {
     }
 
     static Shape parseShape(String label) {
-        int[] sizes = {0, 0, 0, 0, 1}; // T B I H L
+        int[] sizes = {0, 0, 0, 0, 1, 0}; // T B I H L P
         boolean bidirectional = false;
-        Nonlinearity nonlinearity = Nonlinearity.TANH;
+        boolean ragged = false;
+        CellType mode = CellType.RNN_TANH;
         for (String token : label.toLowerCase(Locale.ROOT).split("\\s+")) {
-            int slot = "tbihl".indexOf(token.charAt(0));
-            if (token.equals("bi")) {
-                bidirectional = true;
-            } else if (token.equals("tanh") || token.equals("relu")) {
-                nonlinearity = Nonlinearity.parse(token);
-            } else if (slot >= 0 && token.length() > 1 && token.length() < 10
-                    && token.substring(1).chars().allMatch(Character::isDigit)) {
-                sizes[slot] = Integer.parseInt(token.substring(1));
-            } else {
-                throw new InvalidInputException("bad token '" + token + "' in shape '" + label
-                        + "' (expected e.g. 'T5 B4 I8 H8 L2 bi relu')");
+            int slot = "tbihlp".indexOf(token.charAt(0));
+            switch (token) {
+                case "bi" -> bidirectional = true;
+                case "ragged" -> ragged = true;
+                case "tanh", "rnn" -> mode = CellType.RNN_TANH;
+                case "relu" -> mode = CellType.RNN_RELU;
+                case "lstm" -> mode = CellType.LSTM;
+                case "gru" -> mode = CellType.GRU;
+                default -> {
+                    if (slot >= 0 && token.length() > 1 && token.length() < 10
+                            && token.substring(1).chars().allMatch(Character::isDigit)) {
+                        sizes[slot] = Integer.parseInt(token.substring(1));
+                    } else {
+                        throw new InvalidInputException("bad token '" + token + "' in shape '" + label
+                                + "' (expected e.g. 'LSTM T5 B4 I8 H8 L2 bi P4 ragged' or 'T5 B4 I8 H8 relu')");
+                    }
+                }
             }
         }
         if (sizes[0] < 1 || sizes[1] < 1 || sizes[2] < 1 || sizes[3] < 1 || sizes[4] < 1) {
             throw new InvalidInputException("shape '" + label + "' needs positive T, B, I and H");
         }
-        Shape shape = new Shape(sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], bidirectional, nonlinearity);
+        Shape shape = new Shape(mode, sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], bidirectional, sizes[5], ragged);
         shape.config(); // validates the sizes the way the module does
         return shape;
     }

@@ -273,7 +273,9 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             c.put("hidden", shape.hiddenSize());
             c.put("layers", shape.layers());
             c.put("bidirectional", shape.bidirectional());
-            c.put("nonlinearity", shape.nonlinearity().pytorchName());
+            c.put("mode", shape.mode().cliName());
+            c.put("proj_size", shape.projSize());
+            c.put("ragged", shape.ragged());
             c.put("flops", shape.flops());
             c.set("clrnn", r.clrnn().toJson());
             c.set("reference", r.reference() == null ? null : r.reference().toJson());

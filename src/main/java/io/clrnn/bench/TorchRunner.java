@@ -84,13 +84,21 @@ public final class TorchRunner {
         List<String> command = new ArrayList<>(List.of(python, script.toString(),
                 "--seq", Integer.toString(shape.seqLen()), "--batch", Integer.toString(shape.batch()),
                 "--input", Integer.toString(shape.inputSize()), "--hidden", Integer.toString(shape.hiddenSize()),
-                "--layers", Integer.toString(shape.layers()), "--nonlinearity", shape.nonlinearity().pytorchName(),
+                "--layers", Integer.toString(shape.layers()), "--mode", shape.mode().cliName(),
+                "--proj", Integer.toString(shape.projSize()),
                 "--threads", Integer.toString(threads), "--device", onCuda ? "cuda" : "cpu",
                 "--warmup", Integer.toString(budget.warmup()),
                 "--iterations", Integer.toString(budget.minIterations()),
                 "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds())));
         if (shape.bidirectional()) {
             command.add("--bidirectional");
+        }
+        int[] lengths = shape.lengths(Benchmark.LENGTHS_SEED);
+        if (lengths != null) {
+            command.add("--lengths");
+            for (int l : lengths) {
+                command.add(Integer.toString(l));
+            }
         }
         return Report.Measurement.fromJson(runForJson(command, RUN_TIMEOUT_S));
     }

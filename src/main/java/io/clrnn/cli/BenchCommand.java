@@ -2,10 +2,11 @@ package io.clrnn.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.clrnn.Nonlinearity;
+import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.Shape;
 import io.clrnn.device.Device;
+import io.clrnn.model.CellType;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -15,19 +16,28 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn bench}: times whole forwards of one shape on a device (or the Java reference). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time whole forwards (upload, compute, read back) of one shape.")
+/** {@code clrnn bench}: times whole forwards of one shape at steady state, on a device or the Java reference. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = {
+        "Time whole forwards (upload, compute, read back) of one shape at steady state: at least a second of "
+                + "warm-up, longer until the median settles, then at least a second of timed runs."})
 final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--mode", defaultValue = "rnn_tanh", paramLabel = "MODE",
+            description = "rnn_tanh, rnn_relu, lstm or gru (default ${DEFAULT-VALUE}).") String mode;
     @Option(names = "--seq", defaultValue = "5", description = "Sequence length T (default ${DEFAULT-VALUE}).") int seq;
     @Option(names = "--batch", defaultValue = "4", description = "Batch size B (default ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--input", defaultValue = "128", description = "input_size I (default ${DEFAULT-VALUE}).") int input;
     @Option(names = "--hidden", defaultValue = "64", description = "hidden_size H (default ${DEFAULT-VALUE}).") int hidden;
     @Option(names = "--layers", defaultValue = "1", description = "num_layers (default ${DEFAULT-VALUE}).") int layers;
     @Option(names = "--bidirectional") boolean bidirectional;
-    @Option(names = "--nonlinearity", defaultValue = "tanh", paramLabel = "tanh|relu") String nonlinearity;
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).") int warmup;
-    @Option(names = "--iterations", defaultValue = "10", description = "Timed runs at least (default ${DEFAULT-VALUE}).") int iterations;
-    @Option(names = "--seconds", defaultValue = "0", description = "Keep running for at least this long.") double seconds;
+    @Option(names = "--proj-size", defaultValue = "0", description = "An LSTM's proj_size (default none).") int projSize;
+    @Option(names = "--nonlinearity", paramLabel = "tanh|relu", description = "Same as --mode rnn_tanh|rnn_relu.")
+    String nonlinearity;
+    @Option(names = "--lengths", paramLabel = "full|uniform", defaultValue = "full",
+            description = "full: every sequence T long; uniform: lengths drawn uniformly from 1..T (seeded), "
+                    + "to measure ragged batches (default ${DEFAULT-VALUE}).") String lengths;
+    @Option(names = "--quick", description = "3 warm-up runs and 10 timed ones: a cold JVM's numbers, for smoke tests.")
+    boolean quick;
+    @Option(names = "--seconds", description = "Time for at least this long (default 1).") Double seconds;
     @Option(names = "--reference", description = "Time the plain Java reference instead of OpenCL.") boolean reference;
     @Option(names = "--json", description = "Print one JSON object instead of text.") boolean json;
     @Mixin DeviceOption device;
@@ -35,12 +45,23 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Shape shape = new Shape(seq, batch, input, hidden, layers, bidirectional, Nonlinearity.parse(nonlinearity));
-        shape.config(); // validates sizes before any device work
-        if (seq <= 0 || batch <= 0 || warmup < 0 || iterations < 1) {
-            throw new io.clrnn.InvalidInputException("--seq, --batch and --iterations must be positive, --warmup not negative");
+        CellType cell = nonlinearity != null ? io.clrnn.Nonlinearity.parse(nonlinearity).mode() : CellType.parse(mode);
+        if (!lengths.equals("full") && !lengths.equals("uniform")) {
+            throw new InvalidInputException("--lengths takes full or uniform, not '" + lengths + "'");
         }
-        Benchmark.Budget budget = new Benchmark.Budget(warmup, iterations, seconds);
+        if (seq <= 0 || batch <= 0) {
+            throw new InvalidInputException("--seq and --batch must be positive");
+        }
+        Shape shape = new Shape(cell, seq, batch, input, hidden, layers, bidirectional, projSize,
+                lengths.equals("uniform"));
+        shape.config(); // validates sizes before any device work
+        Benchmark.Budget budget = quick ? Benchmark.Budget.quick() : Benchmark.Budget.steady();
+        if (seconds != null) {
+            if (!(seconds > 0)) {
+                throw new InvalidInputException("--seconds must be positive");
+            }
+            budget = new Benchmark.Budget(budget.warmup(), budget.warmupSeconds(), budget.minIterations(), seconds);
+        }
         Benchmark.Result result;
         if (reference) {
             result = Benchmark.reference(shape, budget, 42);
@@ -60,17 +81,21 @@ final class BenchCommand implements Callable<Integer> {
         node.put("implementation", r.implementation());
         node.put("device", r.deviceName());
         node.put("shape", r.shape().label());
+        node.put("mode", r.shape().mode().cliName());
         node.put("seq", r.shape().seqLen());
         node.put("batch", r.shape().batch());
         node.put("input", r.shape().inputSize());
         node.put("hidden", r.shape().hiddenSize());
         node.put("layers", r.shape().layers());
         node.put("bidirectional", r.shape().bidirectional());
-        node.put("nonlinearity", r.shape().nonlinearity().pytorchName());
+        node.put("proj_size", r.shape().projSize());
+        node.put("ragged", r.shape().ragged());
         node.put("median_ms", r.timing().medianMs());
         node.put("min_ms", r.timing().minMs());
         node.put("max_ms", r.timing().maxMs());
         node.put("runs", r.timing().runs());
+        node.put("warmup_runs", r.timing().warmupRuns());
+        node.put("warmup_seconds", r.timing().warmupSeconds());
         node.put("gflops", r.gflops());
         node.put("recurrence", r.recurrenceVariant());
         ObjectNode families = node.putObject("device_ms");
@@ -80,9 +105,11 @@ final class BenchCommand implements Callable<Integer> {
 
     static String toText(Benchmark.Result r) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "%s  %s on %s: median %.3f ms (min %.3f, max %.3f, %d runs), %.2f GFLOP/s",
+                "%s  %s on %s: median %.3f ms (min %.3f, max %.3f, %d runs after %d warm-up runs in %.1f s), "
+                        + "%.2f GFLOP/s",
                 r.shape().label(), r.implementation(), r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
-                r.timing().maxMs(), r.timing().runs(), r.gflops()));
+                r.timing().maxMs(), r.timing().runs(), r.timing().warmupRuns(), r.timing().warmupSeconds(),
+                r.gflops()));
         if (!r.familyMs().isEmpty()) {
             s.append("\n  device time per forward:");
             r.familyMs().forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms",

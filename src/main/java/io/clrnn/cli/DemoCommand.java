@@ -1,10 +1,11 @@
 package io.clrnn.cli;
 
 import io.clrnn.Rnn;
-import io.clrnn.RnnOptions;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import io.clrnn.model.CellType;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -18,8 +19,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn demo}: the course lab on torch.nn.RNN that this project started from, replayed. */
-@Command(name = "demo", mixinStandardHelpOptions = true, description = "Replay the torch.nn.RNN lab: RNN(128, 64) on (5, 4, 128), any seq_len, then batch_first.")
+/** {@code clrnn demo}: the course lab on torch.nn.RNN that this project started from, replayed, then its cell state. */
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Replay the torch.nn.RNN lab: RNN(128, 64) on "
+        + "(5, 4, 128), any seq_len, batch_first; then the cell state the lab speaks of, in an LSTM, and a GRU.")
 final class DemoCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
@@ -41,13 +43,12 @@ final class DemoCommand implements Callable<Integer> {
             out.println("device: " + d);
             out.println();
 
-            RnnWeights weights = RnnWeights.init(RnnConfig.of(128, 64), random.nextLong());
-            try (Rnn rnn = Rnn.create(d, weights)) {
+            Tensor x = randn(5, 4, 128);
+            Tensor h0 = randn(1, 4, 64);
+            try (Rnn rnn = Rnn.create(d, RnnWeights.init(RnnConfig.of(128, 64), random.nextLong()))) {
                 out.println("rnn = nn.RNN(input_size=128, hidden_size=64, num_layers=1)");
                 out.println(rnn);
-                Tensor x = randn(5, 4, 128);
-                Tensor h0 = randn(1, 4, 64);
-                forwardAndShow(rnn, x, h0);
+                forwardAndShow(rnn, RnnInput.of(x).h0(h0));
                 out.println();
 
                 out.println("The same layer takes any sequence length:");
@@ -59,25 +60,44 @@ final class DemoCommand implements Callable<Integer> {
             }
 
             out.println("Exercise: batch_first=True, batch 16, sequence length 25");
-            RnnWeights bf = RnnWeights.init(RnnConfig.of(128, 64).withOptions(RnnOptions.defaults().batchFirst(true)),
-                    random.nextLong());
+            RnnWeights bf = RnnWeights.init(RnnConfig.of(128, 64).withBatchFirst(true), random.nextLong());
             try (Rnn rnn = Rnn.create(d, bf)) {
                 out.println(rnn);
-                forwardAndShow(rnn, randn(16, 25, 128), randn(1, 16, 64));
+                forwardAndShow(rnn, RnnInput.of(randn(16, 25, 128)).h0(randn(1, 16, 64)));
+            }
+            out.println();
+
+            out.println("The cell state: only an LSTM has one. lstm = nn.LSTM(128, 64) on the same X:");
+            try (Rnn lstm = Rnn.create(d, RnnWeights.init(RnnConfig.of(CellType.LSTM, 128, 64), random.nextLong()))) {
+                out.println(lstm);
+                forwardAndShow(lstm, RnnInput.of(x).h0(h0).c0(randn(1, 4, 64)));
+            }
+            out.println();
+
+            out.println("A GRU keeps no cell state; gru = nn.GRU(128, 64):");
+            try (Rnn gru = Rnn.create(d, RnnWeights.init(RnnConfig.of(CellType.GRU, 128, 64), random.nextLong()))) {
+                out.println(gru);
+                forwardAndShow(gru, RnnInput.of(x).h0(h0));
             }
         }
         return Main.EXIT_OK;
     }
 
-    /** Runs one forward and prints the four shapes, and how far out is from the Java reference. */
-    private void forwardAndShow(Rnn rnn, Tensor x, Tensor h0) {
-        RnnOutput y = rnn.forward(x, h0);
-        out.printf("X:   %s%n", shape(x));
-        out.printf("h_0: %s%n", shape(h0));
+    /** Runs one forward and prints the shapes, and how far out is from the Java reference. */
+    private void forwardAndShow(Rnn rnn, RnnInput in) {
+        RnnOutput y = rnn.forward(in);
+        out.printf("X:   %s%n", shape(in.x()));
+        out.printf("h_0: %s%n", shape(in.h0()));
+        if (in.c0() != null) {
+            out.printf("c_0: %s%n", shape(in.c0()));
+        }
         out.printf("out: %s%n", shape(y.output()));
         out.printf("h_n: %s%n", shape(y.hidden()));
+        if (y.cell() != null) {
+            out.printf("c_n: %s%n", shape(y.cell()));
+        }
         out.printf(Locale.ROOT, "max |out - Java reference| = %.1e%n",
-                maxDiff(ReferenceRnn.forward(rnn.weights(), x, h0), y));
+                maxDiff(ReferenceRnn.forward(rnn.weights(), in).output(), y.output()));
     }
 
     private static String shape(Tensor t) {
@@ -85,24 +105,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private Tensor randn(int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] data = t.data();
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) gaussian();
-        }
-        return t;
+        return Tensor.randn(random.nextLong(), shape);
     }
 
-    /** Box–Muller: SplittableRandom has no nextGaussian on Java 17. */
-    private double gaussian() {
-        double u = 1.0 - random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
-    }
-
-    private static double maxDiff(RnnOutput expected, RnnOutput actual) {
+    private static double maxDiff(Tensor expected, Tensor actual) {
         double max = 0;
-        float[] e = expected.output().data();
-        float[] a = actual.output().data();
+        float[] e = expected.data();
+        float[] a = actual.data();
         for (int i = 0; i < e.length; i++) {
             max = Math.max(max, Math.abs(e[i] - a[i]));
         }

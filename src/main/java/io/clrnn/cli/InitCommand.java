@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.RnnOptions;
+import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.io.IOException;
@@ -11,12 +11,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn init}: a freshly initialised RNN saved as a safetensors state_dict. */
-@Command(name = "init", mixinStandardHelpOptions = true, description = "Write a new RNN's weights (PyTorch's init, seeded) as a safetensors state_dict.")
+/** {@code clrnn init}: a freshly initialised RNN, LSTM or GRU saved as a safetensors state_dict. */
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = "Write a new module's weights (PyTorch's init, seeded) as a safetensors state_dict.")
 final class InitCommand implements Callable<Integer> {
+    @Option(names = "--mode", defaultValue = "rnn_tanh", paramLabel = "MODE",
+            description = "rnn_tanh, rnn_relu, lstm or gru (default ${DEFAULT-VALUE}).") String mode;
     @Option(names = "--input-size", required = true) int inputSize;
     @Option(names = "--hidden-size", required = true) int hiddenSize;
     @Option(names = "--num-layers", defaultValue = "1") int numLayers;
+    @Option(names = "--proj-size", defaultValue = "0", description = "An LSTM's proj_size (default none).") int projSize;
     @Option(names = "--no-bias", description = "bias=False") boolean noBias;
     @Option(names = "--bidirectional") boolean bidirectional;
     @Option(names = "--seed", defaultValue = "0") long seed;
@@ -28,7 +32,8 @@ final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RnnConfig config = new RnnConfig(inputSize, hiddenSize, numLayers, !noBias, bidirectional, RnnOptions.defaults());
+        RnnConfig config = RnnConfig.of(CellType.parse(mode), inputSize, hiddenSize).withLayers(numLayers)
+                .withBias(!noBias).withBidirectional(bidirectional).withProjSize(projSize);
         RnnWeights.init(config, seed).save(out);
         spec.commandLine().getErr().println(config + " -> " + out);
         return Main.EXIT_OK;

@@ -3,17 +3,22 @@ package io.clrnn.cli;
 import io.clrnn.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.Rnn;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
+import io.clrnn.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.format.Npy;
+import io.clrnn.model.CellType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,19 +26,28 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn run}: one forward of a saved state_dict over a .npy input, outputs as .npy. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a forward pass: weights from safetensors, input and outputs as .npy.")
+/** {@code clrnn run}: one forward of a saved module over a .npy input, outputs as .npy. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a forward pass: weights from a state_dict file, inputs and outputs as .npy.")
 final class RunCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "W.safetensors",
-            description = "The RNN's state_dict, saved with safetensors.torch.save_file.")
+    @Option(names = "--weights", required = true, paramLabel = "W",
+            description = "The module's state_dict, saved with safetensors.torch.save_file.")
     Path weights;
 
     @Option(names = "--input", required = true, paramLabel = "X.npy",
             description = "Input: (seq, batch, input_size), (batch, seq, input_size) with --batch-first, or (seq, input_size).")
     Path input;
 
-    @Option(names = "--h0", paramLabel = "H0.npy", description = "Initial hidden state (layers*D, batch, hidden); zeros if absent.")
+    @Option(names = "--h0", paramLabel = "H0.npy", description = "Initial hidden state (layers*D, batch, H_out); zeros if absent.")
     Path h0;
+
+    @Option(names = "--c0", paramLabel = "C0.npy", description = "An LSTM's initial cell state (layers*D, batch, hidden); with --h0.")
+    Path c0;
+
+    @Option(names = "--lengths", paramLabel = "LENGTHS.npy",
+            description = "Each sequence's length, a 1-D integer array (int64 as tensor.numpy() saves it, or int32): "
+                    + "as pack_padded_sequence(enforce_sorted=False) takes them.")
+    Path lengths;
 
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Where to write out.")
     Path out;
@@ -41,12 +55,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--hn", paramLabel = "HN.npy", description = "Where to write h_n.")
     Path hn;
 
-    @Option(names = "--nonlinearity", defaultValue = "tanh", paramLabel = "tanh|relu",
-            description = "The module's activation (a state_dict does not record it). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--cn", paramLabel = "CN.npy", description = "Where to write an LSTM's c_n.")
+    Path cn;
+
+    @Option(names = "--mode", paramLabel = "MODE", description = "rnn_tanh, rnn_relu, lstm or gru: checked against "
+            + "the weights (default: what their shapes say, tanh for an RNN).")
+    String mode;
+
+    @Option(names = "--nonlinearity", paramLabel = "tanh|relu",
+            description = "An RNN's activation (a state_dict does not record it); same as --mode rnn_tanh|rnn_relu.")
     String nonlinearity;
 
     @Option(names = "--batch-first", description = "The module was built with batch_first=True.")
     boolean batchFirst;
+
+    @Option(names = "--prefix", paramLabel = "P",
+            description = "The module's key prefix in a whole model's state_dict, e.g. encoder.lstm (found when only one).")
+    String prefix;
+
+    @Option(names = "--weights-dtype", defaultValue = "f32", paramLabel = "f32|f16",
+            description = "Keep the weight matrices as float32 or half on the device (default ${DEFAULT-VALUE}).")
+    String weightsDtype;
 
     @Mixin
     DeviceOption device;
@@ -56,39 +85,68 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RnnOptions options = RnnOptions.defaults().nonlinearity(Nonlinearity.parse(nonlinearity)).batchFirst(batchFirst);
-        refuseOverwritingInputs();
-        checkPaths();
+        RnnOptions options = RnnOptions.defaults().batchFirst(batchFirst).prefix(prefix)
+                .weightsDtype(WeightsDtype.parse(weightsDtype))
+                .mode(mode == null ? null : CellType.parse(mode))
+                .nonlinearity(nonlinearity == null ? null : Nonlinearity.parse(nonlinearity));
+        Map<String, Path> inputs = paths("--weights", weights, "--input", input, "--h0", h0, "--c0", c0,
+                "--lengths", lengths);
+        Map<String, Path> outputs = paths("--out", out, "--hn", hn, "--cn", cn);
+        refuseOverwritingInputs(inputs, outputs);
+        inputs.forEach(RunCommand::checkInput);
+        outputs.forEach(RunCommand::checkOutput);
         Tensor x = Npy.read(input);
-        Tensor h = h0 == null ? null : Npy.read(h0);
+        RnnInput in = RnnInput.of(x).h0(h0 == null ? null : Npy.read(h0)).c0(c0 == null ? null : Npy.read(c0))
+                .lengths(lengths == null ? null : Npy.readInts(lengths));
         RnnOutput y;
         try (Device d = device.open(); Rnn rnn = Rnn.load(d, weights, options)) {
-            y = rnn.forward(x, h);
+            if (!rnn.config().mode().hasCellState() && (c0 != null || cn != null)) {
+                throw new InvalidInputException((c0 != null ? "--c0" : "--cn") + " is for an LSTM's cell state, but "
+                        + rnn + " has none");
+            }
+            y = rnn.forward(in);
         }
-        // Both results exist before either file is written, so a failure cannot leave one half done.
-        writeBoth(y);
-        spec.commandLine().getErr().printf("out %s -> %s%s%n", Tensor.format(y.output().shape()), out,
-                hn == null ? "" : ", h_n " + Tensor.format(y.hidden().shape()) + " -> " + hn);
+        // Every result exists before any file is written, so a failure cannot leave some done.
+        Map<Path, Tensor> files = new LinkedHashMap<>();
+        files.put(out, y.output());
+        if (hn != null) {
+            files.put(hn, y.hidden());
+        }
+        if (cn != null) {
+            files.put(cn, y.cell());
+        }
+        writeAll(files);
+        spec.commandLine().getErr().printf("out %s -> %s%s%s%n", Tensor.format(y.output().shape()), out,
+                hn == null ? "" : ", h_n " + Tensor.format(y.hidden().shape()) + " -> " + hn,
+                cn == null ? "" : ", c_n " + Tensor.format(y.cell().shape()) + " -> " + cn);
         return Main.EXIT_OK;
     }
 
-    /** An output path naming one of the inputs would destroy it: refuse before reading anything. */
-    private void refuseOverwritingInputs() throws IOException {
-        List<Path> inputs = new ArrayList<>(List.of(weights, input));
-        if (h0 != null) {
-            inputs.add(h0);
-        }
-        List<Path> outputs = new ArrayList<>(List.of(out));
-        if (hn != null) {
-            outputs.add(hn);
-            if (same(out, hn)) {
-                throw new InvalidInputException("--out and --hn name the same file: " + out);
+    /** Option names to paths, for the options given. */
+    private static Map<String, Path> paths(Object... optionsAndPaths) {
+        Map<String, Path> given = new LinkedHashMap<>();
+        for (int i = 0; i < optionsAndPaths.length; i += 2) {
+            if (optionsAndPaths[i + 1] != null) {
+                given.put((String) optionsAndPaths[i], (Path) optionsAndPaths[i + 1]);
             }
         }
-        for (Path o : outputs) {
-            for (Path i : inputs) {
-                if (same(o, i)) {
-                    throw new InvalidInputException("output " + o + " is also an input; choose another path");
+        return given;
+    }
+
+    /** An output path naming an input, or another output, would destroy it: refuse before reading anything. */
+    private static void refuseOverwritingInputs(Map<String, Path> inputs, Map<String, Path> outputs) throws IOException {
+        List<Map.Entry<String, Path>> outs = new ArrayList<>(outputs.entrySet());
+        for (int i = 0; i < outs.size(); i++) {
+            for (int j = i + 1; j < outs.size(); j++) {
+                if (same(outs.get(i).getValue(), outs.get(j).getValue())) {
+                    throw new InvalidInputException(outs.get(i).getKey() + " and " + outs.get(j).getKey()
+                            + " name the same file: " + outs.get(i).getValue());
+                }
+            }
+            for (Path in : inputs.values()) {
+                if (same(outs.get(i).getValue(), in)) {
+                    throw new InvalidInputException("output " + outs.get(i).getValue()
+                            + " is also an input; choose another path");
                 }
             }
         }
@@ -98,18 +156,6 @@ final class RunCommand implements Callable<Integer> {
      * Refuses, before any work, the path mistakes that would otherwise surface late or as a bare
      * "I/O error": an input that is a directory, an output that is one or whose directory is missing.
      */
-    private void checkPaths() {
-        checkInput("--weights", weights);
-        checkInput("--input", input);
-        if (h0 != null) {
-            checkInput("--h0", h0);
-        }
-        checkOutput("--out", out);
-        if (hn != null) {
-            checkOutput("--hn", hn);
-        }
-    }
-
     private static void checkInput(String option, Path p) {
         if (Files.isDirectory(p)) {
             throw new InvalidInputException(option + " " + p + " is a directory, not a file");
@@ -117,9 +163,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static void checkOutput(String option, Path p) {
-        if (Files.isDirectory(p)) {
-            throw new InvalidInputException(option + " " + p + " is a directory, not a file");
-        }
+        checkInput(option, p);
         Path dir = p.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             throw new InvalidInputException(option + " " + p + ": directory " + dir + " does not exist");
@@ -127,38 +171,42 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Writes out, then h_n; if h_n cannot be written, out goes back to what it was (absent, or its
-     * old bytes), so a failed run never leaves one new file beside one old or missing one.
+     * Writes every file (each atomically); if one cannot be written, those already written go back to what
+     * they were (absent, or their old bytes), so a failed run never leaves new files beside old or missing ones.
      */
-    private void writeBoth(RnnOutput y) throws IOException {
-        if (hn == null) {
-            Npy.write(out, y.output());
-            return;
-        }
-        Path backup = null;
-        if (Files.exists(out)) {
-            Path absolute = out.toAbsolutePath();
-            backup = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".bak");
-            Files.copy(absolute, backup, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
-        }
+    private static void writeAll(Map<Path, Tensor> files) throws IOException {
+        Map<Path, Path> backups = new LinkedHashMap<>(); // written file -> its old bytes, or null
         try {
-            Npy.write(out, y.output());
-            Npy.write(hn, y.hidden());
-        } catch (IOException | RuntimeException e) {
-            try {
-                if (backup == null) {
-                    Files.deleteIfExists(out);
-                } else {
-                    Files.move(backup, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                    backup = null;
+            for (Map.Entry<Path, Tensor> f : files.entrySet()) {
+                Path target = f.getKey().toAbsolutePath();
+                Path backup = null;
+                if (Files.exists(target)) {
+                    backup = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".bak");
+                    Files.copy(target, backup, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
                 }
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+                backups.put(target, backup);
+                Npy.write(target, f.getValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Map.Entry<Path, Path> b : backups.entrySet()) {
+                try {
+                    if (b.getValue() == null) {
+                        Files.deleteIfExists(b.getKey());
+                    } else {
+                        Files.move(b.getValue(), b.getKey(), StandardCopyOption.REPLACE_EXISTING,
+                                StandardCopyOption.ATOMIC_MOVE);
+                        b.setValue(null);
+                    }
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
             throw e;
         } finally {
-            if (backup != null) {
-                Files.deleteIfExists(backup);
+            for (Path backup : backups.values()) {
+                if (backup != null) {
+                    Files.deleteIfExists(backup);
+                }
             }
         }
     }

@@ -1,45 +1,108 @@
 package io.clrnn.device;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 
-/** One kernel object with typed argument setters; not for concurrent use. */
+/**
+ * One kernel object whose arguments are set by the names the kernel's source gives them (programs are
+ * built with -cl-kernel-arg-info), so that host and kernel cannot disagree about positions. Not for
+ * concurrent use.
+ */
 public final class ClKernel extends ClResource {
     private final cl_kernel kernel;
     private final String name;
+    private final Map<String, Integer> argIndex;
     private volatile long maxWorkGroupSize;
 
-    ClKernel(cl_kernel kernel, String name) {
+    /** Wraps {@code kernel}; releases it when its arguments cannot be listed. */
+    static ClKernel of(cl_kernel kernel, String name) {
+        Map<String, Integer> names;
+        try {
+            names = argNames(kernel, name);
+        } catch (RuntimeException e) {
+            CL.clReleaseKernel(kernel);
+            throw e;
+        }
+        return new ClKernel(kernel, name, names);
+    }
+
+    private ClKernel(cl_kernel kernel, String name, Map<String, Integer> argIndex) {
         super("kernel");
         this.kernel = kernel;
         this.name = name;
+        this.argIndex = argIndex;
+    }
+
+    private static Map<String, Integer> argNames(cl_kernel kernel, String name) {
+        int[] count = new int[1];
+        Cl.check(CL.clGetKernelInfo(kernel, CL.CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(count), null),
+                "clGetKernelInfo(" + name + ", CL_KERNEL_NUM_ARGS)");
+        Map<String, Integer> names = new HashMap<>();
+        for (int i = 0; i < count[0]; i++) {
+            long[] size = new long[1];
+            String call = "clGetKernelArgInfo(" + name + ", " + i + ", CL_KERNEL_ARG_NAME)";
+            Cl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, 0, null, size), call);
+            byte[] bytes = new byte[(int) size[0]];
+            Cl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, bytes.length, Pointer.to(bytes), null),
+                    call);
+            int n = 0;
+            while (n < bytes.length && bytes[n] != 0) {
+                n++;
+            }
+            names.put(new String(bytes, 0, n, java.nio.charset.StandardCharsets.US_ASCII), i);
+        }
+        return names;
     }
 
     public String name() {
         return name;
     }
 
-    public ClKernel arg(int index, ClBuffer buffer) {
-        Cl.check(CL.clSetKernelArg(handle(), index, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(index));
+    /** Whether the kernel has an argument of this name. */
+    public boolean hasArg(String arg) {
+        return argIndex.containsKey(arg);
+    }
+
+    public ClKernel arg(String arg, ClBuffer buffer) {
+        int i = index(arg);
+        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(arg));
         return this;
     }
 
-    public ClKernel arg(int index, int value) {
-        Cl.check(CL.clSetKernelArg(handle(), index, Sizeof.cl_int, Pointer.to(new int[] {value})), call(index));
+    public ClKernel arg(String arg, int value) {
+        int i = index(arg);
+        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int, Pointer.to(new int[] {value})), call(arg));
+        return this;
+    }
+
+    public ClKernel arg(String arg, long value) {
+        int i = index(arg);
+        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_long, Pointer.to(new long[] {value})), call(arg));
         return this;
     }
 
     /** A {@code __local} argument of the given size. */
-    public ClKernel localArg(int index, long bytes) {
-        Cl.check(CL.clSetKernelArg(handle(), index, bytes, null), call(index));
+    public ClKernel localArg(String arg, long bytes) {
+        int i = index(arg);
+        Cl.check(CL.clSetKernelArg(handle(), i, Math.max(bytes, 4), null), call(arg));
         return this;
     }
 
+    private int index(String arg) {
+        Integer i = argIndex.get(arg);
+        if (i == null) {
+            throw new IllegalArgumentException("kernel " + name + " has no argument named " + arg);
+        }
+        return i;
+    }
+
     /** CL_KERNEL_WORK_GROUP_SIZE: the largest work-group this kernel can run with on its device; asked once. */
-    public long maxWorkGroupSize(cl_device_id device) {
+    long maxWorkGroupSize(cl_device_id device) {
         if (maxWorkGroupSize > 0) {
             return maxWorkGroupSize;
         }
@@ -55,8 +118,8 @@ public final class ClKernel extends ClResource {
         return kernel;
     }
 
-    private String call(int index) {
-        return "clSetKernelArg(" + name + ", " + index + ")";
+    private String call(String arg) {
+        return "clSetKernelArg(" + name + ", " + arg + ")";
     }
 
     @Override

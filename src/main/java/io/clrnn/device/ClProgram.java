@@ -8,21 +8,23 @@ import org.jocl.cl_program;
 public final class ClProgram extends ClResource {
     private final cl_program program;
     private final String name;
+    private final Faults faults;
 
-    ClProgram(cl_program program, String name) {
+    ClProgram(cl_program program, String name, Faults faults) {
         super("program");
         this.program = program;
         this.name = name;
+        this.faults = faults;
     }
 
     /** A new kernel object; each caller that sets arguments concurrently needs its own. */
     public ClKernel kernel(String kernelName) {
         ensureOpen();
-        Faults.before("clCreateKernel(" + kernelName + ")");
+        faults.before("clCreateKernel(" + kernelName + ")");
         int[] status = new int[1];
         cl_kernel kernel = CL.clCreateKernel(program, kernelName, status);
         Cl.check(status[0], "clCreateKernel(" + kernelName + ") in " + name);
-        return new ClKernel(kernel, kernelName);
+        return ClKernel.of(kernel, kernelName);
     }
 
     @Override

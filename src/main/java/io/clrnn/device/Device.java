@@ -34,8 +34,19 @@ import org.slf4j.LoggerFactory;
 public final class Device extends ClResource {
     private static final Logger log = LoggerFactory.getLogger(Device.class);
 
+    /**
+     * Guards what OpenCL runtimes do not make safe from several threads at once: enumerating platforms
+     * and devices (PoCL crashed in clGetDeviceInfo, or listed no device, under concurrent first use)
+     * and building programs (PoCL renames files in its kernel cache while building).
+     */
+    private static final Object SETUP = new Object();
+    /** Every device on this machine, enumerated once per JVM under {@link #SETUP}; null until then. */
+    private static volatile List<Located> inventory;
+
     private final DeviceInfo info;
     private final cl_device_id id;
+    /** The fault-injection seam, armed only by tests in this package. */
+    final Faults faults = new Faults();
     private final cl_context context;
     private final cl_command_queue queue;
     private final boolean profiling;
@@ -118,36 +129,49 @@ public final class Device extends ClResource {
     }
 
     /**
-     * The program built from the classpath resources {@code kernels/<file>}, concatenated in order,
-     * with {@code options}; built on first use and cached by files and options for the device's life.
+     * The program built from the classpath resources {@code kernels/<file>}, concatenated in order behind
+     * {@code defines} (source text, typically {@code #define} lines choosing tiles and variants); built
+     * on first use and cached by defines and files for the device's life.
      */
-    public ClProgram program(String options, String... files) {
-        String file = String.join("+", files);
-        return guarded("clBuildProgram(" + file + ")",
-                call -> programs.computeIfAbsent(file + "\0" + options, key -> build(file, files, options)));
-    }
-
-    private ClProgram build(String file, String[] files, String options) {
-        StringBuilder source = new StringBuilder();
+    public ClProgram program(String defines, String... files) {
+        StringBuilder source = new StringBuilder(defines).append('\n');
         for (String f : files) {
             source.append(kernelSource(f)).append('\n');
         }
+        return programFromSource(String.join("+", files) + " " + defines.replace('\n', ' ').trim(), source.toString());
+    }
+
+    /**
+     * The program built from {@code source}, once per source text for the device's life; {@code name}
+     * names it in errors and logs.
+     */
+    public ClProgram programFromSource(String name, String source) {
+        return guarded("clBuildProgram(" + name + ")",
+                call -> programs.computeIfAbsent(source, key -> build(name, source)));
+    }
+
+    /** Builds {@code source}; {@code name} names it in errors and logs. Builds run one at a time per JVM. */
+    private ClProgram build(String name, String source) {
         int[] status = new int[1];
-        cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source.toString()}, null, status);
-        Cl.check(status[0], "clCreateProgramWithSource(" + file + ")");
+        cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, status);
+        Cl.check(status[0], "clCreateProgramWithSource(" + name + ")");
         long start = System.nanoTime();
-        int built = CL.clBuildProgram(program, 1, new cl_device_id[] {id}, options, null, null);
+        int built;
+        synchronized (SETUP) {
+            // arg info lets kernels' arguments be set by name (ClKernel.arg)
+            built = CL.clBuildProgram(program, 1, new cl_device_id[] {id}, "-cl-kernel-arg-info", null, null);
+        }
         if (built != CL.CL_SUCCESS) {
             String buildLog = buildLog(program);
             CL.clReleaseProgram(program);
-            throw new OpenClException("clBuildProgram(" + file + " " + options + ")", built, buildLog);
+            throw new OpenClException("clBuildProgram(" + name + ")", built, buildLog);
         }
         if (log.isDebugEnabled()) {
             String buildLog = buildLog(program);
-            log.debug("built {} [{}] in {} ms{}", file, options, (System.nanoTime() - start) / 1_000_000,
+            log.debug("built {} in {} ms{}", name, (System.nanoTime() - start) / 1_000_000,
                     buildLog.isEmpty() ? "" : ":\n" + buildLog);
         }
-        return new ClProgram(program, file);
+        return new ClProgram(program, name, faults);
     }
 
     private String buildLog(cl_program program) {
@@ -158,7 +182,8 @@ public final class Device extends ClResource {
         return new String(bytes, StandardCharsets.UTF_8).trim();
     }
 
-    static String kernelSource(String file) {
+    /** The text of {@code kernels/<file>} on the classpath. */
+    public static String kernelSource(String file) {
         try (InputStream in = Device.class.getClassLoader().getResourceAsStream("kernels/" + file)) {
             if (in == null) {
                 throw new IllegalStateException("kernel source kernels/" + file + " is not on the classpath");
@@ -260,7 +285,7 @@ public final class Device extends ClResource {
         read.lock();
         try {
             ensureOpen();
-            Faults.before(call);
+            faults.before(call);
             return body.apply(call);
         } finally {
             read.unlock();
@@ -290,7 +315,22 @@ public final class Device extends ClResource {
 
     private record Located(DeviceInfo info, cl_platform_id platform, cl_device_id id) {}
 
+    /** The device inventory, enumerated on first use; a failure (no OpenCL yet) is not remembered. */
     private static List<Located> locateAll() {
+        List<Located> all = inventory;
+        if (all == null) {
+            synchronized (SETUP) {
+                all = inventory;
+                if (all == null) {
+                    all = List.copyOf(enumerate());
+                    inventory = all;
+                }
+            }
+        }
+        return all;
+    }
+
+    private static List<Located> enumerate() {
         List<Located> all = new ArrayList<>();
         for (cl_platform_id platform : Cl.platforms()) {
             String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
@@ -318,6 +358,7 @@ public final class Device extends ClResource {
                 Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
                 Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_TYPE) == CL.CL_LOCAL,
                 Cl.deviceLong(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                (int) Cl.deviceLong(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT));
+                (int) Cl.deviceLong(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                (Cl.deviceLong(id, CL.CL_DEVICE_SINGLE_FP_CONFIG) & CL.CL_FP_FMA) != 0);
     }
 }

@@ -6,7 +6,8 @@ import java.util.Locale;
  * What clrnn needs to know of one OpenCL device: how it is listed and selected, and the limits
  * that kernels are sized from.
  *
- * @param index position in {@code clrnn devices} (platform order, then device order)
+ * @param index  position in {@code clrnn devices} (platform order, then device order)
+ * @param hasFma whether CL_DEVICE_SINGLE_FP_CONFIG has CL_FP_FMA: fma() is fast, not emulated
  */
 public record DeviceInfo(
         int index,
@@ -21,7 +22,8 @@ public record DeviceInfo(
         long localMemBytes,
         boolean localMemIsDedicated,
         long maxWorkGroupSize,
-        int preferredFloatVectorWidth) {
+        int preferredFloatVectorWidth,
+        boolean hasFma) {
 
     public enum Type { CPU, GPU, ACCELERATOR, OTHER }
 

@@ -3,37 +3,35 @@ package io.clrnn.device;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A test seam around the OpenCL calls: makes a chosen upcoming call fail with a chosen status
- * before it reaches the driver, as a driver out of memory or resources would. Off unless a test
- * arms it; one armed fault at a time, consumed when it fires.
+ * A test seam around one device's OpenCL calls: makes a chosen upcoming call fail with a chosen
+ * status before it reaches the driver, as a driver out of memory or resources would. Off unless a
+ * test in this package arms it; one armed fault at a time, consumed when it fires.
  */
-public final class Faults {
+final class Faults {
     private record Armed(String callPrefix, int status, AtomicInteger skip) {}
 
-    private static volatile Armed armed;
-
-    private Faults() {}
+    private volatile Armed armed;
 
     /** The call after {@code skip} matching calls whose name starts with {@code callPrefix} fails with {@code status}. */
-    public static void failAfter(String callPrefix, int skip, int status) {
+    void failAfter(String callPrefix, int skip, int status) {
         armed = new Armed(callPrefix, status, new AtomicInteger(skip));
     }
 
-    public static void failNext(String callPrefix, int status) {
+    void failNext(String callPrefix, int status) {
         failAfter(callPrefix, 0, status);
     }
 
     /** Whether an armed fault has not fired yet. */
-    public static boolean pending() {
+    boolean pending() {
         return armed != null;
     }
 
-    public static void clear() {
+    void clear() {
         armed = null;
     }
 
     /** Called before each guarded OpenCL call. */
-    static void before(String call) {
+    void before(String call) {
         Armed a = armed;
         if (a != null && call.startsWith(a.callPrefix) && a.skip.getAndDecrement() == 0) {
             armed = null;

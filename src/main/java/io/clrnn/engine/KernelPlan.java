@@ -1,16 +1,18 @@
 package io.clrnn.engine;
 
 import io.clrnn.device.DeviceInfo;
+import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 import java.util.Locale;
 
 /**
- * Which kernel variant runs with which tile sizes, for one device and module: the one place where
- * shapes and device limits turn into kernel choices. Weight layouts depend only on {@link Layout};
- * the recurrence's variant and blocking also depend on the batch, see {@link #recurrence}.
+ * Which kernel variant runs with which tiles and work-group sizes, for one device and module: the one
+ * place where shapes and device limits turn into kernel choices. Tiles and weight layouts depend only on
+ * the device and the module ({@link #tiles}); the recurrence's variant and work split also depend on the
+ * forward's shape ({@link #recurrence}).
  */
 public final class KernelPlan {
-    /** Floats of local memory left unused for the compiler's own locals. */
+    /** Bytes of local memory left unused for the compiler's own locals. */
     private static final long LOCAL_MEM_MARGIN_BYTES = 1024;
     /** Sequence kernels on a GPU stop after about this many multiply-adds, so no launch nears a watchdog. */
     private static final long GPU_FMAS_PER_LAUNCH = 1L << 28;
@@ -19,141 +21,128 @@ public final class KernelPlan {
      * than the arithmetic: measured on PoCL, a command costs 5-10 us, the lab's whole layer 2 us.
      */
     private static final long FUSE_THRESHOLD_FMAS = 1L << 19;
-    /** Below this many multiply-adds a forward is latency-bound: one work-group beats splitting the batch. */
+    /** Below this many multiply-adds a forward is latency-bound: one work-item beats splitting the batch. */
     private static final long SPLIT_THRESHOLD_FMAS = 1L << 22;
+    /** GPU work-groups of rnn_group are whole warps/wavefronts of at least this many work-items. */
+    private static final int GPU_GROUP_MIN = 32;
+    private static final int GPU_GROUP_MAX = 256;
+    /** Work-group shape of the projection on GPUs (tiles along N, tiles along M). */
+    private static final int GPU_PROJECTION_LOCAL_X = 16;
+    private static final int GPU_PROJECTION_LOCAL_Y = 8;
+    /** Work-items of one work-group along N and M on CPUs, where a group is a loop over its items. */
+    private static final int CPU_PROJECTION_LOCAL_X = 1;
+    private static final int CPU_PROJECTION_LOCAL_Y = 4;
+    /** rnn_step's work-group along the unit blocks, at most. */
+    private static final int STEP_LOCAL_X = 64;
 
     private KernelPlan() {}
 
     /**
-     * Tiles of the projection GEMM and padded widths of the weight buffers.
+     * Tiles of one module on one device.
      *
-     * @param vecP  floats per vector in the projection (along N)
-     * @param tm    rows per projection work-item
-     * @param nv    vectors per projection work-item along N
-     * @param ldn   padded row width of P, W_ih^T and the bias: a multiple of nv*vecP that covers D*H and
-     *              the recurrence's vector over-read at the last direction's edge
-     * @param vecR  floats per vector in the recurrence (along hidden)
-     * @param nvR   vectors per work-item along hidden in rnn_rows
-     * @param hp    hidden size padded to nvR*vecR: the row width of W_hh^T
-     * @param wLocal whether the sequence kernel copies W_hh^T into local memory
-     * @param localX, localY projection work-group shape
+     * @param vecP      floats per vector in the projection (along N)
+     * @param tm        rows per projection work-item
+     * @param nv        vectors per projection work-item along N
+     * @param vecR      floats per vector in the recurrence (along hidden units)
+     * @param nvR       vectors per register block along hidden units
+     * @param tb        batch rows per register block, a power of two up to 16
+     * @param panels    whether weights are packed in tile-wide panels (CPUs) rather than row-major (GPUs)
      * @param smallTile whether tiny products switch to a 4 x vecP projection tile
-     * @param panelP columns per panel of W_ih^T: the projection tile's width on CPUs, so a tile reads
-     *               its weights contiguously instead of one page per k; ldn (row-major) on GPUs,
-     *               where neighbouring work-items must read neighbouring addresses
-     * @param panelR columns per panel of W_hh^T, likewise: nvR*vecR on CPUs, hp on GPUs
+     * @param localX    projection work-group along N tiles
+     * @param localY    projection work-group along M tiles
      */
-    public record Layout(int vecP, int tm, int nv, int ldn, int vecR, int nvR, int hp, boolean wLocal,
-            int localX, int localY, boolean smallTile, int panelP, int panelR) {
-
-        /** Derives the padded widths from the tiles; every layout is made here, so they always agree. */
-        public static Layout of(RnnConfig config, int vecP, int tm, int nv, int vecR, int nvR, boolean wLocal,
-                int localX, int localY, boolean smallTile, boolean panels) {
-            int hidden = config.hiddenSize();
-            int width = config.numDirections() * hidden;
-            int hp = roundUp(hidden, nvR * vecR);
-            int ldn = roundUp(Math.max(width, width - hidden + hp), nv * vecP);
-            return new Layout(vecP, tm, nv, ldn, vecR, nvR, hp, wLocal, localX, localY, smallTile,
-                    panels ? nv * vecP : ldn, panels ? nvR * vecR : hp);
-        }
-
-        /** Where W_ih^T[k][c] (k < K, c < ldn) goes in the packed buffer. */
-        int wihIndex(int k, int c, int kSize) {
-            return (c / panelP) * kSize * panelP + k * panelP + c % panelP;
-        }
-
-        /** Where W_hh^T[d][k][j] goes in the packed buffer. */
-        int whhIndex(int d, int k, int j, int hidden) {
-            return d * hidden * hp + (j / panelR) * hidden * panelR + k * panelR + j % panelR;
-        }
-
-        /**
-         * Whether rnn_rows' fused projection can load each vector of W_ih^T columns in one piece: every
-         * direction's columns start on a vector boundary, and panels hold whole vectors.
-         */
-        public boolean wihAligned(RnnConfig config) {
-            return (config.numDirections() == 1 || config.hiddenSize() % vecR == 0) && panelP % vecR == 0;
-        }
-
-        String recurrenceOptions() {
-            return String.format(Locale.ROOT, "-DVEC=%d -DNVR=%d -DPANEL_R=%d -DW_LOCAL=%d", vecR, nvR, panelR,
-                    wLocal ? 1 : 0);
-        }
-
-        public int tileN() {
-            return nv * vecP;
-        }
-
-        /** The projection's tiles for a GEMM of {@code fmas} multiply-adds on {@code device}. */
-        public ProjectionTiles projectionTiles(DeviceInfo device, long fmas) {
-            // Tiny products (the lab's 20 x 64 x 128) run far faster with a small tile on PoCL:
-            // the big tile's vector accumulators cost more to set up than the work they do.
-            if (smallTile && device.isCpu() && fmas < SPLIT_THRESHOLD_FMAS / 2) {
-                return new ProjectionTiles(vecP, 4, 1, panelP);
+    public record Tiles(int vecP, int tm, int nv, int vecR, int nvR, int tb, boolean panels, boolean smallTile,
+            int localX, int localY) {
+        public Tiles {
+            if (Integer.bitCount(tb) != 1 || tb > 16) {
+                throw new IllegalArgumentException("tb must be a power of two up to 16, got " + tb);
             }
-            return new ProjectionTiles(vecP, tm, nv, panelP);
         }
     }
 
-    /** One compiled projection kernel's tiles; nv*vecP divides the panel width, which divides ldn. */
+    /** The recurrence kernels; ROWS_FUSED is rnn_rows with the input projection done inside it. */
+    public enum Variant {
+        ROWS("rnn_rows", 0), ROWS_FUSED("rnn_rows", 0), GROUP("rnn_group", 1), STEP("rnn_step", 2);
+
+        private final String kernel;
+        private final int id;
+
+        Variant(String kernel, int id) {
+            this.kernel = kernel;
+            this.id = id;
+        }
+
+        public String kernel() {
+            return kernel;
+        }
+
+        /** recurrence.cl's VARIANT. */
+        int id() {
+            return id;
+        }
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * How one forward's recurrence runs.
+     *
+     * @param items          ROWS(_FUSED): work-items per direction, each owning every items-th chunk of rows
+     * @param groupRows      GROUP: batch rows per work-group
+     * @param local          GROUP and STEP: work-items per work-group along the first dimension
+     * @param stepsPerLaunch time steps one ROWS(_FUSED) or GROUP launch runs at most
+     * @param wLocal         GROUP: W_hh^T copied into local memory
+     */
+    public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
+            boolean wLocal) {}
+
+    /** Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. */
     public record ProjectionTiles(int vecP, int tm, int nv, int panel) {
         public int tileN() {
             return nv * vecP;
         }
-
-        String options() {
-            return String.format(Locale.ROOT, "-DVEC=%d -DTM=%d -DNV=%d -DPANEL=%d", vecP, tm, nv, panel);
-        }
     }
 
-    /**
-     * The recurrence kernels: {@code rnn_rows} (CPUs), the same with the input projection fused in
-     * (CPUs, problems so small that a separate GEMM launch costs more than its arithmetic),
-     * {@code rnn_sequence} (GPUs, W_hh^T in local memory) and {@code rnn_step} (one launch per step).
-     */
-    public enum Variant {
-        ROWS, ROWS_FUSED, SEQUENCE, STEP;
-
-        public String kernel() {
-            return switch (this) {
-                case ROWS, ROWS_FUSED -> "rnn_rows";
-                case SEQUENCE -> "rnn_sequence";
-                case STEP -> "rnn_step";
-            };
-        }
-    }
-
-    /**
-     * @param tb             batch rows per register block
-     * @param groupRows      batch rows per work-group (SEQUENCE) or per work-item (ROWS, ROWS_FUSED)
-     * @param stepsPerLaunch time steps one ROWS(_FUSED) or SEQUENCE launch runs at most
-     */
-    public record Recurrence(Variant variant, int tb, int groupRows, int stepsPerLaunch) {}
-
-    public static Layout layout(DeviceInfo device, RnnConfig config) {
+    public static Tiles tiles(DeviceInfo device, RnnConfig config) {
         int hidden = config.hiddenSize();
-        int width = config.numDirections() * hidden;
-        int deviceVec = device.isCpu() ? cpuVectorWidth(device) : 4;
+        int width = config.numDirections() * config.gates() * hidden;
+        if (!device.isCpu()) {
+            // GPUs: float4 loads, one vector of units per work-item, two rows per register block.
+            return new Tiles(4, 4, 1, 4, 1, 2, false, false, GPU_PROJECTION_LOCAL_X, GPU_PROJECTION_LOCAL_Y);
+        }
+        int deviceVec = cpuVectorWidth(device);
         int vecR = Math.min(deviceVec, vectorFor(hidden));
-        // rnn_rows keeps TB x NVR accumulators: 8 x 2 fills half of AVX-512's 32 registers, leaving the rest
-        // for W_hh^T vectors and broadcasts; narrower CPUs get half as many rows (see recurrence()).
-        int nvR = device.isCpu() ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
+        // Accumulators per register block: 16 of AVX-512's 32 registers (8 of AVX2's 16), leaving the rest
+        // for W_hh^T vectors and broadcasts. One gate spends them on rows x 2 vectors of units, several
+        // gates on rows x gates.
+        int budget = deviceVec >= 16 ? 16 : 8;
+        int gates = config.gates();
+        int nvR = gates == 1 ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
+        int tb = Integer.highestOneBit(Math.max(1, budget / (gates * nvR)));
         int vecP = Math.min(deviceVec, vectorFor(width));
-        int nv = device.isCpu() && width > vecP ? 2 : 1;
+        int nv = width > vecP ? 2 : 1;
         // 10 x 2 vectors: 20 of AVX-512's 32 registers hold accumulators, the best of 6, 8, 10 and 12
         // rows measured on the large-hidden and throughput shapes.
-        int tm = device.isCpu() ? 10 : 4;
-        long wBytes = (long) hidden * roundUp(hidden, nvR * vecR) * 4;
-        boolean wLocal = device.localMemIsDedicated()
-                && wBytes + 4L * roundUp(hidden, vecR) * 4 + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
-        return Layout.of(config, vecP, tm, nv, vecR, nvR, wLocal, device.isCpu() ? 1 : 16, device.isCpu() ? 4 : 8,
-                true, device.isCpu());
+        return new Tiles(vecP, 10, nv, vecR, nvR, tb, true, true, CPU_PROJECTION_LOCAL_X, CPU_PROJECTION_LOCAL_Y);
+    }
+
+    /** The projection's tiles for a GEMM of {@code fmas} multiply-adds. */
+    public static ProjectionTiles projectionTiles(WeightLayout layout, DeviceInfo device, long fmas) {
+        Tiles t = layout.tiles();
+        // Tiny products (the lab's 20 x 64 x 128) run far faster with a small tile on PoCL:
+        // the big tile's vector accumulators cost more to set up than the work they do.
+        if (t.smallTile() && device.isCpu() && fmas < SPLIT_THRESHOLD_FMAS / 2) {
+            return new ProjectionTiles(t.vecP(), 4, 1, layout.panelP());
+        }
+        return new ProjectionTiles(t.vecP(), t.tm(), t.nv(), layout.panelP());
     }
 
     /** Work-group shape of the projection over an nTiles x mTiles grid, within the kernel's limit. */
-    public static long[] projectionLocalSize(Layout layout, int nTiles, int mTiles, long maxWorkGroup) {
-        long lx = Math.min(layout.localX(), nTiles);
-        long ly = Math.min(layout.localY(), mTiles);
+    public static long[] projectionLocalSize(Tiles tiles, long nTiles, long mTiles, long maxWorkGroup) {
+        long lx = Math.min(tiles.localX(), nTiles);
+        long ly = Math.min(tiles.localY(), mTiles);
         while (lx * ly > maxWorkGroup) {
             if (ly > 1) {
                 ly /= 2;
@@ -161,112 +150,102 @@ public final class KernelPlan {
                 lx /= 2;
             }
         }
-        return new long[] {lx, ly};
+        return new long[] {Math.max(1, lx), Math.max(1, ly)};
+    }
+
+    /** Whether the cell needs a second product within each step (it cannot take the fused projection). */
+    static boolean twoPhase(RnnConfig config) {
+        return config.projSize() > 0 || (config.mode() == CellType.GRU && !config.cell().linearBeforeReset());
     }
 
     /**
-     * The recurrence of a forward over (seqLen, batch). {@code forced} names a variant (tests and
-     * benchmarks); null chooses: CPUs run rnn_rows, with the projection fused in for tiny layers whose
-     * W_ih^T vectors align; GPUs run rnn_sequence when W_hh^T fits in local memory and a work-group
-     * can hold its rows, else rnn_step.
+     * The recurrence of a forward over {@code seqLen} steps of {@code batch} rows, {@code rows} of them
+     * valid (the sum of the lengths). {@code forced} names a variant (tests and tuning); null chooses:
+     * CPUs run rnn_rows, with the projection fused in for tiny single-phase layers; GPUs run rnn_group
+     * when W_hh^T fits in local memory or the batch fills the chip with groups, else rnn_step.
      *
-     * @param sequenceMaxWorkGroup CL_KERNEL_WORK_GROUP_SIZE of rnn_sequence, or Long.MAX_VALUE when unknown
+     * @param groupMaxWorkGroup CL_KERNEL_WORK_GROUP_SIZE of rnn_group (Long.MAX_VALUE when unknown)
      */
-    public static Recurrence recurrence(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
-            long sequenceMaxWorkGroup, Variant forced) {
-        long fmas = (long) seqLen * batch * config.numDirections() * config.hiddenSize()
-                * (config.hiddenSize() + config.inputSize());
-        Variant variant = forced != null ? forced
-                : device.isCpu() && fmas < FUSE_THRESHOLD_FMAS && layout.wihAligned(config) ? Variant.ROWS_FUSED
-                : device.isCpu() ? Variant.ROWS
-                : layout.wLocal() ? Variant.SEQUENCE : Variant.STEP;
-        int tb = Math.min(batch, device.isCpu() ? (cpuVectorWidth(device) >= 16 ? 8 : 4) : 2);
-        return switch (variant) {
-            case ROWS, ROWS_FUSED -> rows(device, config, layout, seqLen, batch, tb, variant);
-            case STEP -> new Recurrence(Variant.STEP, tb, tb, 1);
-            case SEQUENCE -> {
-                Recurrence sequence = sequence(device, config, layout, seqLen, batch, tb, sequenceMaxWorkGroup);
-                if (sequence == null && forced != null) {
-                    throw new IllegalArgumentException("rnn_sequence cannot hold " + config + " on " + device.name());
-                }
-                yield sequence != null ? sequence : new Recurrence(Variant.STEP, tb, tb, 1);
+    public static RecurrencePlan recurrence(DeviceInfo device, WeightLayout layout, int seqLen, int batch, long rows,
+            long groupMaxWorkGroup, Variant forced) {
+        RnnConfig config = layout.config();
+        int dirs = config.numDirections();
+        long fmasPerRowStep = (long) config.gates() * config.hiddenSize() * (config.outputSize() + config.inputSize());
+        long fmas = rows * dirs * fmasPerRowStep;
+        int tb = layout.tiles().tb();
+        int chunks = ceilDiv(batch, tb);
+        boolean wLocalFits = fitsLocal(device, layout);
+        Variant variant = forced;
+        if (variant == null) {
+            if (device.isCpu()) {
+                variant = fmas < FUSE_THRESHOLD_FMAS && !twoPhase(config) ? Variant.ROWS_FUSED : Variant.ROWS;
+            } else {
+                variant = wLocalFits && device.localMemIsDedicated() || chunks * dirs >= device.computeUnits()
+                        ? Variant.GROUP : Variant.STEP;
             }
+        }
+        if (variant == Variant.ROWS_FUSED && twoPhase(config)) {
+            throw new IllegalArgumentException("the fused projection serves single-phase cells only, not " + config);
+        }
+        int unitBlocks = Math.max(layout.hp(), layout.pp()) / layout.unit();
+        return switch (variant) {
+            case ROWS, ROWS_FUSED -> {
+                int items = fmas < SPLIT_THRESHOLD_FMAS ? 1
+                        : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
+                yield new RecurrencePlan(variant, items, batch, 1,
+                        stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false);
+            }
+            case GROUP -> {
+                // Enough groups to fill the compute units when the batch allows, each a whole number of chunks.
+                int groups = Math.max(1, Math.min(chunks, ceilDiv(device.computeUnits(), dirs)));
+                int groupRows = ceilDiv(chunks, groups) * tb;
+                long work = (long) ceilDiv(groupRows, tb) * unitBlocks;
+                long local = Math.min(Math.min(GPU_GROUP_MAX, groupMaxWorkGroup),
+                        Math.max(Math.min(GPU_GROUP_MIN, groupMaxWorkGroup), roundUp(work, GPU_GROUP_MIN)));
+                boolean wLocal = wLocalFits && device.localMemIsDedicated();
+                yield new RecurrencePlan(variant, 1, groupRows, (int) local,
+                        stepsPerLaunch(device, layout, groupRows), wLocal);
+            }
+            case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X, unitBlocks), 1, false);
         };
     }
 
-    /**
-     * One work-item per block of batch rows and direction, as many as fill the compute units when
-     * the work pays for it; each streams W_hh^T once per step for all its rows.
-     */
-    private static Recurrence rows(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
-            int tb, Variant variant) {
-        int dirs = config.numDirections();
-        long fmas = (long) seqLen * batch * config.hiddenSize() * config.hiddenSize() * dirs;
-        int itemsPerDirection = fmas < SPLIT_THRESHOLD_FMAS ? 1
-                : Math.min(ceilDiv(batch, tb), Math.max(1, ceilDiv(device.computeUnits(), dirs)));
-        int rowsPerItem = ceilDiv(batch, itemsPerDirection);
-        return new Recurrence(variant, tb, rowsPerItem,
-                stepsPerLaunch(device, config, layout, seqLen, rowsPerItem));
-    }
-
-    /** A work-group per block of rows and direction, h in local memory; null when none fits. */
-    private static Recurrence sequence(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int batch,
-            int tb, long maxWorkGroup) {
-        int hidden = config.hiddenSize();
-        int columns = layout.hp() / layout.vecR();
-        int blocks = ceilDiv(batch, tb);
-        // On a GPU many small groups fill the chip; on a CPU a group per compute unit at most.
-        long fmas = (long) seqLen * batch * hidden * hidden * config.numDirections();
-        int wantGroups = device.isGpu() ? blocks
-                : fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.max(1, ceilDiv(device.computeUnits(), config.numDirections()));
-        int groupBlocks = ceilDiv(blocks, Math.min(blocks, wantGroups));
-        while (groupBlocks > 1 && ((long) columns * groupBlocks > maxWorkGroup
-                || !fitsLocal(device, layout, hidden, groupBlocks * tb))) {
-            groupBlocks = ceilDiv(groupBlocks, 2);
-        }
-        if (columns > maxWorkGroup || !fitsLocal(device, layout, hidden, groupBlocks * tb)) {
-            return null;
-        }
-        int groupRows = groupBlocks * tb;
-        return new Recurrence(Variant.SEQUENCE, tb, groupRows,
-                stepsPerLaunch(device, config, layout, seqLen, groupRows));
+    /** rnn_step's work-group shape within the kernel's limit: (unit blocks, row chunks, 1). */
+    static long[] stepLocalSize(RecurrencePlan plan, int chunks, long maxWorkGroup) {
+        long lx = Math.max(1, Math.min(plan.local(), maxWorkGroup));
+        long ly = Math.max(1, Math.min(chunks, maxWorkGroup / lx));
+        return new long[] {lx, ly, 1};
     }
 
     /** All steps in one launch, except on GPUs, where a launch stays short enough for any watchdog. */
-    private static int stepsPerLaunch(DeviceInfo device, RnnConfig config, Layout layout, int seqLen, int rows) {
+    private static int stepsPerLaunch(DeviceInfo device, WeightLayout layout, long rows) {
         if (!device.isGpu()) {
-            return seqLen;
+            return Integer.MAX_VALUE;
         }
-        long fmasPerStep = (long) config.hiddenSize() * layout.hp() * rows;
-        return (int) Math.max(1, Math.min(seqLen, GPU_FMAS_PER_LAUNCH / fmasPerStep));
+        RnnConfig config = layout.config();
+        long fmasPerStep = rows * config.numDirections() * layout.directionWidth()
+                * (config.outputSize() + config.hiddenSize());
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, GPU_FMAS_PER_LAUNCH / Math.max(1, fmasPerStep)));
     }
 
-    static long sequenceLocalBytes(Layout layout, int hidden, int groupRows) {
-        return sequenceHBytes(layout, groupRows) + sequenceWBytes(layout, hidden);
+    /** Bytes of rnn_group's local W_hh^T copy. */
+    static long localWeightBytes(WeightLayout layout) {
+        return 4L * layout.config().outputSize() * layout.directionWidth();
     }
 
-    /** rnn_sequence's h_buf: this step's and the next step's h for the group's rows. */
-    static long sequenceHBytes(Layout layout, int groupRows) {
-        return 2L * groupRows * layout.hp() * 4;
-    }
-
-    /** rnn_sequence's w_buf: W_hh^T of one direction, or a placeholder when it stays in global memory. */
-    static long sequenceWBytes(Layout layout, int hidden) {
-        return layout.wLocal() ? (long) hidden * layout.hp() * 4 : 4;
-    }
-
-    private static boolean fitsLocal(DeviceInfo device, Layout layout, int hidden, int groupRows) {
-        return sequenceLocalBytes(layout, hidden, groupRows) + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
+    /** Whether rnn_group can keep W_hh^T in the device's local memory; only dedicated local memory pays. */
+    static boolean fitsLocal(DeviceInfo device, WeightLayout layout) {
+        return localWeightBytes(layout) + LOCAL_MEM_MARGIN_BYTES <= device.localMemBytes();
     }
 
     /** 16 on AVX-512, 8 on AVX2, else what the device prefers, at least 4. */
-    private static int cpuVectorWidth(DeviceInfo device) {
+    static int cpuVectorWidth(DeviceInfo device) {
         int preferred = device.preferredFloatVectorWidth();
         return preferred >= 16 ? 16 : preferred >= 8 ? 8 : 4;
     }
 
     /** The smallest OpenCL vector width (2, 4, 8, 16) that covers n, so tiny layers waste few lanes. */
-    private static int vectorFor(int n) {
+    static int vectorFor(int n) {
         int v = 2;
         while (v < 16 && v < n) {
             v *= 2;
@@ -276,6 +255,10 @@ public final class KernelPlan {
 
     static int roundUp(int n, int multiple) {
         return ceilDiv(n, multiple) * multiple;
+    }
+
+    static long roundUp(long n, long multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 
     static int ceilDiv(int n, int d) {

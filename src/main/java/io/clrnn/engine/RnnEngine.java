@@ -1,8 +1,10 @@
 package io.clrnn.engine;
 
-import io.clrnn.Nonlinearity;
+import io.clrnn.InvalidInputException;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
+import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
@@ -10,9 +12,6 @@ import io.clrnn.device.Profile;
 import io.clrnn.model.ForwardShape;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,53 +21,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The forward pass on one OpenCL device: weights uploaded once in the layouts the kernels want,
- * then per call one upload of X and h_0, a projection and a recurrence per layer (both directions
- * at once), and one read of out and h_n. Buffers grow as needed and are reused across calls.
- * Not thread-safe: {@link io.clrnn.Rnn} serialises calls.
+ * The forward pass of any recurrent module on one OpenCL device: weights uploaded once in the layouts
+ * the kernels want, then per call one upload (X, h_0, c_0 and the step table), a projection and a
+ * recurrence per layer (every direction at once), and one read of out, h_n and c_n. Sequences of
+ * different lengths are packed as a PackedSequence, so padded steps cost nothing. Buffers grow as
+ * needed and are reused across calls. Not thread-safe: {@link io.clrnn.Rnn} serialises calls.
  */
 public final class RnnEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RnnEngine.class);
-    private static final String[] PROJECTION = {"common.cl", "projection.cl"};
-    private static final String[] RECURRENCE = {"common.cl", "recurrence.cl"};
+    /** Host transfers go through one direct ByteBuffer each way, which holds at most 2 GiB. */
+    static final long MAX_TRANSFER_BYTES = Integer.MAX_VALUE - 4096;
 
     private final Device device;
     private final RnnConfig config;
-    private final KernelPlan.Layout layout;
-    private final List<LayerBuffers> layers = new ArrayList<>();
-    /** Compiled kernels, made on first use: recurrence ones by name and build options, projections by tiles. */
-    private final Map<String, ClKernel> kernels = new HashMap<>();
-    private final Map<KernelPlan.ProjectionTiles, ClKernel> projectionKernels = new HashMap<>();
+    private final WeightLayout layout;
+    private final WeightsDtype dtype;
+    private final List<LayerWeights> layers = new ArrayList<>();
     private final Workspace workspace;
-
-    // Overrides for tests and tuning; the defaults leave every choice to KernelPlan and the device.
-    private KernelPlan.Variant forcedVariant;
-    private int stepsCap = Integer.MAX_VALUE;
-    private long maxBufferBytes = Long.MAX_VALUE;
-    private long totalBytes = Long.MAX_VALUE;
-
+    /** Compiled kernels, made on first use, by variant or projection tiles. */
+    private final Map<Object, ClKernel> kernels = new HashMap<>();
+    private Tuning tuning = Tuning.NONE;
     /** The plan of the last shape seen: services call forward with the same shape again and again. */
     private CachedPlan lastPlan;
 
-    /** Per layer: W_ih^T of both directions side by side (K, ldn), the summed bias (ldn), W_hh^T (D, H, hp). */
-    private record LayerBuffers(ClBuffer wihT, ClBuffer bias, ClBuffer whhT) {}
-
     public RnnEngine(Device device, RnnWeights weights) {
-        this(device, weights, KernelPlan.layout(device.info(), weights.config()));
+        this(device, weights, WeightsDtype.F32);
     }
 
-    /** With explicit tiles: for tests and tuning; {@link KernelPlan#layout} gives the default. */
-    public RnnEngine(Device device, RnnWeights weights, KernelPlan.Layout layout) {
+    public RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype) {
+        this(device, weights, dtype, KernelPlan.tiles(device.info(), weights.config()));
+    }
+
+    /** With explicit tiles: for tests and tuning; {@link KernelPlan#tiles} gives the default. */
+    RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype, KernelPlan.Tiles tiles) {
         this.device = device;
         this.config = weights.config();
-        this.layout = layout;
-        this.workspace = new Workspace(device);
+        this.layout = WeightLayout.of(config, tiles);
+        this.dtype = dtype;
+        this.workspace = new Workspace(device, layout);
         try {
-            projectionKernel(layout.projectionTiles(device.info(), Long.MAX_VALUE));
             for (int layer = 0; layer < config.numLayers(); layer++) {
-                layers.add(upload(weights, layer));
+                layers.add(LayerWeights.upload(device, workspace, weights, layout, dtype, layer));
             }
-            device.finish();
+            workspace.finishUploads();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -76,58 +71,49 @@ public final class RnnEngine implements AutoCloseable {
         log.debug("{} on {}: {}", config, device, layout);
     }
 
-    public KernelPlan.Layout layout() {
+    public RnnConfig config() {
+        return config;
+    }
+
+    Tuning tuning() {
+        return tuning;
+    }
+
+    /** Test and tuning overrides; {@link Tuning#NONE} leaves every choice to the plan and the device. */
+    void tune(Tuning value) {
+        tuning = value;
+        lastPlan = null;
+    }
+
+    WeightLayout layout() {
         return layout;
     }
 
-    /** Runs {@code variant} from now on whatever the plan would choose (null: choose again); for tests and tuning. */
-    public void forceVariant(KernelPlan.Variant variant) {
-        forcedVariant = variant;
-        lastPlan = null;
-    }
-
-    /**
-     * Caps the time steps of one ROWS(_FUSED) or SEQUENCE launch (as a GPU watchdog would need), so tests
-     * can check on any device that a sequence split over launches gives the same answer.
-     */
-    public void maxStepsPerLaunch(int steps) {
-        stepsCap = steps;
-        lastPlan = null;
-    }
-
-    /** The recurrence plan a forward of this shape would use. */
-    public KernelPlan.Recurrence recurrencePlan(ForwardShape shape) {
-        return plan(shape).plan;
-    }
-
-    /**
-     * Runs a forward on a shape that {@link ForwardShape#check} accepted. A batch whose buffers would
-     * exceed the device's allocation limits runs in slices of the batch; batch rows never interact,
-     * so the result is the same.
-     */
-    public RnnOutput forward(ForwardShape shape, Tensor x, Tensor h0, Profile profile) {
+    /** A forward in PyTorch's layouts, on a shape {@link ForwardShape#check} accepted. */
+    public RnnOutput forward(ForwardShape shape, RnnInput in, Profile profile) {
         Tensor out = Tensor.zeros(shape.outputShape());
         Tensor hn = Tensor.zeros(shape.hiddenShape());
-        int batch = shape.batch();
-        if (batch == 0) {
-            return new RnnOutput(out, hn);
+        Tensor cn = shape.cellShape() == null ? null : Tensor.zeros(shape.cellShape());
+        forward(shape, in, IoLayout.pytorch(shape), out, hn, cn, profile);
+        return new RnnOutput(out, hn, cn);
+    }
+
+    /**
+     * A forward into the caller's arrays, laid out as {@code io} says; {@code out} must be zero wherever
+     * a sequence is padded. A batch whose buffers or transfers would exceed the device's limits or 2 GiB
+     * runs in slices of the batch; sequences never interact, so the result is the same.
+     */
+    public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
+            Profile profile) {
+        if (shape.batch() == 0) {
+            return;
         }
-        int slice = largestBatchThatFits(shape.seqLen(), batch);
+        int[] sorted = PackedBatch.sortedOrder(shape);
+        int slice = largestSliceThatFits(shape, sorted);
         try {
-            if (slice >= batch) {
-                run(shape, x.data(), h0 == null ? null : h0.data(), out.data(), hn.data(), profile);
-            } else {
-                BatchSlicer slicer = new BatchSlicer(shape, config);
-                for (int b0 = 0; b0 < batch; b0 += slice) {
-                    int n = Math.min(slice, batch - b0);
-                    ForwardShape part = new ForwardShape(config, shape.seqLen(), n, false);
-                    float[] partOut = new float[shape.seqLen() * n * shape.outputWidth()];
-                    float[] partHn = new float[config.numLayers() * config.numDirections() * n * config.hiddenSize()];
-                    run(part, slicer.rows(x.data(), config.inputSize(), b0, n),
-                            h0 == null ? null : slicer.states(h0.data(), b0, n), partOut, partHn, profile);
-                    slicer.putRows(partOut, out.data(), shape.outputWidth(), b0, n);
-                    slicer.putStates(partHn, hn.data(), b0, n);
-                }
+            for (int from = 0; from < sorted.length; from += slice) {
+                PackedBatch batch = PackedBatch.of(shape, sorted, from, Math.min(sorted.length, from + slice));
+                run(batch, in, io, out, hn, cn, profile);
             }
         } catch (RuntimeException e) {
             // Drain what was enqueued so the staging areas are free again for the next call.
@@ -138,380 +124,184 @@ public final class RnnEngine implements AutoCloseable {
             }
             throw e;
         }
-        return new RnnOutput(out, hn);
     }
 
-    /**
-     * Overrides the device's memory limits (bytes per buffer, bytes of all per-call buffers), so tests
-     * can see the batch split on any device.
-     */
-    public void limitMemory(long maxBufferBytes, long totalBytes) {
-        this.maxBufferBytes = maxBufferBytes;
-        this.totalBytes = totalBytes;
-    }
-
-    /** The largest batch whose per-call buffers fit; refuses, with the sizes, when not even one row does. */
-    private int largestBatchThatFits(int seqLen, int batch) {
-        long maxBuffer = Math.min(maxBufferBytes, device.info().maxAllocBytes());
+    /** The largest slice of the batch (longest sequences first) whose buffers and transfers fit. */
+    private int largestSliceThatFits(ForwardShape shape, int[] sorted) {
+        long maxBuffer = Math.min(tuning.maxBufferBytes(), device.info().maxAllocBytes());
         // Leave a tenth of global memory to the weights, the runtime and other users.
-        long total = Math.min(totalBytes, device.info().globalMemBytes() / 10 * 9);
-        int fits = batch;
-        while (fits > 0 && (largestBuffer(seqLen, fits) > maxBuffer || allBuffers(seqLen, fits) > total)) {
-            fits = fits / 2;
+        long total = Math.min(tuning.totalBytes(), device.info().globalMemBytes() / 10 * 9);
+        long transfer = Math.min(tuning.maxTransferBytes(), MAX_TRANSFER_BYTES);
+        int n = sorted.length;
+        while (n > 0) {
+            Sizes s = Sizes.of(layout, shape.seqLen(), n, PackedBatch.rows(shape, sorted, 0, n));
+            if (s.largestBuffer() <= maxBuffer && s.allBuffers() <= total && s.largestTransfer() <= transfer) {
+                return n;
+            }
+            n /= 2;
         }
-        if (fits == 0) {
-            throw new io.clrnn.InvalidInputException(String.format(Locale.ROOT,
-                    "input too large for %s: seq_len %d needs %s for a single batch row "
-                            + "(largest buffer %s); the device allows %s per buffer and %s in all",
-                    device.info().name(), seqLen, mib(allBuffers(seqLen, 1)), mib(largestBuffer(seqLen, 1)),
-                    mib(maxBuffer), mib(total)));
-        }
-        return fits;
+        Sizes one = Sizes.of(layout, shape.seqLen(), 1, shape.seqLen());
+        throw new InvalidInputException(String.format(Locale.ROOT,
+                "input too large for %s: seq_len %d needs %s for a single sequence (largest buffer %s, "
+                        + "largest transfer %s); the device allows %s per buffer and %s in all, a transfer %s",
+                device.info().name(), shape.seqLen(), Sizes.mib(one.allBuffers()), Sizes.mib(one.largestBuffer()),
+                Sizes.mib(one.largestTransfer()), Sizes.mib(maxBuffer), Sizes.mib(total), Sizes.mib(transfer)));
     }
 
-    /** The largest of X with h_0, P, and a layer output with h_n. */
-    private long largestBuffer(int seqLen, int batch) {
-        long rows = (long) seqLen * batch + layout.tm() + 4;
-        long states = (long) config.numLayers() * config.numDirections() * batch * config.hiddenSize();
-        long widest = Math.max(config.inputSize(), config.numDirections() * config.hiddenSize());
-        return 4 * Math.max(rows * widest + states, rows * layout.ldn());
-    }
-
-    /** X with h_0 behind it, P, and one or two layer outputs with h_n behind each. */
-    private long allBuffers(int seqLen, int batch) {
-        long rows = (long) seqLen * batch + layout.tm() + 4;
-        long outputs = config.numLayers() > 1 ? 2 : 1;
-        long states = (long) config.numLayers() * config.numDirections() * batch * config.hiddenSize();
-        return 4 * (rows * (config.inputSize() + layout.ldn() + outputs * config.numDirections() * config.hiddenSize())
-                + states * (1 + outputs));
-    }
-
-    private static String mib(long bytes) {
-        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
-    }
-
-    /**
-     * One forward of a whole batch that fits: one upload, every layer, one read back. h_0 travels
-     * right behind X and h_n comes back right behind out, so each direction is a single transfer.
-     */
-    private void run(ForwardShape shape, float[] x, float[] h0, float[] out, float[] hn, Profile profile) {
-        int seqLen = shape.seqLen();
-        int batch = shape.batch();
-        int hidden = config.hiddenSize();
-        int width = shape.outputWidth();
-        int rows = seqLen * batch;
-        // One tile choice for every layer: the first layer's product is the smallest or close to it.
-        KernelPlan.ProjectionTiles tiles = layout.projectionTiles(device.info(),
+    /** One forward of one slice: one upload, every layer, one read back. */
+    private void run(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
+            Profile profile) {
+        int rows = batch.rows();
+        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
-        int mPadded = KernelPlan.roundUp(rows, tiles.tm());
-        int states = hn.length;
-        long h0Off = (long) rows * config.inputSize();
-        long hnOff = (long) rows * width;
-        workspace.ensure(Math.max((long) mPadded * config.inputSize(), h0Off + states), (long) mPadded * layout.ldn(),
-                Math.max((long) mPadded * width, hnOff + states), config.numLayers() > 1);
-
-        ClBuffer last = workspace.y[(config.numLayers() - 1) % 2];
-        workspace.upload(x, h0, states, profile);
-        Planned recurrence = plan(shape);
-        // Row (t, b) of X, P and every layer's output sits at t*rowT + b*rowB: the input's own order.
-        int rowT = shape.batchFirst() ? 1 : batch;
-        int rowB = shape.batchFirst() ? seqLen : 1;
+        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tm());
+        workspace.ensure(sizes);
+        workspace.upload(batch, in, io, sizes, profile);
+        Planned plan = plan(batch.seqLen(), batch.batch(), rows);
+        if (profile != null) {
+            profile.plan(plan.plan.variant().label());
+        }
         ClBuffer layerIn = workspace.in;
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            LayerBuffers w = layers.get(layer);
+            LayerWeights w = layers.get(layer);
             ClBuffer layerOut = workspace.y[layer % 2];
-            if (recurrence.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
-                runProjection(tiles, layerIn, config.layerInputSize(layer), mPadded, w, profile);
+            int k = config.layerInputSize(layer);
+            if (plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
+                runProjection(tiles, layerIn, k, sizes.paddedRows(), w, profile);
             }
-            int layerStates = layer * config.numDirections() * batch * hidden;
-            Recurrence r = new Recurrence(recurrence, seqLen, batch, rowT, rowB, (int) h0Off + layerStates,
-                    (int) hnOff + layerStates, last, layerIn, config.layerInputSize(layer));
-            runRecurrence(r, w, layerOut, profile);
+            runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
         }
-        workspace.download(last, out, hn, profile);
+        workspace.download(batch, io, sizes, out, hn, cn, profile);
     }
 
-    /**
-     * The per-layer arguments of a recurrence launch; h_0 lives in the input buffer, h_n in
-     * {@code hnBuffer}; the layer's input {@code a} (width {@code k}) is read only by the fused variant.
-     */
-    private record Recurrence(Planned planned, int seqLen, int batch, int rowT, int rowB, int h0Off, int hnOff,
-            ClBuffer hnBuffer, ClBuffer a, int k) {}
-
-    private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, int mPadded, LayerBuffers w,
-            Profile profile) {
-        ClKernel project = projectionKernel(tiles);
-        int nTiles = layout.ldn() / tiles.tileN();
-        int mTiles = mPadded / tiles.tm();
-        project.arg(0, nTiles).arg(1, mTiles).arg(2, k).arg(3, k).arg(4, layout.ldn())
-                .arg(5, a).arg(6, w.wihT).arg(7, w.bias).arg(8, workspace.p);
-        long[] local = KernelPlan.projectionLocalSize(layout, nTiles, mTiles, device.maxWorkGroupSize(project));
-        device.run(project, new long[] {roundUp(nTiles, local[0]), roundUp(mTiles, local[1])}, local, profile,
-                Profile.Family.PROJECTION);
+    private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
+            LayerWeights w, Profile profile) {
+        ClKernel project = kernel(tiles, () -> device.program(Defines.projection(tiles, dtype, device.info()),
+                "common.cl", "projection.cl").kernel("project"));
+        long nTiles = layout.ldn() / tiles.tileN();
+        long mTiles = paddedRows / tiles.tm();
+        project.arg("n_tiles", (int) nTiles).arg("m_tiles", Math.toIntExact(mTiles)).arg("K", k).arg("lda", k)
+                .arg("ldn", layout.ldn()).arg("A", a).arg("Wt", w.wihT()).arg("bias", w.bias())
+                .arg("P", workspace.p);
+        long[] local = KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
+        device.run(project, new long[] {KernelPlan.roundUp(nTiles, local[0]), KernelPlan.roundUp(mTiles, local[1])},
+                local, profile, Profile.Family.PROJECTION);
     }
 
-    private void runRecurrence(Recurrence r, LayerBuffers w, ClBuffer y, Profile profile) {
-        KernelPlan.Recurrence plan = r.planned.plan;
-        int hidden = config.hiddenSize();
+    private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, int layer, LayerWeights w,
+            ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
+        KernelPlan.RecurrencePlan plan = planned.plan;
+        ClKernel k = planned.kernel;
         int dirs = config.numDirections();
-        int columns = layout.hp() / layout.vecR();
-        ClKernel k = r.planned.kernel;
-        // Arguments shared by the three kernels, after their leading step arguments.
-        int first = plan.variant() == KernelPlan.Variant.STEP ? 1 : 2;
-        k.arg(first, r.seqLen).arg(first + 1, r.batch).arg(first + 2, hidden).arg(first + 3, layout.hp())
-                .arg(first + 4, r.rowT).arg(first + 5, r.rowB).arg(first + 6, layout.ldn())
-                .arg(first + 7, r.h0Off).arg(first + 8, r.hnOff);
-        int buffers = first + 9;
+        int n = batch.batch();
+        int seqLen = batch.seqLen();
+        int reverseMask = 0;
+        for (int d = 0; d < dirs; d++) {
+            reverseMask |= config.direction().reverse(d) ? 1 << d : 0;
+        }
+        long states = (long) layer * dirs * n;
+        ClBuffer last = workspace.y[(config.numLayers() - 1) % 2];
+        k.arg("T", seqLen).arg("B", n).arg("D", dirs).arg("H", config.hiddenSize()).arg("Hp", layout.hp())
+                .arg("Hin", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
+                .arg("ldy", dirs * config.outputSize()).arg("K", config.layerInputSize(layer))
+                .arg("reverse_mask", reverseMask)
+                .arg("table", workspace.in).arg("table_off", sizes.tableOffset())
+                .arg("P", workspace.p).arg("W", w.whhT()).arg("Y", layerOut)
+                .arg("h0", workspace.in).arg("h0_off", sizes.h0Offset() + states * config.outputSize())
+                .arg("hn", last).arg("hn_off", sizes.hnOffset() + states * config.outputSize())
+                .arg("c0", workspace.in).arg("c0_off", sizes.c0Offset() + states * config.hiddenSize())
+                .arg("c", last).arg("c_off", sizes.cnOffset() + states * config.hiddenSize())
+                .arg("scratch", workspace.scratch()).arg("Whr", w.whrT()).arg("bhn", w.bhn()).arg("peep", w.peep())
+                .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
+        int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), tuning.maxStepsPerLaunch()), seqLen));
         switch (plan.variant()) {
-            case ROWS, ROWS_FUSED -> {
-                k.arg(buffers, plan.groupRows()).arg(buffers + 1, r.k).arg(buffers + 2, r.k);
-                setBuffers(k, buffers + 3, w, y, r.hnBuffer);
-                k.arg(buffers + 8, r.a).arg(buffers + 9, w.wihT).arg(buffers + 10, w.bias);
-                long[] global = {KernelPlan.ceilDiv(r.batch, plan.groupRows()), dirs};
-                runSteps(k, r.seqLen, plan.stepsPerLaunch(), global, new long[] {1, 1}, profile);
-            }
-            case SEQUENCE -> {
-                int groupRows = plan.groupRows();
-                long[] local = {columns, groupRows / plan.tb(), 1};
-                long[] global = {columns, (long) KernelPlan.ceilDiv(r.batch, groupRows) * local[1], dirs};
-                setBuffers(k, buffers, w, y, r.hnBuffer);
-                k.localArg(buffers + 5, KernelPlan.sequenceHBytes(layout, groupRows))
-                        .localArg(buffers + 6, KernelPlan.sequenceWBytes(layout, hidden));
-                runSteps(k, r.seqLen, plan.stepsPerLaunch(), global, local, profile);
+            case ROWS, ROWS_FUSED -> runSteps(k, seqLen, steps, new long[] {plan.items(), dirs}, new long[] {1, 1},
+                    profile);
+            case GROUP -> {
+                k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlan.localWeightBytes(layout) : 4);
+                long groups = KernelPlan.ceilDiv(n, plan.groupRows());
+                runSteps(k, seqLen, steps, new long[] {groups * plan.local(), dirs}, new long[] {plan.local(), 1},
+                        profile);
             }
             case STEP -> {
-                setBuffers(k, buffers, w, y, r.hnBuffer);
-                int blocks = KernelPlan.ceilDiv(r.batch, plan.tb());
-                long max = device.maxWorkGroupSize(k);
-                long lx = Math.min(columns, Math.min(64, max));
-                long ly = Math.max(1, Math.min(blocks, max / lx));
-                long[] global = {roundUp(columns, lx), roundUp(blocks, ly), dirs};
-                for (int s = 0; s < r.seqLen; s++) {
-                    k.arg(0, s);
-                    device.run(k, global, new long[] {lx, ly, 1}, profile, Profile.Family.RECURRENCE);
+                int chunks = KernelPlan.ceilDiv(n, layout.tiles().tb());
+                long unitBlocks = Math.max(layout.hp(), layout.pp()) / layout.unit();
+                long[] local = KernelPlan.stepLocalSize(plan, chunks, device.maxWorkGroupSize(k));
+                long[] global = {KernelPlan.roundUp(unitBlocks, local[0]), KernelPlan.roundUp(chunks, local[1]), dirs};
+                int phases = KernelPlan.twoPhase(config) ? 2 : 1;
+                for (int s = 0; s < seqLen; s++) {
+                    for (int phase = 0; phase < phases; phase++) {
+                        k.arg("s", s).arg("phase", phase);
+                        device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+                    }
                 }
             }
         }
-    }
-
-    private void setBuffers(ClKernel k, int index, LayerBuffers w, ClBuffer y, ClBuffer hn) {
-        k.arg(index, workspace.p).arg(index + 1, w.whhT).arg(index + 2, y).arg(index + 3, workspace.in)
-                .arg(index + 4, hn);
     }
 
     /** Launches a whole-sequence kernel over [s, s + steps) ranges until every step ran. */
     private void runSteps(ClKernel k, int seqLen, int steps, long[] global, long[] local, Profile profile) {
         for (int s = 0; s < seqLen; s += steps) {
-            k.arg(0, s).arg(1, Math.min(seqLen, s + steps));
+            k.arg("s_begin", s).arg("s_end", Math.min(seqLen, s + steps));
             device.run(k, global, local, profile, Profile.Family.RECURRENCE);
         }
     }
 
-    private record Planned(KernelPlan.Recurrence plan, ClKernel kernel) {}
+    private record Planned(KernelPlan.RecurrencePlan plan, ClKernel kernel) {}
 
-    private Planned plan(ForwardShape shape) {
-        int batch = Math.max(1, shape.batch());
-        if (lastPlan != null && lastPlan.seqLen == shape.seqLen() && lastPlan.batch == batch) {
-            return lastPlan.planned;
+    private record CachedPlan(int seqLen, int batch, long rows, Planned planned) {}
+
+    /** The recurrence plan a forward of this shape would use; for tests. */
+    KernelPlan.RecurrencePlan recurrencePlan(ForwardShape shape) {
+        int[] sorted = PackedBatch.sortedOrder(shape);
+        return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan;
+    }
+
+    private Planned plan(int seqLen, int batch, long rows) {
+        CachedPlan cached = lastPlan;
+        if (cached != null && cached.seqLen == seqLen && cached.batch == batch && cached.rows == rows) {
+            return cached.planned;
         }
-        KernelPlan.Recurrence plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch,
-                Long.MAX_VALUE, forcedVariant);
-        if (plan.variant() == KernelPlan.Variant.SEQUENCE) {
-            // The work-group limit is known only once the kernel is built; tb does not depend on it.
-            long limit = device.maxWorkGroupSize(recurrenceKernel(KernelPlan.Variant.SEQUENCE, plan.tb()));
-            plan = KernelPlan.recurrence(device.info(), config, layout, shape.seqLen(), batch, limit, forcedVariant);
+        KernelPlan.RecurrencePlan plan = KernelPlan.recurrence(device.info(), layout, seqLen, batch, rows,
+                Long.MAX_VALUE, tuning.variant());
+        if (plan.variant() == KernelPlan.Variant.GROUP) {
+            // The work-group limit is known only once the kernel is built; the kernel does not depend on it.
+            long limit = device.maxWorkGroupSize(recurrenceKernel(plan));
+            plan = KernelPlan.recurrence(device.info(), layout, seqLen, batch, rows, limit, tuning.variant());
         }
-        if (plan.stepsPerLaunch() > stepsCap) {
-            plan = new KernelPlan.Recurrence(plan.variant(), plan.tb(), plan.groupRows(), stepsCap);
+        if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
+            boolean local = tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout);
+            plan = new KernelPlan.RecurrencePlan(plan.variant(), plan.items(), plan.groupRows(), plan.local(),
+                    plan.stepsPerLaunch(), local);
         }
-        Planned planned = new Planned(plan, recurrenceKernel(plan.variant(), plan.tb()));
-        lastPlan = new CachedPlan(shape.seqLen(), batch, planned);
+        Planned planned = new Planned(plan, recurrenceKernel(plan));
+        lastPlan = new CachedPlan(seqLen, batch, rows, planned);
         return planned;
     }
 
-    private record CachedPlan(int seqLen, int batch, Planned planned) {}
-
-    private ClKernel recurrenceKernel(KernelPlan.Variant variant, int tb) {
-        String name = variant.kernel();
-        String fused = variant != KernelPlan.Variant.ROWS_FUSED ? ""
-                : String.format(Locale.ROOT, " -DFUSED=1 -DPANEL_P=%d -DWIH_ALIGNED=%d", layout.panelP(),
-                        layout.wihAligned(config) ? 1 : 0);
-        String options = layout.recurrenceOptions() + String.format(Locale.ROOT, " -DTB=%d -DACT_RELU=%d", tb,
-                config.nonlinearity() == Nonlinearity.RELU ? 1 : 0) + fused;
-        return kernels.computeIfAbsent(name + " " + options, key -> device.program(options, RECURRENCE).kernel(name));
+    private ClKernel recurrenceKernel(KernelPlan.RecurrencePlan plan) {
+        KernelPlan.Variant v = plan.variant();
+        return kernel(v + (plan.wLocal() ? " local" : ""), () -> device.programFromSource(
+                "recurrence " + v.label() + " " + config,
+                Defines.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
     }
 
-    private ClKernel projectionKernel(KernelPlan.ProjectionTiles tiles) {
-        return projectionKernels.computeIfAbsent(tiles,
-                t -> device.program(t.options(), PROJECTION).kernel("project"));
-    }
-
-    private LayerBuffers upload(RnnWeights weights, int layer) {
-        int hidden = config.hiddenSize();
-        int dirs = config.numDirections();
-        int k = config.layerInputSize(layer);
-        int ldn = layout.ldn();
-        int hp = layout.hp();
-        float[] wihT = new float[k * ldn];
-        float[] bias = new float[ldn];
-        float[] whhT = new float[dirs * hidden * hp];
-        for (int d = 0; d < dirs; d++) {
-            float[] wih = weights.weightIh(layer, d).data(); // (hidden, k)
-            float[] whh = weights.weightHh(layer, d).data(); // (hidden, hidden)
-            float[] b = weights.combinedBias(layer, d);
-            for (int j = 0; j < hidden; j++) {
-                int column = d * hidden + j;
-                bias[column] = b[j];
-                for (int i = 0; i < k; i++) {
-                    wihT[layout.wihIndex(i, column, k)] = wih[j * k + i];
-                }
-                for (int i = 0; i < hidden; i++) {
-                    whhT[layout.whhIndex(d, i, j, hidden)] = whh[j * hidden + i];
-                }
-            }
+    private ClKernel kernel(Object key, java.util.function.Supplier<ClKernel> make) {
+        ClKernel k = kernels.get(key);
+        if (k == null) {
+            k = make.get();
+            kernels.put(key, k);
         }
-        return new LayerBuffers(workspace.constant(wihT), workspace.constant(bias), workspace.constant(whhT));
-    }
-
-    private static long roundUp(long n, long multiple) {
-        return (n + multiple - 1) / multiple * multiple;
+        return k;
     }
 
     @Override
     public void close() {
         kernels.values().forEach(ClKernel::close);
         kernels.clear();
-        projectionKernels.values().forEach(ClKernel::close);
-        projectionKernels.clear();
-        for (LayerBuffers w : layers) {
-            w.wihT.close();
-            w.bias.close();
-            w.whhT.close();
-        }
+        layers.forEach(LayerWeights::close);
         layers.clear();
         workspace.close();
-    }
-
-    /**
-     * Device buffers and host staging areas of a forward, grown on demand and kept between calls.
-     * Transfers are non-blocking from and into direct buffers (JOCL cannot pin a Java array for
-     * that); the upload's staging area is written again only after the previous forward's final
-     * blocking read.
-     */
-    private static final class Workspace implements AutoCloseable {
-        private final Device device;
-        /** X, then h_0. */
-        ClBuffer in;
-        /** The projection of the current layer. */
-        ClBuffer p;
-        /** Layer outputs, alternating; the last layer's is followed by h_n. */
-        final ClBuffer[] y = new ClBuffer[2];
-        /** Results from 256 KiB up are mapped: copying them once more costs more than a command. */
-        private static final int MAP_THRESHOLD_FLOATS = 1 << 16;
-        /** Read results in place through a mapping: on a CPU the device's memory is the host's. */
-        private final boolean mapResults;
-        private ByteBuffer upStaging = ByteBuffer.allocateDirect(0);
-        /** h_0 when the caller gives none, kept so that no forward allocates it again. */
-        private float[] zeros = new float[0];
-        private ByteBuffer downStaging = ByteBuffer.allocateDirect(0);
-
-        Workspace(Device device) {
-            this.device = device;
-            this.mapResults = device.info().isCpu();
-        }
-
-        /** Grows every buffer to at least the given float counts. */
-        void ensure(long inFloats, long pFloats, long yFloats, boolean twoOutputs) {
-            try {
-                in = fit(in, inFloats);
-                p = fit(p, pFloats);
-                y[0] = fit(y[0], yFloats);
-                y[1] = twoOutputs ? fit(y[1], yFloats) : y[1];
-            } catch (RuntimeException e) {
-                // a failed allocation must not leave a field pointing at a closed buffer
-                close();
-                in = p = y[0] = y[1] = null;
-                throw e;
-            }
-        }
-
-        private ClBuffer fit(ClBuffer current, long floats) {
-            if (current != null && current.bytes() >= floats * 4) {
-                return current;
-            }
-            if (current != null) {
-                current.close();
-            }
-            return device.buffer(floats * 4, mapResults);
-        }
-
-        /** A buffer holding {@code data}, complete before this returns. */
-        ClBuffer constant(float[] data) {
-            ClBuffer buffer = device.buffer((long) data.length * 4);
-            ByteBuffer bytes = ByteBuffer.allocateDirect(data.length * 4).order(ByteOrder.nativeOrder());
-            bytes.asFloatBuffer().put(data);
-            device.write(buffer, 0, bytes, bytes.capacity(), null);
-            device.finish(); // the direct buffer is garbage once this returns
-            return buffer;
-        }
-
-        /** Enqueues one non-blocking write of X followed by h_0 (zeros when null) into {@code in}. */
-        void upload(float[] x, float[] h0, int states, Profile profile) {
-            int floats = x.length + states;
-            upStaging = host(upStaging, floats);
-            FloatBuffer f = upStaging.asFloatBuffer();
-            f.put(x);
-            if (h0 != null) {
-                f.put(h0);
-            } else {
-                if (zeros.length < states) {
-                    zeros = new float[states];
-                }
-                f.put(zeros, 0, states);
-            }
-            device.write(in, 0, upStaging, (long) floats * 4, profile);
-        }
-
-        /**
-         * One blocking read of out followed by h_n from {@code src}: the forward's only wait. A CPU
-         * device's results are mapped and copied once, straight into the Java arrays; a GPU's come
-         * over the bus into a staging area first.
-         */
-        void download(ClBuffer src, float[] out, float[] hn, Profile profile) {
-            int floats = out.length + hn.length;
-            // Small results come back faster through a plain read: a mapping costs a second command.
-            boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
-            ByteBuffer results;
-            if (mapped) {
-                results = device.mapForReading(src, (long) floats * 4, profile);
-            } else {
-                downStaging = host(downStaging, floats);
-                device.read(src, 0, downStaging, (long) floats * 4, true, profile);
-                results = downStaging;
-            }
-            FloatBuffer f = results.asFloatBuffer();
-            f.get(out);
-            f.get(hn);
-            if (mapped) {
-                device.unmap(src, results);
-            }
-        }
-
-        private static ByteBuffer host(ByteBuffer current, int floats) {
-            if (current.capacity() >= floats * 4) {
-                return current;
-            }
-            return ByteBuffer.allocateDirect(Math.max(floats, 1) * 4).order(ByteOrder.nativeOrder());
-        }
-
-        @Override
-        public void close() {
-            for (ClBuffer b : new ClBuffer[] {in, p, y[0], y[1]}) {
-                if (b != null) {
-                    b.close();
-                }
-            }
-        }
     }
 }

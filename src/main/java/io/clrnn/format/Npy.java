@@ -38,6 +38,60 @@ public final class Npy {
 
     /** Reads .npy bytes; {@code name} starts every error message (null for none). */
     public static Tensor read(byte[] bytes, String name) {
+        Header h = header(bytes, name);
+        Dtype dtype = dtype(h.descr, name);
+        long byteCount = checkData(h, dtype.type.size, name);
+        float[] data = dtype.type.decode(bytes, h.dataStart, (int) (byteCount / dtype.type.size), dtype.order);
+        if (h.fortranOrder) {
+            data = fortranToC(data, h.shape);
+        }
+        return Tensor.of(data, h.shape);
+    }
+
+    /**
+     * Reads a 1-D integer .npy file (any of numpy's signed or unsigned integer dtypes, either byte order):
+     * sequence lengths, as {@code np.save(f, lengths)} or {@code tensor.numpy()} write them.
+     */
+    public static int[] readInts(Path path) throws IOException {
+        return readInts(AtomicFiles.readAll(path), String.valueOf(path.getFileName()));
+    }
+
+    public static int[] readInts(byte[] bytes, String name) {
+        Header h = header(bytes, name);
+        if (!(h.descr instanceof String s) || s.length() < 3 || "iu".indexOf(s.charAt(1)) < 0
+                || "<>=|".indexOf(s.charAt(0)) < 0 || !s.substring(2).matches("[1248]")) {
+            throw FormatException.of(name, "holds " + (h.descr instanceof String s ? FormatException.quote(s)
+                    : "a structured dtype") + ", not integers");
+        }
+        if (h.shape.length != 1) {
+            throw FormatException.of(name, "must be a 1-D array, got shape " + pyShape(h.shape));
+        }
+        int size = s.charAt(2) - '0';
+        boolean signed = s.charAt(1) == 'i';
+        checkData(h, size, name);
+        ByteBuffer data = ByteBuffer.wrap(bytes, h.dataStart, h.shape[0] * size).slice()
+                .order(s.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        int[] values = new int[h.shape[0]];
+        for (int i = 0; i < values.length; i++) {
+            long v = switch (size) {
+                case 1 -> signed ? data.get(i) : data.get(i) & 0xFFL;
+                case 2 -> signed ? data.getShort(i * 2) : data.getShort(i * 2) & 0xFFFFL;
+                case 4 -> signed ? data.getInt(i * 4) : data.getInt(i * 4) & 0xFFFF_FFFFL;
+                default -> data.getLong(i * 8);
+            };
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE || (size == 8 && !signed && v < 0)) {
+                throw FormatException.of(name, "element " + i + " (" + (size == 8 && !signed
+                        ? Long.toUnsignedString(v) : Long.toString(v)) + ") is out of range");
+            }
+            values[i] = (int) v;
+        }
+        return values;
+    }
+
+    /** A checked header: what the dict says and where the data starts. */
+    private record Header(Object descr, boolean fortranOrder, int[] shape, int dataStart, int fileLength) {}
+
+    private static Header header(byte[] bytes, String name) {
         if (bytes.length < MAGIC.length || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw FormatException.of(name, "not a .npy file (bad magic)");
         }
@@ -81,39 +135,37 @@ public final class Npy {
                 throw FormatException.of(name, "header has unexpected key " + FormatException.quote(key));
             }
         }
-        Dtype dtype = dtype(header.get("descr"), name);
         if (!(header.get("fortran_order") instanceof Boolean fortranOrder)) {
             throw FormatException.of(name, "header 'fortran_order' is not True or False");
         }
         int[] shape = shape(header.get("shape"), name);
+        return new Header(header.get("descr"), fortranOrder, shape, headerStart + (int) headerLength, bytes.length);
+    }
 
+    /** Checks the data's size against the shape; returns its byte count. */
+    private static long checkData(Header h, int elementSize, String name) {
         long count = 1;
-        for (int d : shape) {
+        for (int d : h.shape) {
             count *= d; // each d < 2^31 and count stays below 2^31 after the check, so no long overflow
             if (count > Integer.MAX_VALUE) {
-                throw FormatException.of(name, "shape " + pyShape(shape) + " holds more than "
+                throw FormatException.of(name, "shape " + pyShape(h.shape) + " holds more than "
                         + Integer.MAX_VALUE + " elements");
             }
         }
-        long byteCount = count * dtype.type.size;
+        long byteCount = count * elementSize;
         if (byteCount > Integer.MAX_VALUE) {
-            throw FormatException.of(name, "shape " + pyShape(shape) + " of " + dtype.descr + " needs "
+            throw FormatException.of(name, "shape " + pyShape(h.shape) + " of " + h.descr + " needs "
                     + byteCount + " bytes, more than clrnn reads in one piece");
         }
-        int dataStart = headerStart + (int) headerLength;
-        long available = bytes.length - dataStart;
+        long available = h.fileLength - h.dataStart;
         if (available < byteCount) {
-            throw FormatException.of(name, "data is truncated: shape " + pyShape(shape) + " of " + dtype.descr
+            throw FormatException.of(name, "data is truncated: shape " + pyShape(h.shape) + " of " + h.descr
                     + " needs " + byteCount + " bytes, the file has " + available);
         }
         if (available > byteCount) {
             throw FormatException.of(name, (available - byteCount) + " trailing bytes after the data");
         }
-        float[] data = dtype.type.decode(bytes, dataStart, (int) count, dtype.order);
-        if (fortranOrder) {
-            data = fortranToC(data, shape);
-        }
-        return Tensor.of(data, shape);
+        return byteCount;
     }
 
     /** Writes {@code t} as a version 1.0, '<f4', C-order .npy file, atomically. */

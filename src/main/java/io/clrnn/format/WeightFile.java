@@ -85,16 +85,17 @@ public interface WeightFile {
             if (startsWith(head, ZIP) || startsWith(head, EMPTY_ZIP)) {
                 return TORCH_ZIP;
             }
-            if (head.length >= 2 && (head[0] & 0xFF) == 0x80 && head[1] >= 2 && head[1] <= 5) {
-                int at = head.length > 2 && (head[2] & 0xFF) == FRAME ? 11 : 2;
-                return startsWith(head, at, LEGACY) ? TORCH_LEGACY : PICKLE;
-            }
+            // First: a header length whose low byte is 0x80 looks like a pickle's PROTO opcode.
             // A header length below 2^32 (the format caps it far lower) and the JSON object's brace.
             // The length is not checked against the size here, so a truncated file gets the
             // safetensors reader's precise message rather than "not a weights file".
             if (head.length >= 9 && head[8] == '{'
                     && ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(4) == 0) {
                 return SAFETENSORS;
+            }
+            if (head.length >= 2 && (head[0] & 0xFF) == 0x80 && head[1] >= 2 && head[1] <= 5) {
+                int at = head.length > 2 && (head[2] & 0xFF) == FRAME ? 11 : 2;
+                return startsWith(head, at, LEGACY) ? TORCH_LEGACY : PICKLE;
             }
             if (startsWith(head, NPY_MAGIC)) {
                 return NPY;

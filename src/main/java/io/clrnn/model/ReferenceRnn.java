@@ -1,76 +1,181 @@
 package io.clrnn.model;
 
-import io.clrnn.Nonlinearity;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 
 /**
- * The forward pass written plainly in Java with double accumulation: the second oracle that every
- * OpenCL kernel is tested against. Not a fallback; nothing picks it silently.
+ * The forward pass of every cell written plainly in Java with double accumulation: the second oracle
+ * that every OpenCL kernel is tested against. Not a fallback; nothing picks it silently.
  */
 public final class ReferenceRnn {
     private ReferenceRnn() {}
 
     public static RnnOutput forward(RnnWeights weights, Tensor x, Tensor h0) {
+        return forward(weights, new RnnInput(x, h0, null, null));
+    }
+
+    public static RnnOutput forward(RnnWeights weights, RnnInput in) {
         RnnConfig config = weights.config();
-        ForwardShape shape = ForwardShape.check(config, x, h0);
-        int seqLen = shape.seqLen();
-        int batch = shape.batch();
-        int hidden = config.hiddenSize();
+        ForwardShape shape = ForwardShape.check(config, in);
         int dirs = config.numDirections();
         int width = shape.outputWidth();
-        boolean relu = config.nonlinearity() == Nonlinearity.RELU;
-
         Tensor hn = Tensor.zeros(shape.hiddenShape());
-        float[] layerIn = x.data();
+        Tensor cn = config.mode().hasCellState() ? Tensor.zeros(shape.cellShape()) : null;
+        float[] layerIn = in.x().data();
         int inWidth = config.inputSize();
         float[] layerOut = null;
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            layerOut = new float[seqLen * batch * width];
+            layerOut = new float[Math.multiplyExact(Math.multiplyExact(shape.seqLen(), shape.batch()), width)];
             for (int d = 0; d < dirs; d++) {
-                float[] wih = weights.weightIh(layer, d).data(); // (hidden, inWidth)
-                float[] whh = weights.weightHh(layer, d).data(); // (hidden, hidden)
-                Tensor bih = weights.bias("ih", layer, d);
-                Tensor bhh = weights.bias("hh", layer, d);
+                Cell cell = new Cell(weights, layer, d);
                 int state = layer * dirs + d;
-                for (int b = 0; b < batch; b++) {
-                    double[] h = new double[hidden];
-                    for (int j = 0; j < hidden; j++) {
-                        h[j] = h0 == null ? 0 : h0.data()[(state * batch + b) * hidden + j];
-                    }
-                    double[] next = new double[hidden];
-                    for (int s = 0; s < seqLen; s++) {
-                        int t = d == 0 ? s : seqLen - 1 - s;
-                        int inRow = shape.row(t, b) * inWidth;
-                        for (int j = 0; j < hidden; j++) {
-                            double acc = 0;
-                            if (bih != null) {
-                                acc += bih.data()[j] + (double) bhh.data()[j];
-                            }
-                            for (int i = 0; i < inWidth; i++) {
-                                acc += (double) wih[j * inWidth + i] * layerIn[inRow + i];
-                            }
-                            for (int k = 0; k < hidden; k++) {
-                                acc += (double) whh[j * hidden + k] * h[k];
-                            }
-                            next[j] = relu ? Math.max(0, acc) : Math.tanh(acc);
-                        }
-                        double[] swap = h;
-                        h = next;
-                        next = swap;
-                        int outRow = shape.row(t, b) * width + d * hidden;
-                        for (int j = 0; j < hidden; j++) {
+                for (int b = 0; b < shape.batch(); b++) {
+                    double[] h = initial(in.h0(), state, b, shape.batch(), config.outputSize());
+                    double[] c = initial(in.c0(), state, b, shape.batch(), config.hiddenSize());
+                    int length = shape.length(b);
+                    for (int s = 0; s < length; s++) {
+                        int t = config.direction().reverse(d) ? length - 1 - s : s;
+                        h = cell.step(layerIn, (int) shape.row(t, b) * inWidth, inWidth, h, c);
+                        int outRow = (int) shape.row(t, b) * width + d * config.outputSize();
+                        for (int j = 0; j < h.length; j++) {
                             layerOut[outRow + j] = (float) h[j];
                         }
                     }
-                    for (int j = 0; j < hidden; j++) {
-                        hn.data()[(state * batch + b) * hidden + j] = (float) h[j];
+                    store(hn, state, b, shape.batch(), h);
+                    if (cn != null) {
+                        store(cn, state, b, shape.batch(), c);
                     }
                 }
             }
             layerIn = layerOut;
             inWidth = width;
         }
-        return new RnnOutput(Tensor.of(layerOut, shape.outputShape()), hn);
+        return new RnnOutput(Tensor.of(layerOut, shape.outputShape()), hn, cn);
+    }
+
+    private static double[] initial(Tensor state, int s, int b, int batch, int width) {
+        double[] v = new double[width];
+        for (int j = 0; state != null && j < width; j++) {
+            v[j] = state.data()[(s * batch + b) * width + j];
+        }
+        return v;
+    }
+
+    private static void store(Tensor states, int s, int b, int batch, double[] v) {
+        for (int j = 0; j < v.length; j++) {
+            states.data()[(s * batch + b) * v.length + j] = (float) v[j];
+        }
+    }
+
+    /** One layer and direction of a cell: its weights and the step from (h, c) to the next h (c in place). */
+    private static final class Cell {
+        private final RnnConfig config;
+        private final CellType mode;
+        private final CellOptions options;
+        private final int d;
+        private final int hidden;
+        private final float[] wih;   // (G*H, K)
+        private final float[] whh;   // (G*H, H_out)
+        private final float[] bih;   // (G*H) or null
+        private final float[] bhh;
+        private final float[] whr;   // (P, H) or null
+        private final float[] peep;  // (3*H) p_i, p_f, p_o, or null
+
+        Cell(RnnWeights w, int layer, int d) {
+            this.config = w.config();
+            this.mode = config.mode();
+            this.options = config.cell();
+            this.d = d;
+            this.hidden = config.hiddenSize();
+            this.wih = w.weightIh(layer, d).data();
+            this.whh = w.weightHh(layer, d).data();
+            this.bih = config.bias() ? w.bias("ih", layer, d).data() : null;
+            this.bhh = config.bias() ? w.bias("hh", layer, d).data() : null;
+            this.whr = config.projSize() > 0 ? w.weightHr(layer, d).data() : null;
+            this.peep = options.peepholes() ? w.peephole(layer, d).data() : null;
+        }
+
+        /** x . W_ih[row]^T + b_ih[row]. */
+        private double inputPart(int row, float[] x, int offset, int k) {
+            double acc = bih == null ? 0 : bih[row];
+            for (int i = 0; i < k; i++) {
+                acc += (double) wih[row * k + i] * x[offset + i];
+            }
+            return acc;
+        }
+
+        /** v . W_hh[row]^T + b_hh[row]. */
+        private double hiddenPart(int row, double[] v) {
+            double acc = bhh == null ? 0 : bhh[row];
+            for (int i = 0; i < v.length; i++) {
+                acc += (double) whh[row * v.length + i] * v[i];
+            }
+            return acc;
+        }
+
+        private double act(int slot, double x) {
+            return options.activation(mode, d, slot).apply(clip(x));
+        }
+
+        private double clip(double x) {
+            double c = options.clip();
+            return x < -c ? -c : x > c ? c : x;
+        }
+
+        double[] step(float[] x, int offset, int k, double[] h, double[] c) {
+            int n = hidden;
+            double[] next = new double[n];
+            switch (mode) {
+                case RNN_TANH, RNN_RELU -> {
+                    for (int j = 0; j < n; j++) {
+                        next[j] = act(0, inputPart(j, x, offset, k) + hiddenPart(j, h));
+                    }
+                }
+                case LSTM -> {
+                    for (int j = 0; j < n; j++) {
+                        double pi = peep == null ? 0 : peep[j];
+                        double pf = peep == null ? 0 : peep[n + j];
+                        double po = peep == null ? 0 : peep[2 * n + j];
+                        double ig = act(0, inputPart(j, x, offset, k) + hiddenPart(j, h) + pi * c[j]);
+                        double fg = options.inputForget() ? 1 - ig
+                                : act(0, inputPart(n + j, x, offset, k) + hiddenPart(n + j, h) + pf * c[j]);
+                        double gg = act(1, inputPart(2 * n + j, x, offset, k) + hiddenPart(2 * n + j, h));
+                        c[j] = fg * c[j] + ig * gg;
+                        double og = act(0, inputPart(3 * n + j, x, offset, k) + hiddenPart(3 * n + j, h) + po * c[j]);
+                        next[j] = og * options.activation(mode, d, 2).apply(c[j]);
+                    }
+                    if (whr != null) {
+                        double[] projected = new double[config.projSize()];
+                        for (int p = 0; p < projected.length; p++) {
+                            for (int j = 0; j < n; j++) {
+                                projected[p] += (double) whr[p * n + j] * next[j];
+                            }
+                        }
+                        return projected;
+                    }
+                }
+                case GRU -> {
+                    double[] r = new double[n];
+                    double[] z = new double[n];
+                    for (int j = 0; j < n; j++) {
+                        r[j] = act(0, inputPart(j, x, offset, k) + hiddenPart(j, h));
+                        z[j] = act(0, inputPart(n + j, x, offset, k) + hiddenPart(n + j, h));
+                    }
+                    double[] rh = new double[n];
+                    for (int j = 0; j < n; j++) {
+                        rh[j] = r[j] * h[j];
+                    }
+                    for (int j = 0; j < n; j++) {
+                        double candidate = options.linearBeforeReset()
+                                ? inputPart(2 * n + j, x, offset, k) + r[j] * hiddenPart(2 * n + j, h)
+                                : inputPart(2 * n + j, x, offset, k) + hiddenPart(2 * n + j, rh);
+                        double nj = act(1, candidate);
+                        next[j] = nj + z[j] * (h[j] - nj);
+                    }
+                }
+            }
+            return next;
+        }
     }
 }

@@ -1,8 +1,6 @@
 package io.clrnn.model;
 
 import io.clrnn.InvalidInputException;
-import io.clrnn.Nonlinearity;
-import io.clrnn.RnnOptions;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,60 +8,115 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The hyper-parameters of a {@code torch.nn.RNN}; {@link #toString()} is PyTorch's repr. */
+/**
+ * The hyper-parameters of a recurrent module: {@code torch.nn.RNN}, {@code LSTM} or {@code GRU}
+ * (the {@code mode}), or an ONNX RNN, GRU or LSTM node, which may also run backwards alone and take
+ * {@link CellOptions}. {@link #toString()} is PyTorch's repr.
+ *
+ * @param projSize LSTM's proj_size, 0 for none
+ */
 public record RnnConfig(
+        CellType mode,
         int inputSize,
         int hiddenSize,
         int numLayers,
         boolean bias,
-        boolean bidirectional,
-        RnnOptions options) {
+        boolean batchFirst,
+        double dropout,
+        Direction direction,
+        int projSize,
+        CellOptions cell) {
 
     public RnnConfig {
+        require(mode != null, "mode must not be null");
         require(inputSize > 0, "input_size should be a positive integer, got " + inputSize);
         require(hiddenSize > 0, "hidden_size should be a positive integer, got " + hiddenSize);
         require(numLayers > 0, "num_layers should be a positive integer, got " + numLayers);
-        if (options == null) {
-            options = RnnOptions.defaults();
+        require(dropout >= 0 && dropout <= 1, "dropout should be a number in range [0, 1] representing the "
+                + "probability of an element being zeroed, but got " + dropout);
+        require(projSize >= 0, "proj_size should be a positive integer or zero to disable projections");
+        require(projSize == 0 || mode == CellType.LSTM, "proj_size argument is only supported for LSTM, not RNN or GRU");
+        require(projSize < hiddenSize, "proj_size has to be smaller than hidden_size");
+        if (direction == null) {
+            direction = Direction.FORWARD;
         }
+        if (cell == null) {
+            cell = CellOptions.pytorch(mode);
+        }
+        cell.check(mode, direction.count());
     }
 
     /** {@code RNN(input_size, hidden_size)} with PyTorch's defaults otherwise. */
     public static RnnConfig of(int inputSize, int hiddenSize) {
-        return new RnnConfig(inputSize, hiddenSize, 1, true, false, RnnOptions.defaults());
+        return of(CellType.RNN_TANH, inputSize, hiddenSize);
     }
 
-    public RnnConfig withLayers(int layers) {
-        return new RnnConfig(inputSize, hiddenSize, layers, bias, bidirectional, options);
+    /** A module of {@code mode} with PyTorch's defaults otherwise, e.g. {@code LSTM(128, 64)}. */
+    public static RnnConfig of(CellType mode, int inputSize, int hiddenSize) {
+        return new RnnConfig(mode, inputSize, hiddenSize, 1, true, false, 0, Direction.FORWARD, 0, null);
+    }
+
+    /** Another mode; the cell options become that mode's PyTorch defaults. */
+    public RnnConfig withMode(CellType value) {
+        return new RnnConfig(value, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, direction, projSize,
+                null);
+    }
+
+    public RnnConfig withLayers(int value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, value, bias, batchFirst, dropout, direction, projSize, cell);
     }
 
     public RnnConfig withBias(boolean value) {
-        return new RnnConfig(inputSize, hiddenSize, numLayers, value, bidirectional, options);
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, value, batchFirst, dropout, direction, projSize,
+                cell);
+    }
+
+    public RnnConfig withBatchFirst(boolean value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, bias, value, dropout, direction, projSize, cell);
+    }
+
+    public RnnConfig withDropout(double value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, value, direction, projSize,
+                cell);
     }
 
     public RnnConfig withBidirectional(boolean value) {
-        return new RnnConfig(inputSize, hiddenSize, numLayers, bias, value, options);
+        return withDirection(value ? Direction.BIDIRECTIONAL : Direction.FORWARD);
     }
 
-    public RnnConfig withOptions(RnnOptions value) {
-        return new RnnConfig(inputSize, hiddenSize, numLayers, bias, bidirectional, value);
+    public RnnConfig withDirection(Direction value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, value, projSize, cell);
+    }
+
+    public RnnConfig withProjSize(int value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, direction, value, cell);
+    }
+
+    public RnnConfig withCell(CellOptions value) {
+        return new RnnConfig(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, direction, projSize,
+                value);
+    }
+
+    public boolean bidirectional() {
+        return direction == Direction.BIDIRECTIONAL;
     }
 
     public int numDirections() {
-        return bidirectional ? 2 : 1;
+        return direction.count();
     }
 
-    public Nonlinearity nonlinearity() {
-        return options.nonlinearity();
+    /** Width of h (and of each direction's output): proj_size when the LSTM projects, else hidden_size. */
+    public int outputSize() {
+        return projSize > 0 ? projSize : hiddenSize;
     }
 
-    public boolean batchFirst() {
-        return options.batchFirst();
+    public int gates() {
+        return mode.gates();
     }
 
-    /** Input features of layer {@code layer}: input_size, then D*hidden_size. */
+    /** Input features of layer {@code layer}: input_size, then D * (proj_size or hidden_size). */
     public int layerInputSize(int layer) {
-        return layer == 0 ? inputSize : numDirections() * hiddenSize;
+        return layer == 0 ? inputSize : numDirections() * outputSize();
     }
 
     /** state_dict key of a parameter, e.g. {@code weight_hh_l1_reverse}. */
@@ -71,16 +124,23 @@ public record RnnConfig(
         return kind + "_l" + layer + (direction == 1 ? "_reverse" : "");
     }
 
-    /** Every parameter's name and shape, in PyTorch's state_dict order. */
+    /** Every parameter's name and shape, in PyTorch's state_dict order (ONNX's peepholes last in each group). */
     public Map<String, int[]> parameterShapes() {
+        int rows = gates() * hiddenSize;
         Map<String, int[]> shapes = new LinkedHashMap<>();
         for (int layer = 0; layer < numLayers; layer++) {
             for (int d = 0; d < numDirections(); d++) {
-                shapes.put(paramName("weight_ih", layer, d), new int[] {hiddenSize, layerInputSize(layer)});
-                shapes.put(paramName("weight_hh", layer, d), new int[] {hiddenSize, hiddenSize});
+                shapes.put(paramName("weight_ih", layer, d), new int[] {rows, layerInputSize(layer)});
+                shapes.put(paramName("weight_hh", layer, d), new int[] {rows, outputSize()});
                 if (bias) {
-                    shapes.put(paramName("bias_ih", layer, d), new int[] {hiddenSize});
-                    shapes.put(paramName("bias_hh", layer, d), new int[] {hiddenSize});
+                    shapes.put(paramName("bias_ih", layer, d), new int[] {rows});
+                    shapes.put(paramName("bias_hh", layer, d), new int[] {rows});
+                }
+                if (projSize > 0) {
+                    shapes.put(paramName("weight_hr", layer, d), new int[] {projSize, hiddenSize});
+                }
+                if (cell.peepholes()) {
+                    shapes.put(paramName("weight_peephole", layer, d), new int[] {3 * hiddenSize});
                 }
             }
         }
@@ -91,33 +151,61 @@ public record RnnConfig(
     public double flops(int seqLen, int batch) {
         double perStep = 0;
         for (int layer = 0; layer < numLayers; layer++) {
-            perStep += (double) numDirections() * hiddenSize * (layerInputSize(layer) + hiddenSize);
+            double perDirection = (double) gates() * hiddenSize * (layerInputSize(layer) + outputSize());
+            if (projSize > 0) {
+                perDirection += (double) projSize * hiddenSize;
+            }
+            perStep += numDirections() * perDirection;
         }
         return 2.0 * perStep * seqLen * batch;
     }
 
-    /** PyTorch's repr, e.g. {@code RNN(10, 20, num_layers=2, bias=False, batch_first=True, bidirectional=True)}. */
+    /**
+     * PyTorch's repr, e.g. {@code LSTM(10, 20, proj_size=5, num_layers=2, batch_first=True)}; an ONNX node's
+     * extras follow in ONNX's words.
+     */
     @Override
     public String toString() {
         List<String> parts = new ArrayList<>();
         parts.add(Integer.toString(inputSize));
         parts.add(Integer.toString(hiddenSize));
+        if (projSize != 0) {
+            parts.add("proj_size=" + projSize);
+        }
         if (numLayers != 1) {
             parts.add("num_layers=" + numLayers);
         }
         if (!bias) {
             parts.add("bias=False");
         }
-        if (options.batchFirst()) {
+        if (batchFirst) {
             parts.add("batch_first=True");
         }
-        if (options.dropout() != 0) {
-            parts.add("dropout=" + pythonFloat(options.dropout()));
+        if (dropout != 0) {
+            parts.add("dropout=" + pythonFloat(dropout));
         }
-        if (bidirectional) {
+        if (direction == Direction.BIDIRECTIONAL) {
             parts.add("bidirectional=True");
         }
-        return "RNN(" + String.join(", ", parts) + ")";
+        if (direction == Direction.REVERSE) {
+            parts.add("direction=reverse");
+        }
+        if (!cell.isPytorch(mode)) {
+            parts.add("activations=" + cell.activations());
+            if (cell.hasClip()) {
+                parts.add("clip=" + pythonFloat(cell.clip()));
+            }
+            if (mode == CellType.GRU) {
+                parts.add("linear_before_reset=" + (cell.linearBeforeReset() ? 1 : 0));
+            }
+            if (cell.inputForget()) {
+                parts.add("input_forget=1");
+            }
+            if (cell.peepholes()) {
+                parts.add("peepholes=True");
+            }
+        }
+        return mode.moduleName() + "(" + String.join(", ", parts) + ")";
     }
 
     /**

@@ -4,6 +4,7 @@ import io.clrnn.InvalidInputException;
 import io.clrnn.RnnOptions;
 import io.clrnn.Tensor;
 import io.clrnn.format.Safetensors;
+import io.clrnn.format.WeightFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,14 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
-/** A {@code torch.nn.RNN}'s config with its parameters, keyed by their state_dict names. */
+/**
+ * A recurrent module's config with its parameters, keyed by their state_dict names
+ * ({@code weight_ih_l0}, ...; gate blocks stacked along rows in PyTorch's order).
+ */
 public final class RnnWeights {
-    private static final Pattern KEY = Pattern.compile("(weight|bias)_(ih|hh)_l(\\d+)(_reverse)?");
-
     private final RnnConfig config;
     private final Map<String, Tensor> params;
 
@@ -29,47 +28,96 @@ public final class RnnWeights {
         this.params = Collections.unmodifiableMap(params);
     }
 
-    /** Reads a state_dict saved with {@code safetensors.torch.save_file(rnn.state_dict(), path)}. */
+    /**
+     * Reads the module's state_dict from a weights file of any format clrnn reads (safetensors, torch.save;
+     * told apart by content): a bare module's, a whole model's (the module found by its prefix) or a
+     * training checkpoint's. Only the module's own tensors are decoded.
+     */
     public static RnnWeights load(Path path, RnnOptions options) throws IOException {
-        return fromStateDict(Safetensors.read(path), options);
+        WeightFile file = WeightFile.open(path);
+        ModuleKeys.Module module = ModuleKeys.find(file.entries().stream().map(WeightFile.Entry::name).toList(),
+                options.prefix());
+        Map<String, Tensor> own = new LinkedHashMap<>();
+        for (WeightFile.Entry e : file.entries()) {
+            if (module.owns(e.name())) {
+                own.put(e.name().substring(module.prefix().length()), file.tensor(e.name()));
+            }
+        }
+        return fromModule(own, options);
     }
 
     /**
-     * Infers input_size, hidden_size, num_layers, bias and bidirectional from the keys and shapes,
-     * then checks the whole state_dict against that module as {@code load_state_dict} does.
+     * Finds the recurrent module in {@code stateDict} (see {@link ModuleKeys}), infers its mode,
+     * input_size, hidden_size, proj_size, num_layers, bias and bidirectional from the keys and shapes, then
+     * checks its keys as {@code load_state_dict} does.
      */
     public static RnnWeights fromStateDict(Map<String, Tensor> stateDict, RnnOptions options) {
-        Tensor ih0 = stateDict.get("weight_ih_l0");
-        Tensor hh0 = stateDict.get("weight_hh_l0");
-        if (ih0 == null || hh0 == null || ih0.rank() != 2) {
+        ModuleKeys.Module module = ModuleKeys.find(stateDict.keySet(), options.prefix());
+        return fromModule(module.params(stateDict), options);
+    }
+
+    private static RnnWeights fromModule(Map<String, Tensor> own, RnnOptions options) {
+        return of(options.applyTo(infer(own, options)), own);
+    }
+
+    private static RnnConfig infer(Map<String, Tensor> sd, RnnOptions options) {
+        Tensor ih = sd.get("weight_ih_l0");
+        Tensor hh = sd.get("weight_hh_l0");
+        Tensor hr = sd.get("weight_hr_l0");
+        String moduleName = options.mode() != null ? options.mode().moduleName() : "RNN";
+        if (ih == null || hh == null) {
             List<String> missing = new ArrayList<>();
-            if (ih0 == null) {
+            if (ih == null) {
                 missing.add("weight_ih_l0");
             }
-            if (hh0 == null) {
+            if (hh == null) {
                 missing.add("weight_hh_l0");
             }
-            throw new InvalidInputException(missing.isEmpty()
-                    ? "weight_ih_l0 must be 2-D (hidden_size, input_size), got shape " + Tensor.format(ih0.shape())
-                    : "Error(s) in loading state_dict for RNN: Missing key(s) in state_dict: " + quoted(missing)
-                            + ". (is this the state_dict of a torch.nn.RNN?)");
+            throw new InvalidInputException("Error(s) in loading state_dict for " + moduleName
+                    + ": Missing key(s) in state_dict: " + ModuleKeys.quoted(missing)
+                    + ". (is this the state_dict of a torch.nn.RNN, LSTM or GRU?)");
         }
-        int layers = 0;
-        boolean bidirectional = false;
-        boolean bias = false;
-        for (String key : stateDict.keySet()) {
-            Matcher m = KEY.matcher(key);
-            if (m.matches()) {
-                layers = Math.max(layers, Integer.parseInt(m.group(3)) + 1);
-                bidirectional |= m.group(4) != null;
-                bias |= m.group(1).equals("bias");
+        if (ih.rank() != 2) {
+            throw new InvalidInputException("weight_ih_l0 must be 2-D (gates*hidden_size, input_size), got shape "
+                    + Tensor.format(ih.shape()));
+        }
+        if (hh.rank() != 2) {
+            throw new InvalidInputException("weight_hh_l0 must be 2-D (gates*hidden_size, hidden_size), got shape "
+                    + Tensor.format(hh.shape()));
+        }
+        if (hr != null && (hr.rank() != 2 || hr.size(0) != hh.size(1))) {
+            throw new InvalidInputException("weight_hr_l0 must be 2-D (proj_size, hidden_size) with proj_size = "
+                    + "weight_hh_l0.size(1) = " + hh.size(1) + ", got shape " + Tensor.format(hr.shape()));
+        }
+        // weight_hh_l0 is (G*hidden, hidden), or (4*hidden, proj) with weight_hr_l0 (proj, hidden): the gate
+        // count G that makes it so says the cell. Where none does, the weights are an RNN's (or the mode
+        // asked for) of the wrong size, which the checks below report in load_state_dict's words.
+        int rows = hh.size(0);
+        CellType inferred = hr != null ? CellType.LSTM : null;
+        for (CellType t : new CellType[] {CellType.RNN_TANH, CellType.GRU, CellType.LSTM}) {
+            if (inferred == null && rows == t.gates() * hh.size(1)) {
+                inferred = t;
             }
         }
-        // hidden_size from weight_hh_l0 (so a wrong weight_ih_l0 is the one reported), or from
-        // weight_ih_l0 when weight_hh_l0 is a scalar; a wrong weight_hh_l0 is then a size mismatch.
-        int hidden = hh0.rank() >= 1 ? hh0.size(0) : ih0.size(0);
-        RnnConfig config = new RnnConfig(ih0.size(1), hidden, layers, bias, bidirectional, options);
-        return of(config, stateDict);
+        CellType mode = options.modeFor(inferred != null ? inferred : CellType.RNN_TANH);
+        if (inferred != null && mode.gates() != inferred.gates()) {
+            throw new InvalidInputException("--mode " + mode.cliName() + " does not fit the weights: weight_hh_l0 has "
+                    + rows + " rows, " + inferred.gates() + " times hidden_size " + rows / inferred.gates() + " ("
+                    + inferred.moduleName() + ")");
+        }
+        if (rows == 0 || rows % mode.gates() != 0) {
+            throw new InvalidInputException("weight_hh_l0 has " + rows + " rows, which is not " + mode.gates()
+                    + " times a hidden_size (" + mode.moduleName() + ")");
+        }
+        int hidden = hr != null ? hr.size(1) : rows / mode.gates();
+        int layers = 0;
+        while (sd.containsKey(RnnConfig.paramName("weight_ih", layers, 0))) {
+            layers++;
+        }
+        boolean bidirectional = sd.containsKey("weight_ih_l0_reverse") || sd.containsKey("weight_hh_l0_reverse");
+        boolean bias = sd.containsKey("bias_ih_l0") || sd.containsKey("bias_hh_l0");
+        return new RnnConfig(mode, ih.size(1), hidden, layers, bias, false, 0,
+                bidirectional ? Direction.BIDIRECTIONAL : Direction.FORWARD, hr != null ? hr.size(0) : 0, null);
     }
 
     /** Checks {@code stateDict} against {@code config} with PyTorch's wording, keeping state_dict order. */
@@ -80,22 +128,25 @@ public final class RnnWeights {
         // load_state_dict's order: missing keys, then unexpected ones, then size mismatches.
         List<String> errors = new ArrayList<>();
         if (!missing.isEmpty()) {
-            errors.add("Missing key(s) in state_dict: " + quoted(missing) + ".");
+            errors.add("Missing key(s) in state_dict: " + ModuleKeys.quoted(missing) + ".");
         }
         if (!unexpected.isEmpty()) {
-            errors.add("Unexpected key(s) in state_dict: " + quoted(unexpected) + ".");
+            errors.add("Unexpected key(s) in state_dict: " + ModuleKeys.quoted(unexpected) + ".");
         }
         Map<String, Tensor> params = new LinkedHashMap<>();
         expected.forEach((name, shape) -> {
             Tensor t = stateDict.get(name);
             if (t != null && !Arrays.equals(t.shape(), shape)) {
-                errors.add("size mismatch for " + name + ": copying a param with shape " + Tensor.format(t.shape())
-                        + " from checkpoint, the shape in current model is " + Tensor.format(shape) + ".");
+                if (errors.size() < ModuleKeys.LISTED) {
+                    errors.add("size mismatch for " + name + ": copying a param with shape " + Tensor.format(t.shape())
+                            + " from checkpoint, the shape in current model is " + Tensor.format(shape) + ".");
+                }
             }
             params.put(name, t);
         });
         if (!errors.isEmpty()) {
-            throw new InvalidInputException("Error(s) in loading state_dict for RNN: " + String.join(" ", errors));
+            throw new InvalidInputException("Error(s) in loading state_dict for " + config.mode().moduleName() + ": "
+                    + String.join(" ", errors));
         }
         return new RnnWeights(config, params);
     }
@@ -118,6 +169,10 @@ public final class RnnWeights {
 
     /** Writes the parameters as a safetensors state_dict that {@code safetensors.torch.load_file} reads. */
     public void save(Path path) throws IOException {
+        if (!config.cell().isPytorch(config.mode()) || config.direction() == Direction.REVERSE) {
+            throw new InvalidInputException(config + " has no torch.nn equivalent; its weights cannot be saved "
+                    + "as a PyTorch state_dict");
+        }
         Safetensors.write(path, params, Map.of("format", "pt"));
     }
 
@@ -125,9 +180,9 @@ public final class RnnWeights {
         return config;
     }
 
-    /** The same parameters under other options (activation, batch_first). */
-    public RnnWeights withOptions(RnnOptions options) {
-        return new RnnWeights(config.withOptions(options), params);
+    /** The same parameters under another config of the same shapes (batch_first, an RNN's nonlinearity, ...). */
+    public RnnWeights withConfig(RnnConfig other) {
+        return of(other, params);
     }
 
     /** state_dict view, in PyTorch's order. */
@@ -135,35 +190,28 @@ public final class RnnWeights {
         return params;
     }
 
-    /** weight_ih_l{layer}[_reverse]: (hidden, layer input). */
+    /** weight_ih_l{layer}[_reverse]: (gates*hidden, layer input), gate blocks along rows. */
     public Tensor weightIh(int layer, int direction) {
         return params.get(RnnConfig.paramName("weight_ih", layer, direction));
     }
 
-    /** weight_hh_l{layer}[_reverse]: (hidden, hidden). */
+    /** weight_hh_l{layer}[_reverse]: (gates*hidden, proj_size or hidden). */
     public Tensor weightHh(int layer, int direction) {
         return params.get(RnnConfig.paramName("weight_hh", layer, direction));
     }
 
-    /** bias_ih + bias_hh of a layer and direction, (hidden); zeros without bias. */
-    public float[] combinedBias(int layer, int direction) {
-        float[] sum = new float[config.hiddenSize()];
-        if (config.bias()) {
-            float[] ih = params.get(RnnConfig.paramName("bias_ih", layer, direction)).data();
-            float[] hh = params.get(RnnConfig.paramName("bias_hh", layer, direction)).data();
-            for (int j = 0; j < sum.length; j++) {
-                sum[j] = ih[j] + hh[j];
-            }
-        }
-        return sum;
+    /** weight_hr_l{layer}[_reverse]: (proj_size, hidden), or null without projection. */
+    public Tensor weightHr(int layer, int direction) {
+        return params.get(RnnConfig.paramName("weight_hr", layer, direction));
+    }
+
+    /** ONNX's peepholes of an LSTM, (3*hidden) as p_i, p_f, p_o; or null. */
+    public Tensor peephole(int layer, int direction) {
+        return params.get(RnnConfig.paramName("weight_peephole", layer, direction));
     }
 
     /** bias_ih or bias_hh (kind "ih"/"hh"), or null without bias. */
     public Tensor bias(String kind, int layer, int direction) {
         return config.bias() ? params.get(RnnConfig.paramName("bias_" + kind, layer, direction)) : null;
-    }
-
-    private static String quoted(List<String> keys) {
-        return keys.stream().map(k -> "\"" + k + "\"").collect(Collectors.joining(", "));
     }
 }

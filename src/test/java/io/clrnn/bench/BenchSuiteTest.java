@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clrnn.InvalidInputException;
-import io.clrnn.Nonlinearity;
+import io.clrnn.model.CellType;
 import io.clrnn.cli.Main;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -55,7 +55,7 @@ class BenchSuiteTest {
         assertEquals(2, cases.size());
         assertEquals("T5 B4 I8 H8", cases.get(0).path("shape").asText());
         assertEquals("T3 B2 I4 H4 L2 bi relu", cases.get(1).path("shape").asText());
-        assertEquals("relu", cases.get(1).path("nonlinearity").asText());
+        assertEquals("rnn_relu", cases.get(1).path("mode").asText());
         for (JsonNode c : cases) {
             assertTrue(c.path("clrnn").path("median_ms").asDouble() > 0, c.toString());
             assertTrue(c.path("reference").path("median_ms").asDouble() > 0, c.toString());
@@ -89,8 +89,8 @@ class BenchSuiteTest {
 
     @Test
     void markdownTableShowsEachImplementationAndTheSummary() {
-        Shape lab = new Shape(5, 4, 128, 64, 1, false, Nonlinearity.TANH);
-        Shape tiny = new Shape(3, 2, 4, 4, 3, true, Nonlinearity.RELU);
+        Shape lab = Shape.rnn(5, 4, 128, 64, 1, false);
+        Shape tiny = Shape.rnn(3, 2, 4, 4, 3, true).withMode(CellType.RNN_RELU);
         Map<String, Double> split = new LinkedHashMap<>(); // in the order the device reports families
         split.put("projection", 0.1);
         split.put("recurrence", 0.25);
@@ -137,7 +137,7 @@ class BenchSuiteTest {
 
     @Test
     void eachImplementationKeepsItsBestRoundAndRecordsEveryRound() {
-        Shape lab = new Shape(5, 4, 128, 64, 1, false, Nonlinearity.TANH);
+        Shape lab = Shape.rnn(5, 4, 128, 64, 1, false);
         // The kept round brings its own device time split along.
         Report.Measurement best = Report.Measurement.bestRound(List.of(
                 measurement("clrnn", lab, 1.2, Map.of("recurrence", 0.9)),
@@ -174,11 +174,12 @@ class BenchSuiteTest {
     @Test
     void gridParsesLabelsAndRejectsNonsense() {
         Grid grid = Grid.parse("T5 B4 I8 H8; t3 b2 i4 h4 l2 bi relu");
-        assertEquals(new Shape(5, 4, 8, 8, 1, false, Nonlinearity.TANH), grid.cases().get(0).shape());
-        assertEquals(new Shape(3, 2, 4, 4, 2, true, Nonlinearity.RELU), grid.cases().get(1).shape());
+        assertEquals(Shape.rnn(5, 4, 8, 8, 1, false), grid.cases().get(0).shape());
+        assertEquals(Shape.rnn(3, 2, 4, 4, 2, true).withMode(CellType.RNN_RELU), grid.cases().get(1).shape());
         assertThrows(InvalidInputException.class, () -> Grid.parse("T5 B4 I8"));
         assertThrows(InvalidInputException.class, () -> Grid.parse("T5 B4 I8 H8 X3"));
-        assertTrue(Grid.standard().cases().size() <= 7);
+        assertTrue(Grid.standard().cases().stream().anyMatch(c -> c.shape().mode() == CellType.LSTM));
+        assertTrue(Grid.standard().cases().stream().anyMatch(c -> c.shape().mode() == CellType.GRU));
     }
 
     private static Report.Measurement measurement(String implementation, Shape shape, double ms,

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DeviceSpecTest {
     private static DeviceInfo info(int index, DeviceInfo.Type type, String name, String platform, String version) {
         return new DeviceInfo(index, type, name, platform, "Vendor " + index, version, 4, 1L << 30, 1L << 28,
-                65536, true, 1024, 8);
+                65536, true, 1024, 8, true);
     }
 
     private static final DeviceInfo POCL = info(0, DeviceInfo.Type.CPU,

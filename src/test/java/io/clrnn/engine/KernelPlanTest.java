@@ -5,129 +5,155 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clrnn.RnnOptions;
 import io.clrnn.device.DeviceInfo;
+import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The host-side choices, on made-up devices: what runs where, and that every layout is consistent. */
 class KernelPlanTest {
     static final DeviceInfo AVX512 = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 2,
-            8L << 30, 2L << 30, 2L << 20, false, 4096, 16);
+            8L << 30, 2L << 30, 2L << 20, false, 4096, 16, true);
     static final DeviceInfo AVX2 = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 8,
-            8L << 30, 2L << 30, 2L << 20, false, 4096, 8);
+            8L << 30, 2L << 30, 2L << 20, false, 4096, 8, true);
     static final DeviceInfo GPU = new DeviceInfo(1, DeviceInfo.Type.GPU, "gpu", "nvidia", "x", "3.0", 132,
-            140L << 30, 35L << 30, 48L << 10, true, 1024, 1);
+            140L << 30, 35L << 30, 48L << 10, true, 1024, 1, true);
 
     static RnnConfig rnn(int input, int hidden, int layers, boolean bi) {
-        return new RnnConfig(input, hidden, layers, true, bi, RnnOptions.defaults());
+        return RnnConfig.of(input, hidden).withLayers(layers).withBidirectional(bi);
+    }
+
+    static WeightLayout layout(DeviceInfo device, RnnConfig config) {
+        return WeightLayout.of(config, KernelPlan.tiles(device, config));
+    }
+
+    static KernelPlan.RecurrencePlan plan(DeviceInfo device, RnnConfig config, int seq, int batch) {
+        return KernelPlan.recurrence(device, layout(device, config), seq, batch, (long) seq * batch, 1024, null);
     }
 
     @Test
     void cpusRunTheBarrierFreeRowsKernelOverAllSteps() {
         RnnConfig config = rnn(128, 512, 1, false);
-        KernelPlan.Layout layout = KernelPlan.layout(AVX512, config);
-        KernelPlan.Recurrence r = KernelPlan.recurrence(AVX512, config, layout, 200, 1, Long.MAX_VALUE, null);
+        KernelPlan.RecurrencePlan r = plan(AVX512, config, 200, 1);
         assertEquals(KernelPlan.Variant.ROWS, r.variant());
-        assertEquals(200, r.stepsPerLaunch());
-        assertEquals(16, layout.vecR());
-        assertFalse(layout.wLocal(), "PoCL's local memory is ordinary memory: no copy");
+        assertEquals(Integer.MAX_VALUE, r.stepsPerLaunch());
+        assertEquals(16, layout(AVX512, config).tiles().vecR());
+        assertFalse(r.wLocal(), "PoCL's local memory is ordinary memory: no copy");
     }
 
     @Test
-    void tinyLayersFuseTheProjectionIntoTheRecurrenceWhenTheWeightsAlign() {
-        RnnConfig lab = rnn(128, 64, 1, false);
-        KernelPlan.Layout layout = KernelPlan.layout(AVX512, lab);
-        assertEquals(KernelPlan.Variant.ROWS_FUSED,
-                KernelPlan.recurrence(AVX512, lab, layout, 5, 4, Long.MAX_VALUE, null).variant());
-        RnnConfig ragged = rnn(7, 37, 1, true);
-        assertFalse(KernelPlan.layout(AVX512, ragged).wihAligned(ragged));
-        assertEquals(KernelPlan.Variant.ROWS, KernelPlan.recurrence(AVX512, ragged,
-                KernelPlan.layout(AVX512, ragged), 5, 4, Long.MAX_VALUE, null).variant());
-        assertEquals(KernelPlan.Variant.SEQUENCE,
-                KernelPlan.recurrence(GPU, lab, KernelPlan.layout(GPU, lab), 5, 4, 1024, null).variant());
+    void tinySinglePhaseLayersFuseTheProjectionIntoTheRecurrence() {
+        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 64, 1, false), 5, 4).variant());
+        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.GRU, 16, 8), 5, 4).variant());
+        RnnConfig proj = RnnConfig.of(CellType.LSTM, 16, 8).withProjSize(4);
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, proj, 5, 4).variant(), "two-phase cells never fuse");
+        assertThrows(IllegalArgumentException.class, () -> KernelPlan.recurrence(AVX512, layout(AVX512, proj), 5, 4,
+                20, 1024, KernelPlan.Variant.ROWS_FUSED));
     }
 
     @Test
     void bigCpuWorkSplitsTheBatchOverComputeUnits() {
-        RnnConfig config = rnn(512, 1024, 1, false);
-        KernelPlan.Layout layout = KernelPlan.layout(AVX512, config);
-        KernelPlan.Recurrence r = KernelPlan.recurrence(AVX512, config, layout, 50, 32, Long.MAX_VALUE, null);
-        assertEquals(16, r.groupRows(), "two work-items of 16 rows for two compute units");
-        KernelPlan.Recurrence tiny = KernelPlan.recurrence(AVX512, rnn(128, 64, 1, false),
-                KernelPlan.layout(AVX512, rnn(128, 64, 1, false)), 5, 4, Long.MAX_VALUE, null);
-        assertEquals(4, tiny.groupRows(), "latency-bound work stays in one work-item");
+        assertEquals(2, plan(AVX512, rnn(512, 1024, 1, false), 50, 32).items(), "two work-items for two units");
+        assertEquals(1, plan(AVX512, rnn(128, 64, 1, false), 5, 4).items(), "latency-bound work stays in one");
+        assertEquals(1, plan(AVX512, rnn(256, 256, 1, true), 100, 64).items(), "two directions fill two units");
+    }
+
+    @Test
+    void registerBlocksFitTheRegisterFileWhateverTheGateCount() {
+        for (CellType mode : CellType.values()) {
+            for (DeviceInfo cpu : new DeviceInfo[] {AVX512, AVX2}) {
+                KernelPlan.Tiles t = KernelPlan.tiles(cpu, RnnConfig.of(mode, 64, 256));
+                int accumulators = t.tb() * mode.gates() * t.nvR();
+                int registers = cpu == AVX512 ? 32 : 16;
+                assertTrue(accumulators + mode.gates() * t.nvR() + 1 <= registers,
+                        mode + " on " + cpu.preferredFloatVectorWidth() + "-wide: " + t);
+                assertTrue(accumulators >= registers / 4, mode + " leaves most registers idle: " + t);
+            }
+        }
     }
 
     @Test
     void tinyProductsUseTheSmallProjectionTileOnCpus() {
-        KernelPlan.Layout layout = KernelPlan.layout(AVX512, rnn(128, 64, 1, false));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32), layout.projectionTiles(AVX512, 20L * 64 * 128));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32), layout.projectionTiles(AVX512, 6400L * 512 * 256));
-        KernelPlan.Layout gpu = KernelPlan.layout(GPU, rnn(128, 64, 1, false));
-        assertEquals(gpu.tm(), gpu.projectionTiles(GPU, 20L * 64 * 128).tm());
+        WeightLayout l = layout(AVX512, rnn(128, 64, 1, false));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32), KernelPlan.projectionTiles(l, AVX512, 20L * 64 * 128));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32),
+                KernelPlan.projectionTiles(l, AVX512, 6400L * 512 * 256));
+        WeightLayout gpu = layout(GPU, rnn(128, 64, 1, false));
+        assertEquals(gpu.tiles().tm(), KernelPlan.projectionTiles(gpu, GPU, 20L * 64 * 128).tm());
     }
 
     @Test
-    void narrowerCpusGetNarrowerTiles() {
-        KernelPlan.Layout layout = KernelPlan.layout(AVX2, rnn(64, 256, 1, false));
-        assertEquals(8, layout.vecR());
-        assertEquals(8, layout.vecP());
-        KernelPlan.Recurrence r = KernelPlan.recurrence(AVX2, rnn(64, 256, 1, false), layout, 10, 64,
-                Long.MAX_VALUE, null);
-        assertEquals(4, r.tb());
-    }
+    void gpusKeepSmallLayersInLocalMemoryAndStepBigOnesWithFewRows() {
+        KernelPlan.RecurrencePlan small = plan(GPU, rnn(128, 64, 1, true), 5, 4);
+        assertEquals(KernelPlan.Variant.GROUP, small.variant());
+        assertTrue(small.wLocal());
+        assertTrue(small.local() >= 32 && small.local() % 32 == 0, "whole warps: " + small.local());
 
-    @Test
-    void gpusKeepSmallLayersInLocalMemoryAndStepBigOnes() {
-        RnnConfig small = rnn(128, 64, 1, true);
-        KernelPlan.Layout smallLayout = KernelPlan.layout(GPU, small);
-        assertTrue(smallLayout.wLocal());
-        KernelPlan.Recurrence r = KernelPlan.recurrence(GPU, small, smallLayout, 5, 4, 1024, null);
-        assertEquals(KernelPlan.Variant.SEQUENCE, r.variant());
-        assertTrue(KernelPlan.sequenceLocalBytes(smallLayout, 64, r.groupRows()) <= GPU.localMemBytes());
-
-        RnnConfig big = rnn(512, 1024, 1, false);
-        KernelPlan.Layout bigLayout = KernelPlan.layout(GPU, big);
-        assertFalse(bigLayout.wLocal(), "4 MiB of W_hh does not fit 48 KiB");
-        assertEquals(KernelPlan.Variant.STEP,
-                KernelPlan.recurrence(GPU, big, bigLayout, 50, 32, 1024, null).variant());
+        RnnConfig big = RnnConfig.of(CellType.LSTM, 512, 1024);
+        assertFalse(KernelPlan.fitsLocal(GPU, layout(GPU, big)), "16 MiB of W_hh does not fit 48 KiB");
+        assertEquals(KernelPlan.Variant.STEP, plan(GPU, big, 50, 1).variant(), "one row: every unit block in parallel");
+        KernelPlan.RecurrencePlan many = plan(GPU, big, 50, 1024);
+        assertEquals(KernelPlan.Variant.GROUP, many.variant(), "enough rows to fill the chip with groups");
+        assertFalse(many.wLocal());
     }
 
     @Test
     void gpuLaunchesStopShortOfAWatchdogOnLongSequences() {
         RnnConfig config = rnn(64, 96, 1, false);
-        KernelPlan.Layout layout = KernelPlan.layout(GPU, config);
-        KernelPlan.Recurrence r = KernelPlan.recurrence(GPU, config, layout, 1_000_000, 2, 1024, null);
+        KernelPlan.RecurrencePlan r = plan(GPU, config, 1_000_000, 2);
         assertTrue(r.stepsPerLaunch() < 1_000_000);
-        assertTrue((long) r.stepsPerLaunch() * 96 * layout.hp() * r.groupRows() <= 1L << 28);
+        WeightLayout l = layout(GPU, config);
+        assertTrue((long) r.stepsPerLaunch() * l.directionWidth() * (96 + 96) * r.groupRows() <= 1L << 28);
     }
 
     @Test
-    void aForcedSequenceThatCannotFitIsRefused() {
-        RnnConfig big = rnn(512, 4096, 1, false);
-        KernelPlan.Layout layout = KernelPlan.layout(GPU, big);
-        assertThrows(IllegalArgumentException.class,
-                () -> KernelPlan.recurrence(GPU, big, layout, 5, 4, 1024, KernelPlan.Variant.SEQUENCE));
+    void programsDependOnTheModuleAndDeviceNotOnTheBatch() {
+        RnnConfig config = RnnConfig.of(CellType.LSTM, 20, 33).withBidirectional(true);
+        Set<String> sources = new HashSet<>();
+        for (int batch = 1; batch <= 40; batch++) {
+            KernelPlan.RecurrencePlan p = KernelPlan.recurrence(AVX512, layout(AVX512, config), 30, batch,
+                    30L * batch, 1024, null);
+            sources.add(Defines.recurrenceSource(layout(AVX512, config), io.clrnn.WeightsDtype.F32, AVX512,
+                    p.variant(), p.wLocal()));
+        }
+        assertTrue(sources.size() <= 2, sources.size() + " recurrence programs for batches 1 to 40");
     }
 
     @Test
     void paddedWidthsCoverEveryVectorAccess() {
-        for (int hidden : new int[] {1, 2, 5, 16, 37, 130, 1024}) {
-            for (boolean bi : new boolean[] {false, true}) {
-                RnnConfig config = rnn(3, hidden, 1, bi);
-                for (DeviceInfo d : new DeviceInfo[] {AVX512, AVX2, GPU}) {
-                    KernelPlan.Layout l = KernelPlan.layout(d, config);
-                    int width = config.numDirections() * hidden;
-                    assertEquals(0, l.ldn() % l.tileN());
-                    assertEquals(0, l.hp() % (l.vecR() * l.nvR()));
-                    assertTrue(l.hp() >= hidden);
-                    assertTrue(l.ldn() >= width - hidden + l.hp(), "last direction's vector over-read stays in P");
-                    assertEquals(0, l.ldn() % l.panelP(), "whole panels");
-                    assertEquals(0, l.panelP() % l.tileN(), "a tile never straddles two panels");
-                    assertEquals(0, l.hp() % l.panelR());
-                    assertEquals(0, l.panelR() % (l.vecR() * l.nvR()));
-                    assertEquals(d.isCpu() ? l.tileN() : l.ldn(), l.panelP(), "panels on CPUs, rows on GPUs");
+        for (CellType mode : CellType.values()) {
+            for (int hidden : new int[] {2, 5, 16, 37, 130, 1024}) {
+                for (boolean bi : new boolean[] {false, true}) {
+                    int proj = mode == CellType.LSTM && hidden > 2 ? hidden / 2 : 0;
+                    RnnConfig config = RnnConfig.of(mode, 3, hidden).withBidirectional(bi).withProjSize(proj);
+                    for (DeviceInfo d : new DeviceInfo[] {AVX512, AVX2, GPU}) {
+                        WeightLayout l = layout(d, config);
+                        KernelPlan.Tiles t = l.tiles();
+                        int tileN = t.nv() * t.vecP();
+                        assertEquals(0, l.ldn() % tileN);
+                        assertEquals(0, l.hp() % l.unit());
+                        assertTrue(l.hp() >= hidden);
+                        assertTrue(l.pp() >= proj && l.pp() % l.unit() == 0);
+                        assertTrue(l.ldn() >= config.numDirections() * l.directionWidth());
+                        assertEquals(0, l.ldn() % l.panelP(), "whole panels");
+                        assertEquals(0, l.panelP() % tileN, "a tile never straddles two panels");
+                        assertEquals(0, l.directionWidth() % l.panelR());
+                        assertEquals(0, l.panelR() % (mode.gates() * l.unit()), "a unit block never straddles panels");
+                        assertEquals(d.isCpu() ? tileN : l.ldn(), l.panelP(), "panels on CPUs, rows on GPUs");
+                        // every column a unit of a gate maps to is distinct and inside its direction
+                        Set<Integer> columns = new HashSet<>();
+                        for (int dir = 0; dir < config.numDirections(); dir++) {
+                            for (int g = 0; g < mode.gates(); g++) {
+                                for (int j = 0; j < hidden; j++) {
+                                    int c = l.column(dir, g, j);
+                                    assertTrue(c >= dir * l.directionWidth() && c < (dir + 1) * l.directionWidth());
+                                    assertTrue(columns.add(c));
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -3,13 +3,17 @@ package io.clrnn.engine;
 import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.clrnn.Nonlinearity;
-import io.clrnn.RnnOptions;
+import io.clrnn.Assertions2;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.TestDevice;
 import io.clrnn.Tensor;
-import io.clrnn.bench.Benchmark;
+import io.clrnn.WeightsDtype;
 import io.clrnn.device.Device;
+import io.clrnn.model.Activation;
+import io.clrnn.model.CellOptions;
+import io.clrnn.model.CellType;
+import io.clrnn.model.Direction;
 import io.clrnn.model.ForwardShape;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
@@ -24,8 +28,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every recurrence variant and a spread of projection tiles, forced on the test device, against the
- * Java reference on odd shapes: sizes that are not multiples of any tile, so every edge path runs.
+ * Every recurrence variant of every cell, with a spread of tiles, forced on the test device, against the
+ * Java reference: sizes that are not multiples of any tile, so every edge path runs; sequences of mixed
+ * lengths; and each sequence again split into launches of 2 steps.
  */
 class KernelVariantsTest {
     private static Device device;
@@ -40,74 +45,118 @@ class KernelVariantsTest {
         device.close();
     }
 
-    /** (seq, batch, input, hidden, layers, bidirectional, relu, batchFirst) */
-    record Case(int seq, int batch, int input, int hidden, int layers, boolean bi, boolean relu, boolean batchFirst) {
-        RnnConfig config() {
-            RnnOptions options = RnnOptions.defaults().nonlinearity(relu ? Nonlinearity.RELU : Nonlinearity.TANH)
-                    .batchFirst(batchFirst);
-            return new RnnConfig(input, hidden, layers, true, bi, options);
-        }
-
+    /** A module and the input it runs on: (seq, batch) with odd sizes, and mixed lengths. */
+    record Case(String name, RnnConfig config, int seq, int batch, int[] lengths) {
         @Override
         public String toString() {
-            return "T" + seq + " B" + batch + " I" + input + " H" + hidden + " L" + layers + (bi ? " bi" : "")
-                    + (relu ? " relu" : "") + (batchFirst ? " bf" : "");
+            return name;
         }
     }
 
-    static final List<Case> CASES = List.of(
-            new Case(1, 1, 1, 1, 1, false, false, false),
-            new Case(4, 3, 7, 5, 2, true, false, true),
-            new Case(9, 11, 3, 37, 1, false, true, false),
-            new Case(5, 13, 19, 130, 2, true, false, false),
-            new Case(3, 1, 33, 70, 1, true, true, true),
-            new Case(20, 21, 9, 100, 1, false, false, true)); // enough work to split the batch over compute units
+    private static Activation act(Activation.Function f, float alpha, float beta) {
+        return new Activation(f, alpha, beta);
+    }
 
-    /** (vecP, tm, nv, vecR, nvR, wLocal, panels) tiles, including ones no device would pick. */
+    static final List<Case> CASES = List.of(
+            new Case("rnn tanh T4 B3 I7 H5 L2 bi bf", RnnConfig.of(7, 5).withLayers(2).withBidirectional(true)
+                    .withBatchFirst(true), 4, 3, new int[] {4, 1, 3}),
+            new Case("rnn relu T9 B11 I3 H37", RnnConfig.of(CellType.RNN_RELU, 3, 37), 9, 11,
+                    new int[] {9, 9, 1, 5, 2, 8, 7, 9, 3, 4, 6}),
+            new Case("lstm T5 B13 I19 H30 L2 bi", RnnConfig.of(CellType.LSTM, 19, 30).withLayers(2)
+                    .withBidirectional(true), 5, 13, new int[] {5, 4, 5, 1, 2, 3, 5, 5, 2, 1, 4, 3, 5}),
+            new Case("lstm proj T6 B5 I9 H21 P7 L2 bi", RnnConfig.of(CellType.LSTM, 9, 21).withProjSize(7)
+                    .withLayers(2).withBidirectional(true), 6, 5, new int[] {2, 6, 1, 6, 4}),
+            new Case("gru T7 B6 I11 H19 bf", RnnConfig.of(CellType.GRU, 11, 19).withBatchFirst(true), 7, 6,
+                    new int[] {7, 3, 7, 1, 6, 2}),
+            new Case("gru lbr0 clip T5 B4 I6 H13 L2 bi", RnnConfig.of(CellType.GRU, 6, 13).withLayers(2)
+                    .withBidirectional(true).withCell(new CellOptions(List.of(
+                            act(Activation.Function.HARD_SIGMOID, 0.3f, 0.4f), act(Activation.Function.SOFTSIGN, 0, 0),
+                            act(Activation.Function.SIGMOID, 0, 0), act(Activation.Function.ELU, 0.7f, 0)),
+                            1.5, false, false, false)), 5, 4, new int[] {5, 2, 4, 1}),
+            new Case("lstm peepholes input_forget clip reverse T6 B3 I5 H10", RnnConfig.of(CellType.LSTM, 5, 10)
+                    .withDirection(Direction.REVERSE).withCell(new CellOptions(List.of(
+                            act(Activation.Function.SIGMOID, 0, 0), act(Activation.Function.SCALED_TANH, 1.2f, 0.8f),
+                            act(Activation.Function.LEAKY_RELU, 0.1f, 0)), 2.0, true, true, true)), 6, 3,
+                    new int[] {3, 6, 2}),
+            new Case("rnn thresholded/softplus bi T4 B2 I3 H9", RnnConfig.of(3, 9).withBidirectional(true)
+                    .withCell(new CellOptions(List.of(act(Activation.Function.THRESHOLDED_RELU, 0.2f, 0),
+                            act(Activation.Function.SOFTPLUS, 0, 0)), Double.POSITIVE_INFINITY, true, false, false)),
+                    4, 2, new int[] {1, 4}));
+
+    /** (vecP, tm, nv, vecR, nvR, tb, panels) tiles, including ones no device would pick. */
     static final int[][] TILES = {
-            {2, 1, 1, 2, 1, 0, 1},
-            {4, 3, 2, 4, 3, 1, 0},
-            {8, 6, 1, 8, 2, 0, 1},
-            {16, 6, 2, 16, 2, 1, 1},
-            {16, 5, 3, 4, 1, 0, 0},
-            {16, 10, 2, 16, 2, 0, 1},
+            {2, 1, 1, 2, 1, 1, 1},
+            {4, 3, 2, 4, 3, 2, 0},
+            {16, 5, 1, 8, 2, 4, 1},
+            {8, 10, 2, 16, 1, 8, 0},
     };
+
+    record Forced(KernelPlan.Variant variant, boolean localWeights) {
+        @Override
+        public String toString() {
+            return variant.label() + (localWeights ? " local" : "");
+        }
+    }
 
     static Stream<Arguments> variants() {
         List<Arguments> all = new ArrayList<>();
+        List<Forced> forced = List.of(new Forced(KernelPlan.Variant.ROWS, false),
+                new Forced(KernelPlan.Variant.ROWS_FUSED, false), new Forced(KernelPlan.Variant.GROUP, false),
+                new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false));
         for (Case c : CASES) {
             for (int[] t : TILES) {
-                for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
-                    all.add(Arguments.of(c, t, v));
+                for (Forced f : forced) {
+                    if (f.variant == KernelPlan.Variant.ROWS_FUSED && KernelPlan.twoPhase(c.config)) {
+                        continue; // the fused projection serves single-phase cells only
+                    }
+                    all.add(Arguments.of(c, t, f));
                 }
             }
         }
         return all.stream();
     }
 
+    static KernelPlan.Tiles tiles(int[] t) {
+        return new KernelPlan.Tiles(t[0], t[1], t[2], t[3], t[4], t[5], t[6] == 1, false, 2, 2);
+    }
+
+    static RnnInput input(Case c, boolean withLengths) {
+        RnnConfig config = c.config;
+        int[] xShape = config.batchFirst() ? new int[] {c.batch, c.seq, config.inputSize()}
+                : new int[] {c.seq, c.batch, config.inputSize()};
+        int states = config.numLayers() * config.numDirections();
+        RnnInput in = RnnInput.of(Tensor.randn(11, xShape)).h0(Tensor.randn(13, states, c.batch, config.outputSize()));
+        if (config.mode().hasCellState()) {
+            in = in.c0(Tensor.randn(17, states, c.batch, config.hiddenSize()));
+        }
+        return withLengths ? in.lengths(c.lengths) : in;
+    }
+
     @ParameterizedTest(name = "{0} tiles {1} {2}")
     @MethodSource("variants")
-    void matchesReference(Case c, int[] t, KernelPlan.Variant variant) {
-        RnnConfig config = c.config();
-        RnnWeights weights = RnnWeights.init(config, 7);
-        int[] xShape = c.batchFirst ? new int[] {c.batch, c.seq, c.input} : new int[] {c.seq, c.batch, c.input};
-        Tensor x = Benchmark.random(11, xShape);
-        Tensor h0 = Benchmark.random(13, c.layers * (c.bi ? 2 : 1), c.batch, c.hidden);
-        KernelPlan.Layout layout = KernelPlan.Layout.of(config, t[0], t[1], t[2], t[3], t[4], t[5] == 1, 2, 2, false,
-                t[6] == 1);
-        try (RnnEngine engine = new RnnEngine(device, weights, layout)) {
-            engine.forceVariant(variant);
-            ForwardShape shape = ForwardShape.check(config, x, h0);
-            assertEquals(variant, engine.recurrencePlan(shape).variant());
-            RnnOutput expected = ReferenceRnn.forward(weights, x, h0);
-            RnnOutput actual = engine.forward(shape, x, h0, null);
-            assertClose(expected.output(), actual.output(), "out");
-            assertClose(expected.hidden(), actual.hidden(), "h_n");
-            // the same sequence split over launches of 2 steps, on the same workspace
-            engine.maxStepsPerLaunch(2);
-            RnnOutput split = engine.forward(shape, x, h0, null);
-            assertClose(actual.output(), split.output(), 0, 0, "out in 2-step launches");
-            assertClose(actual.hidden(), split.hidden(), 0, 0, "h_n in 2-step launches");
+    void matchesReference(Case c, int[] t, Forced forced) {
+        RnnWeights weights = RnnWeights.init(c.config, 7);
+        try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F32, tiles(t))) {
+            Engines.force(engine, forced.variant, forced.localWeights);
+            for (boolean withLengths : new boolean[] {false, true}) {
+                RnnInput in = input(c, withLengths);
+                ForwardShape shape = ForwardShape.check(c.config, in);
+                assertEquals(forced.variant, engine.recurrencePlan(shape).variant());
+                RnnOutput expected = ReferenceRnn.forward(weights, in);
+                RnnOutput actual = engine.forward(shape, in, null);
+                String what = withLengths ? " with lengths" : "";
+                assertClose(expected.output(), actual.output(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "out" + what);
+                assertClose(expected.hidden(), actual.hidden(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "h_n" + what);
+                if (expected.cell() != null) {
+                    assertClose(expected.cell(), actual.cell(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "c_n" + what);
+                }
+                // the same sequence split over launches of 2 steps, on the same workspace
+                Engines.maxStepsPerLaunch(engine, 2);
+                RnnOutput split = engine.forward(shape, in, null);
+                Engines.maxStepsPerLaunch(engine, Integer.MAX_VALUE);
+                assertClose(actual.output(), split.output(), 0, 0, "out in 2-step launches" + what);
+                assertClose(actual.hidden(), split.hidden(), 0, 0, "h_n in 2-step launches" + what);
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.Rnn;
-import io.clrnn.RnnOptions;
+import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
@@ -37,7 +37,7 @@ class ForwardErrorsTest {
                 RnnConfig.of(128, 64).withLayers(2).withBidirectional(true));
         MODULES.put("RNN(3, 5, bidirectional=True)", RnnConfig.of(3, 5).withBidirectional(true));
         MODULES.put("RNN(128, 64, batch_first=True)",
-                RnnConfig.of(128, 64).withOptions(RnnOptions.defaults().batchFirst(true)));
+                RnnConfig.of(128, 64).withBatchFirst(true));
     }
 
     private static Device device;
@@ -145,7 +145,7 @@ class ForwardErrorsTest {
     void forwardShapeRefuses(String module, int[] x, int[] h0, String message) {
         Tensor h = h0 == null ? null : Tensor.zeros(h0);
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> ForwardShape.check(MODULES.get(module), Tensor.zeros(x), h));
+                () -> ForwardShape.check(MODULES.get(module), RnnInput.of(Tensor.zeros(x)).h0(h)));
         assertEquals(message, e.getMessage());
     }
 

@@ -20,13 +20,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** RnnWeights: PyTorch's init, the state_dict checks in load_state_dict's words, save/load. */
 class RnnWeightsTest {
     private static final RnnOptions OPTIONS = RnnOptions.defaults();
     /** RNN(10, 20, num_layers=2, bidirectional=True): every kind of key. */
-    private static final RnnConfig BIG = new RnnConfig(10, 20, 2, true, true, OPTIONS);
+    private static final RnnConfig BIG = RnnConfig.of(10, 20).withLayers(2).withBidirectional(true);
 
     @TempDir Path dir;
 
@@ -44,7 +45,7 @@ class RnnWeightsTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 4, 64, 130})
     void initIsUniformWithinOneOverSqrtHidden(int hidden) {
-        RnnConfig config = new RnnConfig(128, hidden, 2, true, true, OPTIONS);
+        RnnConfig config = RnnConfig.of(128, hidden).withLayers(2).withBidirectional(true);
         double k = 1 / Math.sqrt(hidden);
         double min = Double.MAX_VALUE;
         double max = -Double.MAX_VALUE;
@@ -83,21 +84,48 @@ class RnnWeightsTest {
 
     @Test
     void withoutBiasThereAreNoBiasParameters() {
-        RnnWeights w = RnnWeights.init(new RnnConfig(3, 4, 1, false, false, OPTIONS), 0);
+        RnnWeights w = RnnWeights.init(RnnConfig.of(3, 4).withBias(false), 0);
         assertEquals(List.of("weight_ih_l0", "weight_hh_l0"), List.copyOf(w.stateDict().keySet()));
         assertNull(w.bias("ih", 0, 0));
-        assertArrayEquals(new float[4], w.combinedBias(0, 0));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"LSTM, 0", "LSTM, 3", "GRU, 0", "RNN_TANH, 0"})
+    void theShapesSayWhichCellItIs(CellType mode, int proj) {
+        RnnConfig config = RnnConfig.of(mode, 6, 5).withLayers(2).withBidirectional(true).withBias(proj == 0)
+                .withProjSize(proj);
+        RnnWeights w = RnnWeights.fromStateDict(stateDict(config), OPTIONS);
+        assertEquals(config, w.config());
     }
 
     @Test
-    void combinedBiasIsTheSumOfBoth() {
-        RnnWeights w = RnnWeights.init(BIG, 5);
-        float[] ih = w.bias("ih", 1, 1).data();
-        float[] hh = w.bias("hh", 1, 1).data();
-        float[] sum = w.combinedBias(1, 1);
-        for (int j = 0; j < sum.length; j++) {
-            assertEquals(ih[j] + hh[j], sum[j]);
-        }
+    void aModeThatContradictsTheShapesIsRefused() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> RnnWeights.fromStateDict(
+                stateDict(RnnConfig.of(CellType.GRU, 6, 5)), OPTIONS.mode(CellType.LSTM)));
+        assertEquals("--mode lstm does not fit the weights: weight_hh_l0 has 15 rows, 3 times hidden_size 5 (GRU)",
+                e.getMessage());
+        assertEquals(CellType.RNN_RELU, RnnWeights.fromStateDict(stateDict(RnnConfig.of(3, 4)),
+                OPTIONS.mode(CellType.RNN_RELU)).config().mode());
+    }
+
+    @Test
+    void aModuleIsFoundUnderItsPrefixBesideOtherModules() {
+        Map<String, Tensor> model = new LinkedHashMap<>();
+        model.put("embedding.weight", Tensor.zeros(10, 6));
+        RnnWeights.init(RnnConfig.of(CellType.LSTM, 6, 5), 3).stateDict()
+                .forEach((k, t) -> model.put("encoder.lstm." + k, t));
+        model.put("head.weight", Tensor.zeros(2, 5));
+        RnnWeights w = RnnWeights.fromStateDict(model, OPTIONS);
+        assertEquals("LSTM(6, 5)", w.config().toString());
+        RnnWeights.init(RnnConfig.of(CellType.GRU, 5, 4), 3).stateDict().forEach((k, t) -> model.put("decoder." + k, t));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RnnWeights.fromStateDict(model, OPTIONS));
+        assertEquals("the file holds 2 recurrent modules, under the prefixes \"encoder.lstm.\", \"decoder.\"; "
+                + "choose one with --prefix", e.getMessage());
+        assertEquals("GRU(5, 4)", RnnWeights.fromStateDict(model, OPTIONS.prefix("decoder")).config().toString());
+        assertEquals("no recurrent module under prefix \"encoder.\" (found: \"encoder.lstm.\", \"decoder.\")",
+                assertThrows(InvalidInputException.class,
+                        () -> RnnWeights.fromStateDict(model, OPTIONS.prefix("encoder"))).getMessage());
     }
 
     // ---- save / load ----
@@ -105,7 +133,7 @@ class RnnWeightsTest {
     @Test
     void saveThenLoadGivesTheSameModule() throws IOException {
         RnnOptions relu = RnnOptions.defaults().nonlinearity(Nonlinearity.RELU).batchFirst(true);
-        RnnWeights original = RnnWeights.init(BIG.withOptions(relu), 11);
+        RnnWeights original = RnnWeights.init(BIG.withMode(CellType.RNN_RELU).withBatchFirst(true), 11);
         Path file = dir.resolve("w.safetensors");
         original.save(file);
         RnnWeights loaded = RnnWeights.load(file, relu);
@@ -122,15 +150,15 @@ class RnnWeightsTest {
         Fixtures.Case c = Fixtures.all().stream().filter(f -> f.name().equals("tanh_L3_nobias_bi_h0_I3_H7_T3_B2"))
                 .findFirst().orElseThrow();
         RnnConfig config = c.weights().config();
-        assertEquals(new RnnConfig(3, 7, 3, false, true, c.options()), config);
+        assertEquals(RnnConfig.of(3, 7).withLayers(3).withBias(false).withBidirectional(true), config);
         assertEquals("RNN(3, 7, num_layers=3, bias=False, bidirectional=True)", config.toString());
     }
 
     @Test
     void optionsOnlyChangeWhatTheStateDictDoesNotRecord() {
         RnnWeights w = RnnWeights.init(BIG, 1);
-        RnnWeights relu = w.withOptions(RnnOptions.defaults().nonlinearity(Nonlinearity.RELU));
-        assertEquals(Nonlinearity.RELU, relu.config().nonlinearity());
+        RnnWeights relu = w.withConfig(w.config().withMode(CellType.RNN_RELU));
+        assertEquals(CellType.RNN_RELU, relu.config().mode());
         assertEquals(w.stateDict(), relu.stateDict());
     }
 
@@ -165,14 +193,15 @@ class RnnWeightsTest {
     @Test
     void unexpectedKey() {
         Map<String, Tensor> sd = stateDict(BIG);
-        sd.put("fc.weight", Tensor.zeros(2, 2));
-        assertEquals("Error(s) in loading state_dict for RNN: Unexpected key(s) in state_dict: \"fc.weight\".",
+        sd.put("fc.weight", Tensor.zeros(2, 2)); // another module's: ignored
+        sd.put("foo", Tensor.zeros(2, 2));
+        assertEquals("Error(s) in loading state_dict for RNN: Unexpected key(s) in state_dict: \"foo\".",
                 loadError(sd));
     }
 
     @Test
     void sizeMismatch() {
-        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        Map<String, Tensor> sd = stateDict(RnnConfig.of(3, 5));
         sd.put("weight_hh_l0", Tensor.zeros(5, 6));
         assertEquals("Error(s) in loading state_dict for RNN: size mismatch for weight_hh_l0: copying a param with "
                 + "shape [5, 6] from checkpoint, the shape in current model is [5, 5].", loadError(sd));
@@ -189,17 +218,16 @@ class RnnWeightsTest {
     @Test
     void scalarRecurrentWeightIsASizeMismatch() {
         // weight_hh_l0 of shape [] says nothing about hidden_size; weight_ih_l0 still does.
-        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        Map<String, Tensor> sd = stateDict(RnnConfig.of(3, 5));
         sd.put("weight_hh_l0", Tensor.zeros());
-        assertEquals("Error(s) in loading state_dict for RNN: size mismatch for weight_hh_l0: copying a param with "
-                + "shape [] from checkpoint, the shape in current model is [5, 5].", loadError(sd));
+        assertEquals("weight_hh_l0 must be 2-D (gates*hidden_size, hidden_size), got shape []", loadError(sd));
     }
 
     @Test
     void oneDimensionalInputWeightIsRefused() {
-        Map<String, Tensor> sd = stateDict(new RnnConfig(3, 5, 1, true, false, OPTIONS));
+        Map<String, Tensor> sd = stateDict(RnnConfig.of(3, 5));
         sd.put("weight_ih_l0", Tensor.zeros(15));
-        assertEquals("weight_ih_l0 must be 2-D (hidden_size, input_size), got shape [15]", loadError(sd));
+        assertEquals("weight_ih_l0 must be 2-D (gates*hidden_size, input_size), got shape [15]", loadError(sd));
     }
 
     @Test
@@ -207,11 +235,12 @@ class RnnWeightsTest {
         // load_state_dict puts missing keys first, then unexpected ones, then size mismatches.
         Map<String, Tensor> sd = stateDict(BIG);
         sd.remove("weight_hh_l1_reverse");
-        sd.put("fc.weight", Tensor.zeros(2, 2));
+        sd.put("fc.weight", Tensor.zeros(2, 2)); // another module's: ignored
+        sd.put("foo", Tensor.zeros(2, 2));
         sd.put("bias_hh_l0", Tensor.zeros(3));
         assertEquals("Error(s) in loading state_dict for RNN: "
                 + "Missing key(s) in state_dict: \"weight_hh_l1_reverse\". "
-                + "Unexpected key(s) in state_dict: \"fc.weight\". "
+                + "Unexpected key(s) in state_dict: \"foo\". "
                 + "size mismatch for bias_hh_l0: copying a param with shape [3] from checkpoint, "
                 + "the shape in current model is [20].", loadError(sd));
     }

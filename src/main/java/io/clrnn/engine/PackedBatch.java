@@ -1,0 +1,79 @@
+package io.clrnn.engine;
+
+import io.clrnn.model.ForwardShape;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.stream.IntStream;
+
+/**
+ * A batch in PackedSequence order, as PyTorch packs one: sequences sorted by length, longest first, so
+ * that the sequences still running at step t are the first {@code batchSizes[t]}, and row (t, i) of the
+ * packed arrays is {@code table[t] + i}. Padded steps take no row. Without lengths this is the plain
+ * time-major order. A packed batch may be a slice (a run of the sorted order) of the caller's batch.
+ */
+final class PackedBatch {
+    /** Packed position i holds the caller's sequence order[i]. */
+    final int[] order;
+    /** table[t]: packed row of (t, 0); table[seqLen]: all rows. */
+    final int[] table;
+    private final ForwardShape shape;
+
+    private PackedBatch(ForwardShape shape, int[] order, int[] table) {
+        this.shape = shape;
+        this.order = order;
+        this.table = table;
+    }
+
+    /** The caller's sequences, longest first; ties keep the caller's order (PyTorch's sort is stable too). */
+    static int[] sortedOrder(ForwardShape shape) {
+        if (shape.lengths() == null) {
+            return IntStream.range(0, shape.batch()).toArray();
+        }
+        return IntStream.range(0, shape.batch()).boxed()
+                .sorted(Comparator.comparingInt((Integer b) -> -shape.length(b)))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Sequences sorted[from..to) of the caller's batch, packed. */
+    static PackedBatch of(ForwardShape shape, int[] sorted, int from, int to) {
+        int[] order = Arrays.copyOfRange(sorted, from, to);
+        int[] table = new int[shape.seqLen() + 1];
+        int active = order.length;
+        long rows = 0;
+        for (int t = 0; t < shape.seqLen(); t++) {
+            while (active > 0 && shape.length(order[active - 1]) <= t) {
+                active--;
+            }
+            table[t] = (int) rows;
+            rows += active;
+        }
+        table[shape.seqLen()] = Math.toIntExact(rows);
+        return new PackedBatch(shape, order, table);
+    }
+
+    int batch() {
+        return order.length;
+    }
+
+    int seqLen() {
+        return shape.seqLen();
+    }
+
+    /** Sequences still running at step t. */
+    int active(int t) {
+        return table[t + 1] - table[t];
+    }
+
+    int rows() {
+        return table[shape.seqLen()];
+    }
+
+    /** Rows of every sequence in [from, to) of {@code sorted}, without building the packing. */
+    static long rows(ForwardShape shape, int[] sorted, int from, int to) {
+        long rows = 0;
+        for (int i = from; i < to; i++) {
+            rows += shape.length(sorted[i]);
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,29 @@
+package io.clrnn.engine;
+
+/**
+ * Overrides of an engine's choices, for tests and tuning only (package-private; tests reach it through
+ * their own accessor): a forced variant, a cap on steps per launch (as a GPU watchdog would need), and
+ * lower memory and transfer limits, so that any device can be made to split a sequence or a batch.
+ */
+record Tuning(KernelPlan.Variant variant, Boolean localWeights, int maxStepsPerLaunch, long maxBufferBytes,
+        long totalBytes, long maxTransferBytes) {
+    static final Tuning NONE = new Tuning(null, null, Integer.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE,
+            Long.MAX_VALUE);
+
+    /** A variant whatever the plan would choose; for GROUP, W_hh^T in local memory or not (where it fits). */
+    Tuning withVariant(KernelPlan.Variant value, Boolean local) {
+        return new Tuning(value, local, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes);
+    }
+
+    Tuning withMaxStepsPerLaunch(int value) {
+        return new Tuning(variant, localWeights, value, maxBufferBytes, totalBytes, maxTransferBytes);
+    }
+
+    Tuning withMemory(long bufferBytes, long allBytes) {
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, bufferBytes, allBytes, maxTransferBytes);
+    }
+
+    Tuning withMaxTransferBytes(long value) {
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, value);
+    }
+}

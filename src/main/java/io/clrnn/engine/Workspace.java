@@ -1,0 +1,254 @@
+package io.clrnn.engine;
+
+import io.clrnn.RnnInput;
+import io.clrnn.Tensor;
+import io.clrnn.WeightsDtype;
+import io.clrnn.device.ClBuffer;
+import io.clrnn.device.Device;
+import io.clrnn.device.Profile;
+import io.clrnn.model.RnnConfig;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Device buffers and host staging areas of an engine, grown on demand and kept between calls, and the
+ * packing of the caller's arrays into them. Transfers are non-blocking from and into direct buffers
+ * (JOCL cannot pin a Java array for that); the upload's staging area is written again only after the
+ * previous forward's final blocking read.
+ */
+final class Workspace implements AutoCloseable {
+    /** Results from 256 KiB up are mapped on CPUs: copying them once more costs more than a command. */
+    private static final int MAP_THRESHOLD_FLOATS = 1 << 16;
+
+    private final Device device;
+    private final RnnConfig config;
+    /** Read results in place through a mapping: on a CPU the device's memory is the host's. */
+    private final boolean mapResults;
+    /** X, h_0, c_0 and the step table. */
+    ClBuffer in;
+    /** The projection of the current layer. */
+    ClBuffer p;
+    /** Layer outputs, alternating; the last layer's is followed by h_n and c_n. */
+    final ClBuffer[] y = new ClBuffer[2];
+    private ClBuffer scratch;
+    /** Bound to kernel arguments that a module's cell does not use. */
+    private ClBuffer placeholder;
+    private ByteBuffer upStaging = ByteBuffer.allocateDirect(0);
+    private ByteBuffer downStaging = ByteBuffer.allocateDirect(0);
+    /** A row of zeros for absent initial states, kept so that no forward allocates it again. */
+    private float[] zeros = new float[0];
+    /** Host copies of weights in flight to the device, kept alive until {@link #finishUploads}. */
+    private final List<ByteBuffer> pendingUploads = new ArrayList<>();
+
+    Workspace(Device device, WeightLayout layout) {
+        this.device = device;
+        this.config = layout.config();
+        this.mapResults = device.info().isCpu();
+    }
+
+    /** A new buffer holding {@code data} (as half when asked); the write is in flight until {@link #finishUploads}. */
+    ClBuffer constant(float[] data, WeightsDtype dtype) {
+        int size = dtype == WeightsDtype.F16 ? 2 : 4;
+        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.max(1, data.length) * size).order(ByteOrder.nativeOrder());
+        if (dtype == WeightsDtype.F16) {
+            ShortBuffer halves = bytes.asShortBuffer();
+            for (float v : data) {
+                halves.put(Half.fromFloat(v));
+            }
+        } else {
+            bytes.asFloatBuffer().put(data);
+        }
+        ClBuffer buffer = device.buffer(bytes.capacity());
+        try {
+            device.write(buffer, 0, bytes, bytes.capacity(), null);
+        } catch (RuntimeException e) {
+            buffer.close();
+            throw e;
+        }
+        pendingUploads.add(bytes);
+        return buffer;
+    }
+
+    void finishUploads() {
+        device.finish();
+        pendingUploads.clear();
+    }
+
+    ClBuffer placeholder() {
+        if (placeholder == null) {
+            placeholder = device.buffer(4 * Sizes.SLACK);
+        }
+        return placeholder;
+    }
+
+    ClBuffer scratch() {
+        return scratch != null ? scratch : placeholder();
+    }
+
+    /** Grows every buffer to what {@code s} needs. */
+    void ensure(Sizes s) {
+        try {
+            in = fit(in, s.inFloats(), false);
+            p = fit(p, s.pFloats(), false);
+            y[0] = fit(y[0], s.yFloats(), mapResults);
+            y[1] = s.twoOutputs() ? fit(y[1], s.yFloats(), mapResults) : y[1];
+            scratch = KernelPlan.twoPhase(config) ? fit(scratch, s.scratchFloats(), false) : null;
+        } catch (RuntimeException e) {
+            // a failed allocation must not leave a field pointing at a closed buffer
+            closeBuffers();
+            throw e;
+        }
+    }
+
+    private ClBuffer fit(ClBuffer current, long floats, boolean hostMapped) {
+        if (current != null && current.bytes() >= floats * 4) {
+            return current;
+        }
+        if (current != null) {
+            current.close();
+        }
+        return device.buffer(Math.multiplyExact(floats, 4), hostMapped);
+    }
+
+    /** Enqueues one non-blocking write: X in packed order, h_0 and c_0 (zeros when absent), the step table. */
+    void upload(PackedBatch batch, RnnInput input, IoLayout io, Sizes s, Profile profile) {
+        int floats = Math.toIntExact(s.uploadFloats());
+        upStaging = host(upStaging, floats);
+        FloatBuffer f = upStaging.asFloatBuffer();
+        int width = config.inputSize();
+        float[] x = input.x().data();
+        if (isPlainTimeMajor(batch, io.xT(), io.xB(), width)) {
+            f.put(0, x, 0, batch.rows() * width);
+        } else {
+            for (int t = 0; t < batch.seqLen(); t++) {
+                for (int i = 0; i < batch.active(t); i++) {
+                    f.put((batch.table[t] + i) * width, x, (int) (t * io.xT() + batch.order[i] * io.xB()), width);
+                }
+            }
+        }
+        putStates(f, s.h0Offset(), input.h0(), batch, io, config.outputSize());
+        if (config.mode().hasCellState()) {
+            putStates(f, s.c0Offset(), input.c0(), batch, io, config.hiddenSize());
+        }
+        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
+        device.write(in, 0, upStaging, (long) floats * 4, profile);
+    }
+
+    private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
+        if (zeros.length < width) {
+            zeros = new float[width];
+        }
+        int n = batch.batch();
+        int count = config.numLayers() * config.numDirections();
+        for (int s = 0; s < count; s++) {
+            for (int i = 0; i < n; i++) {
+                int dst = (int) (offset + ((long) s * n + i) * width);
+                if (states == null) {
+                    f.put(dst, zeros, 0, width);
+                } else {
+                    f.put(dst, states.data(), (int) ((s * io.stateS() + batch.order[i] * io.stateB()) * width), width);
+                }
+            }
+        }
+    }
+
+    /**
+     * One blocking read of out, h_n and c_n from the last layer's buffer: the forward's only wait. Rows go
+     * back to the caller's order and layout; padded steps are left as they are (zero). A CPU device's
+     * results are mapped and copied once, straight into the Java arrays.
+     */
+    void download(PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn, Profile profile) {
+        ClBuffer src = y[(config.numLayers() - 1) % 2];
+        int floats = Math.toIntExact(s.downloadFloats());
+        // Small results come back faster through a plain read: a mapping costs a second command.
+        boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
+        ByteBuffer results;
+        if (mapped) {
+            results = device.mapForReading(src, (long) floats * 4, profile);
+        } else {
+            downStaging = host(downStaging, floats);
+            device.read(src, 0, downStaging, (long) floats * 4, true, profile);
+            results = downStaging;
+        }
+        try {
+            FloatBuffer f = results.asFloatBuffer();
+            int hOut = config.outputSize();
+            int dirs = config.numDirections();
+            int ldy = dirs * hOut;
+            if (io.outD() == hOut && isPlainTimeMajor(batch, io.outT(), io.outB(), ldy)) {
+                f.get(0, out.data(), 0, batch.rows() * ldy);
+            } else {
+                for (int t = 0; t < batch.seqLen(); t++) {
+                    for (int i = 0; i < batch.active(t); i++) {
+                        for (int d = 0; d < dirs; d++) {
+                            f.get((batch.table[t] + i) * ldy + d * hOut, out.data(),
+                                    (int) (t * io.outT() + batch.order[i] * io.outB() + d * io.outD()), hOut);
+                        }
+                    }
+                }
+            }
+            getStates(f, s.hnOffset(), hn, batch, io, hOut);
+            if (cn != null) {
+                getStates(f, s.cnOffset(), cn, batch, io, config.hiddenSize());
+            }
+        } finally {
+            if (mapped) {
+                device.unmap(src, results);
+            }
+        }
+    }
+
+    private void getStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
+        int n = batch.batch();
+        int count = config.numLayers() * config.numDirections();
+        for (int s = 0; s < count; s++) {
+            for (int i = 0; i < n; i++) {
+                f.get((int) (offset + ((long) s * n + i) * width), states.data(),
+                        (int) ((s * io.stateS() + batch.order[i] * io.stateB()) * width), width);
+            }
+        }
+    }
+
+    /** Whether the caller's rows of {@code width} floats already lie in packed order (the common case). */
+    private static boolean isPlainTimeMajor(PackedBatch batch, long strideT, long strideB, int width) {
+        int n = batch.batch();
+        if (strideB != width || strideT != (long) n * width || batch.rows() != (long) n * batch.seqLen()) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (batch.order[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ByteBuffer host(ByteBuffer current, int floats) {
+        if (current.capacity() >= floats * 4L) {
+            return current;
+        }
+        return ByteBuffer.allocateDirect(Math.max(floats, 1) * 4).order(ByteOrder.nativeOrder());
+    }
+
+    private void closeBuffers() {
+        for (ClBuffer b : new ClBuffer[] {in, p, y[0], y[1], scratch}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        in = p = y[0] = y[1] = scratch = null;
+    }
+
+    @Override
+    public void close() {
+        closeBuffers();
+        if (placeholder != null) {
+            placeholder.close();
+            placeholder = null;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.clrnn.engine;
+
+/** Tests' handle on an engine's tuning seam, which library users cannot reach. */
+public final class Engines {
+    private Engines() {}
+
+    /** Runs {@code variant} from now on (null: the plan chooses); for GROUP, W_hh^T in local memory if asked and it fits. */
+    public static void force(RnnEngine engine, KernelPlan.Variant variant, Boolean localWeights) {
+        engine.tune(engine.tuning().withVariant(variant, localWeights));
+    }
+
+    /** Caps the steps of one ROWS(_FUSED) or GROUP launch, as a GPU watchdog would. */
+    public static void maxStepsPerLaunch(RnnEngine engine, int steps) {
+        engine.tune(engine.tuning().withMaxStepsPerLaunch(steps));
+    }
+
+    /** Lowers the device's memory limits (bytes per buffer, bytes of all per-call buffers). */
+    public static void limitMemory(RnnEngine engine, long maxBufferBytes, long totalBytes) {
+        engine.tune(engine.tuning().withMemory(maxBufferBytes, totalBytes));
+    }
+
+    /** The largest per-call buffer of a forward of {@code batch} full sequences of {@code seq} steps, in bytes. */
+    public static long largestBuffer(RnnEngine engine, int seq, int batch) {
+        return Sizes.of(engine.layout(), seq, batch, (long) seq * batch).largestBuffer();
+    }
+
+    /** The larger host transfer of such a forward, in bytes. */
+    public static long largestTransfer(RnnEngine engine, int seq, int batch) {
+        return Sizes.of(engine.layout(), seq, batch, (long) seq * batch).largestTransfer();
+    }
+
+    /** Lowers the 2 GiB limit of one host transfer. */
+    public static void limitTransfers(RnnEngine engine, long bytes) {
+        engine.tune(engine.tuning().withMaxTransferBytes(bytes));
+    }
+}
