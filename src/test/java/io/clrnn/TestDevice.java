@@ -2,9 +2,13 @@ package io.clrnn;
 
 import io.clrnn.device.Device;
 
-/** The device tests run on: -Dclrnn.device=SPEC picks another (a GPU, say); the default is auto. */
+/**
+ * The device the tests run on: -Dclrnn.device=SPEC, else $CLRNN_DEVICE ({@code scripts/test --device SPEC}),
+ * else auto. Any OpenCL device must pass the whole suite.
+ */
 public final class TestDevice {
-    public static final String SPEC = System.getProperty("clrnn.device", "auto");
+    public static final String SPEC = System.getProperty("clrnn.device",
+            System.getenv().getOrDefault("CLRNN_DEVICE", "auto"));
 
     private TestDevice() {}
 
