@@ -24,12 +24,16 @@ final class PackedBatch {
         this.table = table;
     }
 
-    /** The caller's sequences, longest first; ties keep the caller's order (PyTorch's sort is stable too). */
+    /**
+     * The caller's sequences, longest first; ties keep the caller's order (PyTorch's sort is stable too).
+     * Empty sequences (ONNX allows length 0) are left out: they take no work, and their outputs and final
+     * states stay zero, as ONNX Runtime gives them.
+     */
     static int[] sortedOrder(ForwardShape shape) {
         if (shape.lengths() == null) {
             return IntStream.range(0, shape.batch()).toArray();
         }
-        return IntStream.range(0, shape.batch()).boxed()
+        return IntStream.range(0, shape.batch()).boxed().filter(b -> shape.length(b) > 0)
                 .sorted(Comparator.comparingInt((Integer b) -> -shape.length(b)))
                 .mapToInt(Integer::intValue).toArray();
     }

@@ -105,10 +105,10 @@ public final class RnnEngine implements AutoCloseable {
      */
     public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
-        if (shape.batch() == 0) {
+        int[] sorted = PackedBatch.sortedOrder(shape);
+        if (sorted.length == 0) {
             return;
         }
-        int[] sorted = PackedBatch.sortedOrder(shape);
         int slice = largestSliceThatFits(shape, sorted);
         try {
             for (int from = 0; from < sorted.length; from += slice) {
