@@ -7,7 +7,6 @@ import io.clrnn.model.CellType;
 import io.clrnn.model.RnnWeights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,11 +54,7 @@ public final class Fixtures {
     }
 
     public static Path root() {
-        try {
-            return Path.of(Fixtures.class.getResource("/fixtures/manifest.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestResources.path("fixtures");
     }
 
     public static List<Case> all() {

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clrnn.format.Npy;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,11 +27,7 @@ class TorchFilesCliTest {
     @TempDir Path dir;
 
     static Path root() {
-        try {
-            return Path.of(TorchFilesCliTest.class.getResource("/torch/manifest.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.clrnn.TestResources.path("torch");
     }
 
     static Stream<JsonNode> withForward() throws IOException {
