@@ -104,6 +104,16 @@ class CommandsTest {
         assertTrue(line.contains("available: 0 "), line);
     }
 
+    /** What picocli's handlers never see (an Error, here running out of heap) still ends in one line, exit 1. */
+    @Test
+    void aFailureOutsideTheCommandsStillSaysWhatHappened() throws Exception {
+        Cli.Result r = Cli.runInChildJvm(List.of("-Xmx16m"), Map.of(), "bench", "--seq", "4000", "--batch", "64",
+                "--input", "512", "--hidden", "512", "--quick", "--device", Cli.DEVICE);
+        assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+        String line = r.singleErrorLine();
+        assertTrue(line.startsWith("error: out of memory"), line);
+    }
+
     @Test
     void clrnnDeviceEnvironmentVariableSetsTheDefault() throws Exception {
         Path out = dir.resolve("out.npy");
