@@ -53,8 +53,13 @@ public final class Benchmark {
     static final double MAX_WARMUP_SECONDS = 10;
 
     /** A timed shape; {@code familyMs} is the mean device time per forward of each kernel family (empty when not profiled). */
+    /**
+     * @param familyMs device time per forward of each kernel family (empty when not profiled)
+     * @param hostMs   host time per forward of each phase (empty when not profiled)
+     */
     public record Result(Shape shape, String implementation, String deviceName, Timing timing,
-            Map<Profile.Family, Double> familyMs, String recurrenceVariant, WeightsDtype weightsDtype) {
+            Map<Profile.Family, Double> familyMs, String recurrenceVariant, WeightsDtype weightsDtype,
+            Map<Profile.Host, Double> hostMs) {
         public double gflops() {
             return timing.gflops(shape.flops());
         }
@@ -87,6 +92,7 @@ public final class Benchmark {
         try (Rnn rnn = Rnn.create(device, c.weights(), dtype)) {
             Timing timing = time(() -> rnn.forward(c.input()), budget);
             Map<Profile.Family, Double> families = new EnumMap<>(Profile.Family.class);
+            Map<Profile.Host, Double> host = new EnumMap<>(Profile.Host.class);
             String variant = "";
             int runs = device.profiling() ? Math.max(1, Math.min(timing.runs(), 10)) : 0;
             for (int i = 0; i < runs; i++) {
@@ -95,14 +101,25 @@ public final class Benchmark {
                 variant = profile.plan();
                 profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
             }
-            return new Result(shape, "clrnn", device.info().name(), timing, families, variant, dtype);
+            // The host's phases from runs without events (which would slow the runtime down); the median of
+            // each, as the timing's, so that a few preempted runs do not dominate.
+            int hostRuns = device.profiling() ? Math.max(1, Math.min(timing.runs(), 200)) : 0;
+            Map<Profile.Host, double[]> phases = new EnumMap<>(Profile.Host.class);
+            for (int i = 0; i < hostRuns; i++) {
+                Profile profile = Profile.hostOnly();
+                rnn.forward(c.input(), profile);
+                int run = i;
+                profile.hostNanos().forEach((h, ns) -> phases.computeIfAbsent(h, k -> new double[hostRuns])[run] = ns / 1e6);
+            }
+            phases.forEach((h, ms) -> host.put(h, Timing.of(ms).medianMs()));
+            return new Result(shape, "clrnn", device.info().name(), timing, families, variant, dtype, host);
         }
     }
 
     public static Result reference(Shape shape, Budget budget, long seed) {
         Case c = Case.of(shape, seed);
         Timing timing = time(() -> ReferenceRnn.forward(c.weights(), c.input()), budget);
-        return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "", WeightsDtype.F32);
+        return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "", WeightsDtype.F32, Map.of());
     }
 
     static Timing time(Supplier<RnnOutput> forward, Budget budget) {

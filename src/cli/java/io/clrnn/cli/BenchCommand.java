@@ -104,6 +104,8 @@ final class BenchCommand implements Callable<Integer> {
         node.put("recurrence", r.recurrenceVariant());
         ObjectNode families = node.putObject("device_ms");
         r.familyMs().forEach((f, ms) -> families.put(f.name().toLowerCase(Locale.ROOT), ms));
+        ObjectNode host = node.putObject("host_ms");
+        r.hostMs().forEach((h, ms) -> host.put(h.name().toLowerCase(Locale.ROOT), ms));
         return node.toString();
     }
 
@@ -120,6 +122,16 @@ final class BenchCommand implements Callable<Integer> {
             r.familyMs().forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms",
                     f.name().toLowerCase(Locale.ROOT), ms)));
             s.append("  (recurrence: ").append(r.recurrenceVariant()).append(')');
+        }
+        if (!r.hostMs().isEmpty()) {
+            // What the host spends per forward; wait includes the device's own work and the runtime's wake-ups.
+            s.append("\n  host time per forward:");
+            r.hostMs().forEach((h, ms) -> s.append(String.format(Locale.ROOT, " %s %.4f ms",
+                    h.name().toLowerCase(Locale.ROOT), ms)));
+            double device = r.familyMs().values().stream().mapToDouble(Double::doubleValue).sum();
+            double wait = r.hostMs().getOrDefault(io.clrnn.device.Profile.Host.WAIT, 0.0);
+            s.append(String.format(Locale.ROOT, "%n  waiting beyond the device's own work (wake-ups, sync): %.4f ms",
+                    Math.max(0, wait - device)));
         }
         return s.toString();
     }

@@ -17,6 +17,12 @@ public final class ClKernel extends ClResource {
     private final cl_kernel kernel;
     private final String name;
     private final Map<String, Integer> argIndex;
+    /**
+     * What each argument was last set to (an Integer, a Long, a ClBuffer or a local size): arguments stay
+     * set on a kernel object, and a service calling forward with the same shape again sets most of them
+     * to what they already are, so those calls are skipped.
+     */
+    private final Object[] lastValue;
     private volatile long maxWorkGroupSize;
 
     /** Wraps {@code kernel}; releases it when its arguments cannot be listed. */
@@ -36,6 +42,7 @@ public final class ClKernel extends ClResource {
         this.kernel = kernel;
         this.name = name;
         this.argIndex = argIndex;
+        this.lastValue = new Object[argIndex.size()];
     }
 
     private static Map<String, Integer> argNames(cl_kernel kernel, String name) {
@@ -70,28 +77,43 @@ public final class ClKernel extends ClResource {
 
     public ClKernel arg(String arg, ClBuffer buffer) {
         int i = index(arg);
-        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(arg));
+        if (lastValue[i] != buffer || buffer.isClosed()) {
+            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(arg));
+            lastValue[i] = buffer;
+        }
         return this;
     }
 
     public ClKernel arg(String arg, int value) {
         int i = index(arg);
-        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int, Pointer.to(new int[] {value})), call(arg));
+        if (!(lastValue[i] instanceof Integer v && v == value)) {
+            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int, Pointer.to(new int[] {value})), call(arg));
+            lastValue[i] = value;
+        }
         return this;
     }
 
     public ClKernel arg(String arg, long value) {
         int i = index(arg);
-        Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_long, Pointer.to(new long[] {value})), call(arg));
+        if (!(lastValue[i] instanceof Long v && v == value)) {
+            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_long, Pointer.to(new long[] {value})), call(arg));
+            lastValue[i] = value;
+        }
         return this;
     }
 
     /** A {@code __local} argument of the given size. */
     public ClKernel localArg(String arg, long bytes) {
         int i = index(arg);
-        Cl.check(CL.clSetKernelArg(handle(), i, Math.max(bytes, 4), null), call(arg));
+        Local size = new Local(Math.max(bytes, 4));
+        if (!size.equals(lastValue[i])) {
+            Cl.check(CL.clSetKernelArg(handle(), i, size.bytes, null), call(arg));
+            lastValue[i] = size;
+        }
         return this;
     }
+
+    private record Local(long bytes) {}
 
     private int index(String arg) {
         Integer i = argIndex.get(arg);

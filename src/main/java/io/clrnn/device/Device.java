@@ -240,7 +240,7 @@ public final class Device extends ClResource {
 
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
         guarded("clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null ? null : new cl_event();
+            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
             Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -256,7 +256,7 @@ public final class Device extends ClResource {
     public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
         guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null ? null : new cl_event();
+            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
             Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -270,7 +270,7 @@ public final class Device extends ClResource {
      */
     public ByteBuffer mapForReading(Lane lane, ClBuffer src, long bytes, Profile profile) {
         return guarded("clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null ? null : new cl_event();
+            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
             int[] status = new int[1];
             ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
                     event, status);
@@ -304,7 +304,7 @@ public final class Device extends ClResource {
             }
         }
         guarded("clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
-            cl_event event = profile == null ? null : new cl_event();
+            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
             Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
             return record(profile, family, event);
@@ -323,7 +323,7 @@ public final class Device extends ClResource {
     }
 
     private Void record(Profile profile, Profile.Family family, cl_event event) {
-        if (profile != null) {
+        if (event != null) {
             profile.add(family, event);
         }
         return null;

@@ -10,12 +10,42 @@ import org.jocl.Sizeof;
 import org.jocl.cl_event;
 
 /**
- * Collects OpenCL events of one forward (on a queue with profiling enabled) and sums their device
- * time per kernel family; releases the events when read.
+ * Where one forward's time goes: the OpenCL events of its commands (on a queue with profiling enabled),
+ * summed per kernel family, and the host's own time per phase. Releases the events when read.
  */
 public final class Profile {
     public enum Family { PROJECTION, RECURRENCE, TRANSFER }
 
+    /**
+     * The host's phases of a forward: checking the input and allocating the outputs; packing X and the
+     * states into the staging area; setting kernel arguments; enqueueing commands; waiting for the results
+     * (the device's work, plus whatever it takes the runtime to wake up and report); copying the results
+     * out into the caller's arrays.
+     */
+    public enum Host { ALLOCATE, PACK, ARGUMENTS, ENQUEUE, WAIT, UNPACK }
+
+    private final long[] hostNanos = new long[Host.values().length];
+    /** Whether commands record events; without them, only the host's phases are timed, at no cost to the device. */
+    private final boolean recordsEvents;
+
+    /** A profile of device events and host phases; the device's queue must profile (Device.select(spec, true)). */
+    public Profile() {
+        this(true);
+    }
+
+    private Profile(boolean events) {
+        this.recordsEvents = events;
+    }
+
+    /** Times the host's phases only: commands record no events, so the forward runs as it would unprofiled. */
+    public static Profile hostOnly() {
+        return new Profile(false);
+    }
+
+    /** Whether commands should record an event for this profile. */
+    boolean wantsEvents() {
+        return recordsEvents;
+    }
     private final List<Family> families = new ArrayList<>();
     private String plan = "";
     private final List<ClEvent> events = new ArrayList<>();
@@ -33,6 +63,20 @@ public final class Profile {
     /** The recurrence variant of the last forward recorded, e.g. {@code rows_fused}. */
     public String plan() {
         return plan;
+    }
+
+    /** Adds host time to a phase (the engine calls this). */
+    public void addHost(Host phase, long nanos) {
+        hostNanos[phase.ordinal()] += nanos;
+    }
+
+    /** Host nanoseconds per phase, over the forwards recorded. */
+    public Map<Host, Long> hostNanos() {
+        Map<Host, Long> m = new EnumMap<>(Host.class);
+        for (Host h : Host.values()) {
+            m.put(h, hostNanos[h.ordinal()]);
+        }
+        return m;
     }
 
     /** Commands of {@code family} recorded so far. */

@@ -91,9 +91,11 @@ public final class RnnEngine implements AutoCloseable {
 
     /** A forward in PyTorch's layouts, on a shape {@link ForwardShape#check} accepted. */
     public RnnOutput forward(ForwardShape shape, RnnInput in, Profile profile) {
+        long t = Timer.start(profile);
         Tensor out = Tensor.zeros(shape.outputShape());
         Tensor hn = Tensor.zeros(shape.hiddenShape());
         Tensor cn = shape.cellShape() == null ? null : Tensor.zeros(shape.cellShape());
+        Timer.stop(profile, Profile.Host.ALLOCATE, t);
         forward(shape, in, IoLayout.pytorch(shape), out, hn, cn, profile);
         return new RnnOutput(out, hn, cn);
     }
@@ -182,12 +184,15 @@ public final class RnnEngine implements AutoCloseable {
                 "common.cl", "projection.cl").kernel("project"));
         long nTiles = layout.ldn() / tiles.tileN();
         long mTiles = paddedRows / tiles.tm();
+        long t = Timer.start(profile);
         project.arg("n_tiles", (int) nTiles).arg("m_tiles", Math.toIntExact(mTiles)).arg("K", k).arg("lda", k)
                 .arg("ldn", layout.ldn()).arg("A", a).arg("Wt", w.wihT()).arg("bias", w.bias())
                 .arg("P", workspace.p);
         long[] local = KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
+        t = Timer.lap(profile, Profile.Host.ARGUMENTS, t);
         device.run(lane, project, new long[] {KernelPlan.roundUp(nTiles, local[0]),
                 KernelPlan.roundUp(mTiles, local[1])}, local, profile, Profile.Family.PROJECTION);
+        Timer.stop(profile, Profile.Host.ENQUEUE, t);
     }
 
     private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, int layer, LayerWeights w,
@@ -204,6 +209,7 @@ public final class RnnEngine implements AutoCloseable {
         }
         long states = (long) layer * dirs * n;
         ClBuffer last = workspace.y[(config.numLayers() - 1) % 2];
+        long t = Timer.start(profile);
         k.arg("T", seqLen).arg("B", n).arg("D", dirs).arg("H", config.hiddenSize()).arg("Hp", layout.hp())
                 .arg("Hin", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
                 .arg("ldy", dirs * config.outputSize()).arg("K", config.layerInputSize(layer))
@@ -217,6 +223,7 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("scratch", workspace.scratch()).arg("Whr", w.whrT()).arg("bhn", w.bhn()).arg("peep", w.peep())
                 .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
         int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), tuning.maxStepsPerLaunch()), seqLen));
+        Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         switch (plan.variant()) {
             case ROWS, ROWS_FUSED -> runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs},
                     new long[] {1, 1}, profile);
@@ -235,7 +242,9 @@ public final class RnnEngine implements AutoCloseable {
                 for (int s = 0; s < seqLen; s++) {
                     for (int phase = 0; phase < phases; phase++) {
                         k.arg("s", s).arg("phase", phase);
+                        long e = Timer.start(profile);
                         device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
+                        Timer.stop(profile, Profile.Host.ENQUEUE, e);
                     }
                 }
             }
@@ -247,7 +256,9 @@ public final class RnnEngine implements AutoCloseable {
             Profile profile) {
         for (int s = 0; s < seqLen; s += steps) {
             k.arg("s_begin", s).arg("s_end", Math.min(seqLen, s + steps));
+            long t = Timer.start(profile);
             device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
+            Timer.stop(profile, Profile.Host.ENQUEUE, t);
         }
     }
 

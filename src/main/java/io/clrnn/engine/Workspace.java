@@ -117,6 +117,7 @@ final class Workspace implements AutoCloseable {
 
     /** Enqueues one non-blocking write: X in packed order, h_0 and c_0 (zeros when absent), the step table. */
     void upload(Device.Lane lane, PackedBatch batch, RnnInput input, IoLayout io, Sizes s, Profile profile) {
+        long clock = Timer.start(profile);
         int floats = Math.toIntExact(s.uploadFloats());
         upStaging = host(upStaging, floats);
         FloatBuffer f = upStaging.asFloatBuffer();
@@ -136,7 +137,9 @@ final class Workspace implements AutoCloseable {
             putStates(f, s.c0Offset(), input.c0(), batch, io, config.hiddenSize());
         }
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
+        clock = Timer.lap(profile, Profile.Host.PACK, clock);
         device.write(lane, in, 0, upStaging, (long) floats * 4, profile);
+        Timer.stop(profile, Profile.Host.ENQUEUE, clock);
     }
 
     private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
@@ -168,6 +171,7 @@ final class Workspace implements AutoCloseable {
         int floats = Math.toIntExact(s.downloadFloats());
         // Small results come back faster through a plain read: a mapping costs a second command.
         boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
+        long clock = Timer.start(profile);
         ByteBuffer results;
         if (mapped) {
             results = device.mapForReading(lane, src, (long) floats * 4, profile);
@@ -176,6 +180,7 @@ final class Workspace implements AutoCloseable {
             device.read(lane, src, 0, downStaging, (long) floats * 4, true, profile);
             results = downStaging;
         }
+        clock = Timer.lap(profile, Profile.Host.WAIT, clock);
         try {
             FloatBuffer f = results.asFloatBuffer();
             int hOut = config.outputSize();
@@ -201,6 +206,7 @@ final class Workspace implements AutoCloseable {
             if (mapped) {
                 device.unmap(lane, src, results);
             }
+            Timer.stop(profile, Profile.Host.UNPACK, clock);
         }
     }
 
