@@ -36,12 +36,14 @@
 //                 a tile never straddles two panels.
 // bias: (ldn)     the input-side bias of each column (b_ih, plus b_hh where the cell allows folding it)
 // P:    (m_tiles*TM, ldn)
-__kernel void project(const int n_tiles, const int m_tiles, const int K, const int lda, const int ldn,
-                      __global const float *restrict A, __global const WTYPE *restrict Wt,
+// Launched over tiles [m_first, m_first + m_tiles) of M: GPUs cut a large product into launches short
+// enough for any watchdog.
+__kernel void project(const int n_tiles, const int m_first, const int m_tiles, const int K, const int lda,
+                      const int ldn, __global const float *restrict A, __global const WTYPE *restrict Wt,
                       __global const float *restrict bias, __global float *restrict P) {
     const int tn = get_global_id(0);
-    const int tm = get_global_id(1);
-    if (tn >= n_tiles || tm >= m_tiles) {
+    const int tm = m_first + get_global_id(1);
+    if (tn >= n_tiles || tm >= m_first + m_tiles) {
         return;
     }
     const int n0 = tn * (NV * VEC);
@@ -77,6 +79,88 @@ __kernel void project(const int n_tiles, const int m_tiles, const int K, const i
         #pragma unroll
         for (int v = 0; v < NV; v++) {
             vstoreV(acc[i][v], 0, P + (size_t)(m0 + i) * ldn + n0 + v * VEC);
+        }
+    }
+}
+
+#ifndef TSM
+#define TSM 64 // rows of A per work-group tile (project_local)
+#endif
+#ifndef TSN
+#define TSN 64 // columns of Wt per work-group tile
+#endif
+#ifndef TSK
+#define TSK 16 // depth of the tiles staged in local memory
+#endif
+#ifndef WPTM
+#define WPTM 4 // rows per work-item
+#endif
+#ifndef WPTN
+#define WPTN 4 // columns per work-item
+#endif
+#define RTSM (TSM / WPTM)
+#define RTSN (TSN / WPTN)
+
+// The same product for GPUs, tiled in local memory: a work-group of RTSN x RTSM work-items stages a
+// TSM x TSK tile of A and a TSK x TSN tile of Wt (row-major, PANEL = ldn), then each work-item computes
+// WPTM x WPTN outputs, strided by RTSM and RTSN so that neighbouring work-items touch neighbouring
+// addresses. M is padded to TSM and N to TSN by the host; K is not, so the last tiles are zero-filled.
+// Launched over row tiles [m_first, m_first + m_tiles).
+__kernel void project_local(const int n_tiles, const int m_first, const int m_tiles, const int K, const int lda,
+                            const int ldn, __global const float *restrict A, __global const WTYPE *restrict Wt,
+                            __global const float *restrict bias, __global float *restrict P) {
+    __local float As[TSK][TSM];
+    __local float Bs[TSK][TSN];
+    const int tidn = get_local_id(0);
+    const int tidm = get_local_id(1);
+    const int lid = tidm * RTSN + tidn;
+    const int m0 = (m_first + get_group_id(1)) * TSM;
+    const int n0 = get_group_id(0) * TSN;
+
+    float acc[WPTM][WPTN];
+    #pragma unroll
+    for (int wn = 0; wn < WPTN; wn++) {
+        const float b = bias[n0 + tidn + wn * RTSN];
+        #pragma unroll
+        for (int wm = 0; wm < WPTM; wm++) {
+            acc[wm][wn] = b;
+        }
+    }
+    for (int t = 0; t < K; t += TSK) {
+        for (int l = lid; l < TSM * TSK; l += RTSM * RTSN) {
+            const int row = l / TSK;
+            const int kk = l % TSK;
+            As[kk][row] = t + kk < K ? A[(size_t)(m0 + row) * lda + t + kk] : 0.0f;
+        }
+        for (int l = lid; l < TSK * TSN; l += RTSM * RTSN) {
+            const int kk = l / TSN;
+            const int col = l % TSN;
+            Bs[kk][col] = t + kk < K ? WLOAD1(Wt, (size_t)(t + kk) * ldn + n0 + col) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        #pragma unroll
+        for (int kk = 0; kk < TSK; kk++) {
+            float b[WPTN];
+            #pragma unroll
+            for (int wn = 0; wn < WPTN; wn++) {
+                b[wn] = Bs[kk][tidn + wn * RTSN];
+            }
+            #pragma unroll
+            for (int wm = 0; wm < WPTM; wm++) {
+                const float a = As[kk][tidm + wm * RTSM];
+                #pragma unroll
+                for (int wn = 0; wn < WPTN; wn++) {
+                    acc[wm][wn] = MADD(a, b[wn], acc[wm][wn]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    #pragma unroll
+    for (int wm = 0; wm < WPTM; wm++) {
+        #pragma unroll
+        for (int wn = 0; wn < WPTN; wn++) {
+            P[(size_t)(m0 + tidm + wm * RTSM) * ldn + n0 + tidn + wn * RTSN] = acc[wm][wn];
         }
     }
 }

@@ -40,9 +40,10 @@ public final class Device extends ClResource {
     private static final Logger log = LoggerFactory.getLogger(Device.class);
 
     /**
-     * Guards what OpenCL runtimes do not make safe from several threads at once: enumerating platforms
-     * and devices (PoCL crashed in clGetDeviceInfo, or listed no device, under concurrent first use)
-     * and building programs (PoCL renames files in its kernel cache while building).
+     * Guards what is not safe from several threads at once: enumerating platforms and devices (PoCL
+     * crashed in clGetDeviceInfo, or listed no device, under concurrent first use), building programs
+     * (PoCL renames files in its kernel cache while building), and creating and releasing contexts (JOCL
+     * keeps its context callbacks in a global std::map without a lock: SIGSEGV in clCreateContextNative).
      */
     private static final Object SETUP = new Object();
     /** Every device on this machine, enumerated once per JVM under {@link #SETUP}; null until then. */
@@ -74,16 +75,25 @@ public final class Device extends ClResource {
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL.CL_CONTEXT_PLATFORM, located.platform);
         int[] status = new int[1];
-        context = CL.clCreateContext(properties, devices().length, devices(), null, null, status);
+        synchronized (SETUP) {
+            context = CL.clCreateContext(properties, devices().length, devices(), null, null, status);
+        }
         Cl.check(status[0], "clCreateContext");
+        cl_command_queue main = null;
         cl_command_queue latency = null;
         try {
-            queue = newQueue(id);
+            main = newQueue(id);
             latency = latencyId == null ? null : newQueue(latencyId);
         } catch (RuntimeException e) {
-            CL.clReleaseContext(context);
+            if (main != null) {
+                CL.clReleaseCommandQueue(main);
+            }
+            synchronized (SETUP) {
+                CL.clReleaseContext(context);
+            }
             throw e;
         }
+        queue = main;
         latencyQueue = latency;
         log.debug("opened {}{}", info.describe(), latencyId == null ? "" : ", with an in-thread latency lane");
     }
@@ -355,7 +365,9 @@ public final class Device extends ClResource {
                 CL.clFinish(latencyQueue);
                 CL.clReleaseCommandQueue(latencyQueue);
             }
-            CL.clReleaseContext(context);
+            synchronized (SETUP) {
+                CL.clReleaseContext(context);
+            }
         } finally {
             write.unlock();
         }

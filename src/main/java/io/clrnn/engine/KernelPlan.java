@@ -56,9 +56,10 @@ public final class KernelPlan {
      * @param smallTile whether tiny products switch to a 4 x vecP projection tile
      * @param localX    projection work-group along N tiles
      * @param localY    projection work-group along M tiles
+     * @param localProjection whether the projection stages its tiles in local memory (project_local: GPUs)
      */
     public record Tiles(int vecP, int tm, int nv, int vecR, int nvR, int tb, boolean panels, boolean smallTile,
-            int localX, int localY) {
+            int localX, int localY, boolean localProjection) {
         public Tiles {
             if (Integer.bitCount(tb) != 1 || tb > 16) {
                 throw new IllegalArgumentException("tb must be a power of two up to 16, got " + tb);
@@ -105,19 +106,44 @@ public final class KernelPlan {
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
             boolean wLocal, Device.Lane lane) {}
 
-    /** Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. */
-    public record ProjectionTiles(int vecP, int tm, int nv, int panel) {
+    /**
+     * Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. With
+     * {@code local}, the kernel is project_local and its tile is LOCAL_TILE_M x LOCAL_TILE_N.
+     */
+    public record ProjectionTiles(int vecP, int tm, int nv, int panel, boolean local) {
         public int tileN() {
-            return nv * vecP;
+            return local ? LOCAL_TILE_N : nv * vecP;
+        }
+
+        public int tileM() {
+            return local ? LOCAL_TILE_M : tm;
+        }
+
+        public String kernel() {
+            return local ? "project_local" : "project";
+        }
+
+        /** project_local's work-group: (columns, rows) of work-items. */
+        long[] localSize() {
+            return new long[] {LOCAL_TILE_N / LOCAL_WORK_N, LOCAL_TILE_M / LOCAL_WORK_M};
         }
     }
+
+    /** project_local's tile (projection.cl's TSM x TSN) and each work-item's share of it (WPTM x WPTN). */
+    static final int LOCAL_TILE_M = 64;
+    static final int LOCAL_TILE_N = 64;
+    static final int LOCAL_WORK_M = 4;
+    static final int LOCAL_WORK_N = 4;
 
     public static Tiles tiles(DeviceInfo device, RnnConfig config) {
         int hidden = config.hiddenSize();
         int width = config.numDirections() * config.gates() * hidden;
         if (!device.isCpu()) {
-            // GPUs: float4 loads, one vector of units per work-item, two rows per register block.
-            return new Tiles(4, 4, 1, 4, 1, 2, false, false, GPU_PROJECTION_LOCAL_X, GPU_PROJECTION_LOCAL_Y);
+            // GPUs: float4 loads, one vector of units per work-item, two rows per register block; the
+            // projection tiled in local memory where a work-group can hold its 256 work-items.
+            long group = (long) (LOCAL_TILE_M / LOCAL_WORK_M) * (LOCAL_TILE_N / LOCAL_WORK_N);
+            return new Tiles(4, 4, 1, 4, 1, 2, false, false, GPU_PROJECTION_LOCAL_X, GPU_PROJECTION_LOCAL_Y,
+                    device.maxWorkGroupSize() >= group);
         }
         int deviceVec = cpuVectorWidth(device);
         int vecR = Math.min(deviceVec, vectorFor(hidden));
@@ -132,7 +158,8 @@ public final class KernelPlan {
         int nv = width > vecP ? 2 : 1;
         // 10 x 2 vectors: 20 of AVX-512's 32 registers hold accumulators, the best of 6, 8, 10 and 12
         // rows measured on the large-hidden and throughput shapes.
-        return new Tiles(vecP, 10, nv, vecR, nvR, tb, true, true, CPU_PROJECTION_LOCAL_X, CPU_PROJECTION_LOCAL_Y);
+        return new Tiles(vecP, 10, nv, vecR, nvR, tb, true, true, CPU_PROJECTION_LOCAL_X, CPU_PROJECTION_LOCAL_Y,
+                false);
     }
 
     /** The projection's tiles for a GEMM of {@code fmas} multiply-adds. */
@@ -141,9 +168,18 @@ public final class KernelPlan {
         // Tiny products (the lab's 20 x 64 x 128) run far faster with a small tile on PoCL:
         // the big tile's vector accumulators cost more to set up than the work they do.
         if (t.smallTile() && device.isCpu() && fmas < SPLIT_THRESHOLD_FMAS / 2) {
-            return new ProjectionTiles(t.vecP(), 4, 1, layout.panelP());
+            return new ProjectionTiles(t.vecP(), 4, 1, layout.panelP(), false);
         }
-        return new ProjectionTiles(t.vecP(), t.tm(), t.nv(), layout.panelP());
+        return new ProjectionTiles(t.vecP(), t.tm(), t.nv(), layout.panelP(), t.localProjection());
+    }
+
+    /** Row tiles one projection launch covers: all of them, except on GPUs, where a launch stays short. */
+    static long projectionTilesPerLaunch(DeviceInfo device, ProjectionTiles tiles, long mTiles, int ldn, int k) {
+        if (!device.isGpu()) {
+            return mTiles;
+        }
+        long fmasPerTile = (long) tiles.tileM() * ldn * Math.max(1, k);
+        return Math.max(1, Math.min(mTiles, GPU_FMAS_PER_LAUNCH / fmasPerTile));
     }
 
     /** Work-group shape of the projection over an nTiles x mTiles grid, within the kernel's limit. */

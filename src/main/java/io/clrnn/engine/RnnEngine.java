@@ -156,7 +156,7 @@ public final class RnnEngine implements AutoCloseable {
         int rows = batch.rows();
         KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
-        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tm());
+        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
         workspace.ensure(sizes);
         Planned plan = plan(batch.seqLen(), batch.batch(), rows);
         Device.Lane lane = plan.plan.lane();
@@ -181,18 +181,25 @@ public final class RnnEngine implements AutoCloseable {
     private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
             LayerWeights w, Profile profile) {
         ClKernel project = kernel(tiles, () -> device.program(Defines.projection(tiles, dtype, device.info()),
-                "common.cl", "projection.cl").kernel("project"));
+                "common.cl", "projection.cl").kernel(tiles.kernel()));
         long nTiles = layout.ldn() / tiles.tileN();
-        long mTiles = paddedRows / tiles.tm();
+        long mTiles = paddedRows / tiles.tileM();
         long t = Timer.start(profile);
-        project.arg("n_tiles", (int) nTiles).arg("m_tiles", Math.toIntExact(mTiles)).arg("K", k).arg("lda", k)
-                .arg("ldn", layout.ldn()).arg("A", a).arg("Wt", w.wihT()).arg("bias", w.bias())
-                .arg("P", workspace.p);
-        long[] local = KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
-        t = Timer.lap(profile, Profile.Host.ARGUMENTS, t);
-        device.run(lane, project, new long[] {KernelPlan.roundUp(nTiles, local[0]),
-                KernelPlan.roundUp(mTiles, local[1])}, local, profile, Profile.Family.PROJECTION);
-        Timer.stop(profile, Profile.Host.ENQUEUE, t);
+        project.arg("n_tiles", (int) nTiles).arg("K", k).arg("lda", k).arg("ldn", layout.ldn()).arg("A", a)
+                .arg("Wt", w.wihT()).arg("bias", w.bias()).arg("P", workspace.p);
+        long[] local = tiles.local() ? tiles.localSize()
+                : KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
+        long perLaunch = KernelPlan.projectionTilesPerLaunch(device.info(), tiles, mTiles, layout.ldn(), k);
+        Timer.stop(profile, Profile.Host.ARGUMENTS, t);
+        for (long first = 0; first < mTiles; first += perLaunch) {
+            long count = Math.min(perLaunch, mTiles - first);
+            project.arg("m_first", Math.toIntExact(first)).arg("m_tiles", Math.toIntExact(count));
+            long[] global = tiles.local() ? new long[] {nTiles * local[0], count * local[1]}
+                    : new long[] {KernelPlan.roundUp(nTiles, local[0]), KernelPlan.roundUp(count, local[1])};
+            t = Timer.start(profile);
+            device.run(lane, project, global, local, profile, Profile.Family.PROJECTION);
+            Timer.stop(profile, Profile.Host.ENQUEUE, t);
+        }
     }
 
     private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, int layer, LayerWeights w,

@@ -16,8 +16,10 @@ record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tabl
         long downloadFloats, boolean twoOutputs) {
     static final int SLACK = 64;
 
+    /** With rows padded to the largest projection tile the layout's device may run. */
     static Sizes of(WeightLayout layout, int seqLen, int batch, long rows) {
-        return of(layout, seqLen, batch, rows, layout.tiles().tm());
+        return of(layout, seqLen, batch, rows, layout.tiles().localProjection()
+                ? Math.max(layout.tiles().tm(), KernelPlan.LOCAL_TILE_M) : layout.tiles().tm());
     }
 
     static Sizes of(WeightLayout layout, int seqLen, int batch, long rows, int tm) {

@@ -31,7 +31,9 @@ public record WeightLayout(RnnConfig config, KernelPlan.Tiles tiles, int gates, 
         int hp = KernelPlan.roundUp(config.hiddenSize(), unit);
         int pp = config.projSize() > 0 ? KernelPlan.roundUp(config.projSize(), unit) : 0;
         int tileN = tiles.nv() * tiles.vecP();
-        int ldn = KernelPlan.roundUp(config.numDirections() * gates * hp, tileN);
+        // project_local's tile is wider; a multiple of both serves either kernel
+        int ldn = KernelPlan.roundUp(config.numDirections() * gates * hp,
+                tiles.localProjection() ? Math.max(tileN, KernelPlan.LOCAL_TILE_N) : tileN);
         boolean panels = tiles.panels();
         return new WeightLayout(config, tiles, gates, unit, hp, pp, ldn, panels ? tileN : ldn,
                 panels ? gates * unit : gates * hp, panels ? unit : pp);

@@ -77,11 +77,24 @@ class KernelPlanTest {
     @Test
     void tinyProductsUseTheSmallProjectionTileOnCpus() {
         WeightLayout l = layout(AVX512, rnn(128, 64, 1, false));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32), KernelPlan.projectionTiles(l, AVX512, 20L * 64 * 128));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32),
+        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32, false), KernelPlan.projectionTiles(l, AVX512, 20L * 64 * 128));
+        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32, false),
                 KernelPlan.projectionTiles(l, AVX512, 6400L * 512 * 256));
         WeightLayout gpu = layout(GPU, rnn(128, 64, 1, false));
-        assertEquals(gpu.tiles().tm(), KernelPlan.projectionTiles(gpu, GPU, 20L * 64 * 128).tm());
+        KernelPlan.ProjectionTiles onGpu = KernelPlan.projectionTiles(gpu, GPU, 20L * 64 * 128);
+        assertTrue(onGpu.local(), "GPUs stage the projection's tiles in local memory");
+        assertEquals(0, gpu.ldn() % onGpu.tileN());
+    }
+
+    @Test
+    void gpuProjectionsAreCutIntoLaunchesShortEnoughForAWatchdog() {
+        WeightLayout gpu = layout(GPU, rnn(1024, 1024, 1, true));
+        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(gpu, GPU, Long.MAX_VALUE);
+        long mTiles = 1_000_000 / tiles.tileM();
+        long per = KernelPlan.projectionTilesPerLaunch(GPU, tiles, mTiles, gpu.ldn(), 1024);
+        assertTrue(per < mTiles && per >= 1, per + " of " + mTiles);
+        assertTrue(per * tiles.tileM() * gpu.ldn() * 1024L <= 1L << 28);
+        assertEquals(mTiles, KernelPlan.projectionTilesPerLaunch(AVX512, tiles, mTiles, gpu.ldn(), 1024));
     }
 
     @Test

@@ -83,12 +83,15 @@ class KernelVariantsTest {
                             act(Activation.Function.SOFTPLUS, 0, 0)), Double.POSITIVE_INFINITY, true, false, false)),
                     4, 2, new int[] {1, 4}));
 
-    /** (vecP, tm, nv, vecR, nvR, tb, panels) tiles, including ones no device would pick. */
+    /**
+     * (vecP, tm, nv, vecR, nvR, tb, panels, local projection) tiles, including ones no device would pick;
+     * the GPUs' projection tiled in local memory runs on row-major weights.
+     */
     static final int[][] TILES = {
-            {2, 1, 1, 2, 1, 1, 1},
-            {4, 3, 2, 4, 3, 2, 0},
-            {16, 5, 1, 8, 2, 4, 1},
-            {8, 10, 2, 16, 1, 8, 0},
+            {2, 1, 1, 2, 1, 1, 1, 0},
+            {4, 3, 2, 4, 3, 2, 0, 1},
+            {16, 5, 1, 8, 2, 4, 1, 0},
+            {8, 10, 2, 16, 1, 8, 0, 0},
     };
 
     record Forced(KernelPlan.Variant variant, boolean localWeights) {
@@ -117,7 +120,7 @@ class KernelVariantsTest {
     }
 
     static KernelPlan.Tiles tiles(int[] t) {
-        return new KernelPlan.Tiles(t[0], t[1], t[2], t[3], t[4], t[5], t[6] == 1, false, 2, 2);
+        return new KernelPlan.Tiles(t[0], t[1], t[2], t[3], t[4], t[5], t[6] == 1, false, 2, 2, t[7] == 1);
     }
 
     static RnnInput input(Case c, boolean withLengths) {
