@@ -48,6 +48,9 @@ final class Glue {
             }
             case "Concat" -> {
                 n.arity(1, Integer.MAX_VALUE, 1);
+                if (n.inputs.contains("")) {
+                    throw new FormatException(n.where + " leaves one of its inputs empty");
+                }
                 if (!n.has("axis")) {
                     throw new FormatException(n.where + " has no attribute 'axis'");
                 }

@@ -1,7 +1,9 @@
 package io.clrnn.onnx;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.format.FormatException;
@@ -272,11 +274,40 @@ public final class OnnxModel {
         CodedInputStream in = CodedInputStream.newInstance(bytes);
         in.setRecursionLimit(64);
         try {
-            return ModelProto.parseFrom(in);
+            ModelProto model = ModelProto.parseFrom(in);
+            checkWireTypes(model, name);
+            return model;
         } catch (InvalidProtocolBufferException e) {
             throw new FormatException(name + ": not an ONNX model (a protobuf ModelProto): " + e.getMessage(), e);
         } catch (IOException e) { // CodedInputStream over an array reads no file: malformed data only
             throw new FormatException(name + ": not an ONNX model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Protobuf keeps a known field that arrives with the wrong wire type (an int where a message belongs) as an
+     * unknown field and carries on; ONNX has no use for such a file, so it is refused here, naming the field.
+     */
+    private static void checkWireTypes(Message m, String file) {
+        Descriptors.Descriptor type = m.getDescriptorForType();
+        for (int number : m.getUnknownFields().asMap().keySet()) {
+            Descriptors.FieldDescriptor f = type.findFieldByNumber(number);
+            if (f != null) {
+                throw new FormatException(file + ": " + type.getName() + " field " + number + " (" + f.getName()
+                        + ") has the wrong wire type: not an ONNX model");
+            }
+        }
+        for (Map.Entry<Descriptors.FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+            if (e.getKey().getJavaType() != Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+                continue;
+            }
+            if (e.getValue() instanceof List<?> list) {
+                for (Object o : list) {
+                    checkWireTypes((Message) o, file);
+                }
+            } else {
+                checkWireTypes((Message) e.getValue(), file);
+            }
         }
     }
 
