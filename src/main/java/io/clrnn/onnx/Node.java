@@ -23,6 +23,8 @@ final class Node {
     final String opType;
     final List<String> inputs;
     final List<String> outputs;
+    /** {@code 'name'}, or {@code #3} when it has none. */
+    final String id;
     /** {@code node 'name' (Op)}, or {@code node #3 (Op)} when it has no name. */
     final String label;
     /** {@code file: node 'name' (Op)}: the start of every message about this node. */
@@ -35,7 +37,8 @@ final class Node {
         this.opType = proto.getOpType();
         this.inputs = List.copyOf(proto.getInputList());
         this.outputs = List.copyOf(proto.getOutputList());
-        this.label = "node " + (name.isEmpty() ? "#" + index : Text.quote(name)) + " (" + Text.plain(opType) + ")";
+        this.id = name.isEmpty() ? "#" + index : Text.quote(name);
+        this.label = "node " + id + " (" + Text.plain(opType) + ")";
         this.where = file + ": " + label;
         Map<String, AttributeProto> attrs = new LinkedHashMap<>();
         for (AttributeProto a : proto.getAttributeList()) {

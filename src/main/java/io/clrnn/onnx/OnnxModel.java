@@ -526,7 +526,7 @@ public final class OnnxModel {
             RnnWeights w = fixedWeights.get(r);
             String module = w != null ? w.config().toString() : r.node.opType + "(hidden_size="
                     + (r.hiddenSize > 0 ? r.hiddenSize : "from R") + ", weights given at run time)";
-            s.append("  ").append(r.node.label.substring(5)).append(": ").append(module).append(r.extras()).append('\n');
+            s.append("  ").append(r.node.id).append(": ").append(module).append(r.extras()).append('\n');
         }
         Map<String, Long> ops = new TreeMap<>(program.stream().filter(n -> !recurrent.containsKey(n))
                 .collect(Collectors.groupingBy(n -> n.opType, Collectors.counting())));

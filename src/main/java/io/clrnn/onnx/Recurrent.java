@@ -100,11 +100,7 @@ final class Recurrent {
         int dirs = direction.count();
         List<String> names = node.getStrings("activations");
         if (names == null) {
-            List<Activation> defaults = new ArrayList<>();
-            for (int d = 0; d < dirs; d++) {
-                defaults.addAll(mode.defaultActivations());
-            }
-            return defaults;
+            return mode.defaultActivations(); // one list serves both directions
         }
         if (mode == CellType.RNN_TANH && dirs == 1 && names.size() == 2) {
             names = names.subList(0, 1); // RNN's schema default lists two; ORT takes the first
@@ -131,6 +127,9 @@ final class Recurrent {
             float alpha = kind.takesAlpha() ? (a < alphas.length ? alphas[a++] : defaultAlpha(f)) : 0;
             float beta = kind.takesBeta() ? (b < betas.length ? betas[b++] : defaultBeta(f)) : 0;
             out.add(new Activation(f, alpha, beta));
+        }
+        if (dirs == 2 && out.subList(0, slots).equals(out.subList(slots, 2 * slots))) {
+            return out.subList(0, slots); // the same for both directions: one list, as PyTorch's modules have
         }
         return out;
     }

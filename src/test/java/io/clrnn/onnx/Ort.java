@@ -22,7 +22,7 @@ final class Ort {
 
     /**
      * Runs a model on float inputs and integer ones (sent as int32, or int64 when {@code int64} names them);
-     * returns every output ORT gives, as floats.
+     * returns every output ORT gives, as floats (integer and bool outputs converted).
      */
     static Map<String, Tensor> run(byte[] model, Map<String, Tensor> floats, Map<String, IntTensor> ints,
             List<String> int64) {
@@ -62,9 +62,35 @@ final class Ort {
                         for (int i = 0; i < dims.length; i++) {
                             dims[i] = (int) shape[i];
                         }
-                        FloatBuffer fb = t.getFloatBuffer();
-                        float[] data = new float[fb.remaining()];
-                        fb.get(data);
+                        float[] data;
+                        switch (t.getInfo().type) {
+                            case INT64 -> {
+                                LongBuffer lb = t.getLongBuffer();
+                                data = new float[lb.remaining()];
+                                for (int i = 0; i < data.length; i++) {
+                                    data[i] = lb.get(i);
+                                }
+                            }
+                            case INT32 -> {
+                                IntBuffer ib = t.getIntBuffer();
+                                data = new float[ib.remaining()];
+                                for (int i = 0; i < data.length; i++) {
+                                    data[i] = ib.get(i);
+                                }
+                            }
+                            case BOOL, UINT8 -> {
+                                java.nio.ByteBuffer bb = t.getByteBuffer();
+                                data = new float[bb.remaining()];
+                                for (int i = 0; i < data.length; i++) {
+                                    data[i] = bb.get(i) & 0xFF;
+                                }
+                            }
+                            default -> {
+                                FloatBuffer fb = t.getFloatBuffer();
+                                data = new float[fb.remaining()];
+                                fb.get(data);
+                            }
+                        }
                         out.put(e.getKey(), Tensor.of(data, dims));
                     }
                 }
