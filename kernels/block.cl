@@ -6,6 +6,24 @@
 // BLOCK_A: the recurrent product over h_{t-1} for the gates GA, then the cell's update. Single-phase
 // cells store h; two-phase cells leave their intermediate vector in scratch for BLOCK_B.
 
+// Independent accumulator chains: an FMA's latency is several cycles, so a block with few rows, gates and
+// vectors (batch 1, say) would wait on its own results; KS partial sums over alternating k keep at least
+// 8 chains in flight, and are added up after the loop.
+#if ROWS * GA * NVR >= 8
+#define KS 1
+#elif ROWS * GA * NVR >= 4
+#define KS 2
+#else
+#define KS 4
+#endif
+#if ROWS * NVR >= 8
+#define KSB 1
+#elif ROWS * NVR >= 4
+#define KSB 2
+#else
+#define KSB 4
+#endif
+
 void BLOCK_A(const Step *st, const int b0, const int jb) {
     const int d = st->d;
     const int U = NVR * VEC;
@@ -73,7 +91,50 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #endif
 
     const long wbase = W_DIR(d) + (long)(col / PANEL_R) * st->Hin * PANEL_R + col % PANEL_R;
-    for (int k = 0; k < st->Hin; k++) {
+    floatV part[KS][ROWS][GA][NVR]; // part[0] is acc's own chain; the others start at zero
+    #pragma unroll
+    for (int q = 1; q < KS; q++) {
+        #pragma unroll
+        for (int i = 0; i < ROWS; i++) {
+            #pragma unroll
+            for (int g = 0; g < GA; g++) {
+                #pragma unroll
+                for (int v = 0; v < NVR; v++) {
+                    part[q][i][g][v] = (floatV)(0.0f);
+                }
+            }
+        }
+    }
+    int k = 0;
+    for (; k + KS <= st->Hin; k += KS) {
+        #pragma unroll
+        for (int q = 0; q < KS; q++) {
+            floatV w[GA][NVR];
+            #pragma unroll
+            for (int g = 0; g < GA; g++) {
+                #pragma unroll
+                for (int v = 0; v < NVR; v++) {
+                    w[g][v] = WHH_LOADV(st->W, wbase + (long)(k + q) * PANEL_R + g * U + v * VEC);
+                }
+            }
+            #pragma unroll
+            for (int i = 0; i < ROWS; i++) {
+                const floatV hk = (floatV)(hp[i][k + q]);
+                #pragma unroll
+                for (int g = 0; g < GA; g++) {
+                    #pragma unroll
+                    for (int v = 0; v < NVR; v++) {
+                        if (q == 0) {
+                            acc[i][g][v] = MADD(hk, w[g][v], acc[i][g][v]);
+                        } else {
+                            part[q][i][g][v] = MADD(hk, w[g][v], part[q][i][g][v]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (; k < st->Hin; k++) {
         floatV w[GA][NVR];
         #pragma unroll
         for (int g = 0; g < GA; g++) {
@@ -90,6 +151,19 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
                 #pragma unroll
                 for (int v = 0; v < NVR; v++) {
                     acc[i][g][v] = MADD(hk, w[g][v], acc[i][g][v]);
+                }
+            }
+        }
+    }
+    #pragma unroll
+    for (int q = 1; q < KS; q++) {
+        #pragma unroll
+        for (int i = 0; i < ROWS; i++) {
+            #pragma unroll
+            for (int g = 0; g < GA; g++) {
+                #pragma unroll
+                for (int v = 0; v < NVR; v++) {
+                    acc[i][g][v] += part[q][i][g][v];
                 }
             }
         }
@@ -184,22 +258,52 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
 #endif
         }
     }
-    for (int k = 0; k < K2; k++) {
-        floatV w[NVR];
-        #pragma unroll
-        for (int v = 0; v < NVR; v++) {
-#if CELL == CELL_LSTM
-            w[v] = WLOADV(st->Whr, wbase + (long)k * PANEL_HR + v * VEC);
-#else
-            w[v] = WHH_LOADV(st->W, wbase + (long)k * PANEL_R + v * VEC);
-#endif
-        }
+    floatV part[KSB][ROWS][NVR];
+    #pragma unroll
+    for (int q = 0; q < KSB; q++) {
         #pragma unroll
         for (int i = 0; i < ROWS; i++) {
-            const floatV uk = (floatV)(u[i][k]);
             #pragma unroll
             for (int v = 0; v < NVR; v++) {
-                acc[i][v] = MADD(uk, w[v], acc[i][v]);
+                part[q][i][v] = q == 0 ? acc[i][v] : (floatV)(0.0f);
+            }
+        }
+    }
+    // k in steps of KSB, each partial sum taking one k, then the remainder on the first
+    int k = 0;
+    for (; k < K2; k += KSB) {
+        #pragma unroll
+        for (int q = 0; q < KSB; q++) {
+            if (KSB > 1 && k + q >= K2) {
+                break;
+            }
+            floatV w[NVR];
+            #pragma unroll
+            for (int v = 0; v < NVR; v++) {
+#if CELL == CELL_LSTM
+                w[v] = WLOADV(st->Whr, wbase + (long)(k + q) * PANEL_HR + v * VEC);
+#else
+                w[v] = WHH_LOADV(st->W, wbase + (long)(k + q) * PANEL_R + v * VEC);
+#endif
+            }
+            #pragma unroll
+            for (int i = 0; i < ROWS; i++) {
+                const floatV uk = (floatV)(u[i][k + q]);
+                #pragma unroll
+                for (int v = 0; v < NVR; v++) {
+                    part[q][i][v] = MADD(uk, w[v], part[q][i][v]);
+                }
+            }
+        }
+    }
+    #pragma unroll
+    for (int i = 0; i < ROWS; i++) {
+        #pragma unroll
+        for (int v = 0; v < NVR; v++) {
+            acc[i][v] = part[0][i][v];
+            #pragma unroll
+            for (int q = 1; q < KSB; q++) {
+                acc[i][v] += part[q][i][v];
             }
         }
     }
@@ -230,3 +334,6 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
     }
 }
 #endif
+
+#undef KS
+#undef KSB

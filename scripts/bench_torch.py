@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Times PyTorch's torch.nn.RNN (or SGEMMs) for comparison with `clrnn bench`; prints one JSON object.
+"""Times PyTorch's torch.nn.RNN, LSTM or GRU (or SGEMMs) for comparison with `clrnn bench`; prints one JSON object.
 
 Whole forwards of one shape, timed the way `clrnn bench` times them:
 
     python3 scripts/bench_torch.py --seq 100 --batch 64 --input 256 --hidden 256 --layers 2 \
-        --bidirectional [--nonlinearity relu] [--threads 1] [--device cpu|cuda] \
-        [--warmup 3] [--iterations 10] [--seconds 2]
+        --bidirectional [--mode rnn_tanh|rnn_relu|lstm|gru] [--proj P] [--lengths L1 L2 ...] \
+        [--threads 1] [--device cpu|cuda] [--warmup 3] [--iterations 10] [--seconds 2]
+
+With --lengths the timed forward is what a PyTorch user runs for a ragged batch: pack_padded_sequence
+(enforce_sorted=False), the module, pad_packed_sequence.
 
 On cuda the timed region includes copying X and h_0 to the GPU and out and h_n back, as clrnn's does.
 The JSON has the keys of `clrnn bench --json` plus torch_version, threads and openblas_coretype
@@ -66,7 +69,10 @@ def parse_args():
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh")
+    p.add_argument("--mode", choices=["rnn_tanh", "rnn_relu", "lstm", "gru"], default="rnn_tanh")
+    p.add_argument("--nonlinearity", choices=["tanh", "relu"], help="same as --mode rnn_tanh|rnn_relu")
+    p.add_argument("--proj", type=int, default=0, help="an LSTM's proj_size")
+    p.add_argument("--lengths", type=int, nargs="+", help="each sequence's length (ragged batch)")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--warmup", type=int, default=3)
@@ -79,6 +85,10 @@ def parse_args():
     if min(args.seq, args.batch, args.input, args.hidden, args.layers, args.threads, args.iterations) < 1 \
             or args.warmup < 0:
         p.error("sizes, --threads and --iterations must be positive, --warmup not negative")
+    if args.nonlinearity:
+        args.mode = "rnn_" + args.nonlinearity
+    if args.lengths and (len(args.lengths) != args.batch or min(args.lengths) < 1 or max(args.lengths) > args.seq):
+        p.error("--lengths takes one length per sequence, each in 1..seq")
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch.cuda.is_available() is False")
     return args
@@ -109,15 +119,24 @@ def cpu_name():
 
 
 def label(a):
-    """The same label as clrnn's Shape.label(), e.g. "T100 B64 I256 H256 L2 bi"."""
-    return "T%d B%d I%d H%d%s%s%s" % (a.seq, a.batch, a.input, a.hidden, " L%d" % a.layers if a.layers > 1 else "",
-                                       " bi" if a.bidirectional else "", " relu" if a.nonlinearity == "relu" else "")
+    """The same label as clrnn's Shape.label(), e.g. "LSTM T100 B64 I256 H256 L2 bi P128 ragged"."""
+    parts = [] if a.mode.startswith("rnn") else [a.mode.upper()]
+    parts.append("T%d B%d I%d H%d" % (a.seq, a.batch, a.input, a.hidden))
+    parts += (["L%d" % a.layers] if a.layers > 1 else []) + (["bi"] if a.bidirectional else [])
+    parts += (["P%d" % a.proj] if a.proj else []) + (["relu"] if a.mode == "rnn_relu" else [])
+    parts += ["ragged"] if a.lengths else []
+    return " ".join(parts)
 
 
 def rnn_flops(a):
+    """As clrnn's RnnConfig.flops: multiply-adds of every gate, and of the projection, on the valid steps only."""
     d = 2 if a.bidirectional else 1
-    per_step = sum(d * a.hidden * ((a.input if layer == 0 else d * a.hidden) + a.hidden) for layer in range(a.layers))
-    return 2.0 * a.seq * a.batch * per_step
+    gates = {"lstm": 4, "gru": 3}.get(a.mode, 1)
+    out = a.proj or a.hidden
+    per_step = sum(d * (gates * a.hidden * ((a.input if layer == 0 else d * out) + out) + a.proj * a.hidden)
+                   for layer in range(a.layers))
+    steps = sum(a.lengths) if a.lengths else a.seq * a.batch
+    return 2.0 * steps * per_step
 
 
 def stats(millis, flops):
@@ -126,34 +145,52 @@ def stats(millis, flops):
             "gflops": flops / (median * 1e6)}
 
 
+def module(a):
+    kwargs = dict(num_layers=a.layers, bidirectional=a.bidirectional)
+    if a.mode == "lstm":
+        return torch.nn.LSTM(a.input, a.hidden, proj_size=a.proj, **kwargs)
+    if a.mode == "gru":
+        return torch.nn.GRU(a.input, a.hidden, **kwargs)
+    return torch.nn.RNN(a.input, a.hidden, nonlinearity=a.mode[4:], **kwargs)
+
+
 def bench_rnn(a):
     torch.manual_seed(0)
     d = 2 if a.bidirectional else 1
-    rnn = torch.nn.RNN(a.input, a.hidden, num_layers=a.layers, nonlinearity=a.nonlinearity,
-                       bidirectional=a.bidirectional).eval()
+    rnn = module(a).eval()
     x = torch.rand(a.seq, a.batch, a.input) * 2 - 1
-    h0 = torch.rand(a.layers * d, a.batch, a.hidden) * 2 - 1
+    h0 = torch.rand(a.layers * d, a.batch, a.proj or a.hidden) * 2 - 1
+    hx = (h0, torch.rand(a.layers * d, a.batch, a.hidden) * 2 - 1) if a.mode == "lstm" else h0
+    lengths = torch.tensor(a.lengths, dtype=torch.int64) if a.lengths else None
+
+    def run(x, hx):
+        if lengths is None:
+            return rnn(x, hx)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        out, state = rnn(packed, hx)
+        return torch.nn.utils.rnn.pad_packed_sequence(out, total_length=a.seq)[0], state
     if a.device == "cuda":
         dev = torch.device("cuda")
         rnn = rnn.to(dev)
         name = torch.cuda.get_device_name(dev)
 
         def forward():
-            out, hn = rnn(x.to(dev), h0.to(dev))
-            out, hn = out.cpu(), hn.cpu()
+            state = tuple(h.to(dev) for h in hx) if isinstance(hx, tuple) else hx.to(dev)
+            out, hn = run(x.to(dev), state)
+            out = out.cpu()
             torch.cuda.synchronize()
         implementation = "torch-cuda"
     else:
         name = cpu_name()
 
         def forward():
-            rnn(x, h0)
+            run(x, hx)
         implementation = "torch-cpu-%dt" % a.threads
     with torch.inference_mode():
         millis = time_runs(forward, a.warmup, a.iterations, a.seconds)
     result = {"implementation": implementation, "device": name, "shape": label(a), "seq": a.seq,
               "batch": a.batch, "input": a.input, "hidden": a.hidden, "layers": a.layers,
-              "bidirectional": a.bidirectional, "nonlinearity": a.nonlinearity}
+              "bidirectional": a.bidirectional, "mode": a.mode, "proj_size": a.proj, "ragged": bool(a.lengths)}
     result.update(stats(millis, rnn_flops(a)))
     result.update({"recurrence": "", "device_ms": {}})
     return result

@@ -84,10 +84,10 @@ def refused(case, fragment, save):
     manifest.append(dict(file=case + ".pt", error=fragment))
 
 
-def recurrent(case, cls, x_shape, **args):
-    """A seeded nn.RNN / nn.LSTM / nn.GRU: its state_dict, and its eval() outputs on a seeded input."""
-    torch.manual_seed(sum(map(ord, case)))
-    m = cls(**args).eval()
+def forward_data(case, m, x_shape):
+    """Runs a recurrent module (float32, eval) on a seeded input; saves x, out, h_n (c_n) and names them."""
+    torch.manual_seed(sum(map(ord, case)) + 1)
+    m = m.float().eval()
     x = torch.randn(*x_shape)
     with torch.no_grad():
         out, h = m(x)
@@ -100,13 +100,20 @@ def recurrent(case, cls, x_shape, **args):
     for k, v in arrays.items():
         np.save(os.path.join(OUT, f"{case}.{k}.npy"), v.numpy().astype(np.float32))
         forward[k] = f"{case}.{k}.npy"
-    full_args = {k: getattr(m, k) for k in ("input_size", "hidden_size", "num_layers", "bias", "batch_first",
-                                            "dropout", "bidirectional")}
-    if cls is nn.RNN:
-        full_args["nonlinearity"] = m.nonlinearity
-    if cls is nn.LSTM:
-        full_args["proj_size"] = m.proj_size
-    readable(case, m.state_dict(), module={"type": cls.__name__, "args": full_args}, forward=forward)
+    args = {k: getattr(m, k) for k in ("input_size", "hidden_size", "num_layers", "bias", "batch_first",
+                                       "dropout", "bidirectional")}
+    if isinstance(m, nn.RNN):
+        args["nonlinearity"] = m.nonlinearity
+    if isinstance(m, nn.LSTM):
+        args["proj_size"] = m.proj_size
+    return {"module": {"type": type(m).__name__, "args": args}, "forward": forward}
+
+
+def recurrent(case, cls, x_shape, **args):
+    """A seeded nn.RNN / nn.LSTM / nn.GRU: its state_dict, and its eval() outputs on a seeded input."""
+    torch.manual_seed(sum(map(ord, case)))
+    m = cls(**args).eval()
+    readable(case, m.state_dict(), **forward_data(case, m, x_shape))
     return m
 
 
@@ -170,20 +177,23 @@ def main():
     opt.step()
     readable("checkpoint", {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 7, "note": "x",
                             "lr": 0.001, "history": [0.5, 0.25], "seen": 2 ** 40, "best": None,
-                            "flags": (True, False), "device": torch.device("cpu"), "dtype": torch.float32})
+                            "flags": (True, False), "device": torch.device("cpu"), "dtype": torch.float32},
+             **forward_data("checkpoint", model, (5, 2, 2)))
 
     torch.manual_seed(11)
     tagger = Tagger()
     tagger.train()
     tagger.norm(torch.randn(5, 2))  # running statistics and num_batches_tracked move off their defaults
-    readable("prefixed", tagger.state_dict())
+    readable("prefixed", tagger.state_dict(), **forward_data("prefixed", tagger.encoder.lstm, (2, 5, 3)))
     readable("parameters", dict(nn.Linear(2, 3).named_parameters()))
 
     torch.manual_seed(13)
-    small = nn.LSTM(3, 2)
-    readable("half", small.half().state_dict())
+    small = nn.LSTM(3, 2).half()
+    # the expected outputs: torch's float32 forward of the half-rounded weights, which is what clrnn runs
+    readable("half", small.state_dict(), **forward_data("half", small, (4, 2, 3)))
     torch.manual_seed(13)
-    readable("bfloat16", nn.LSTM(3, 2).bfloat16().state_dict())
+    brain = nn.LSTM(3, 2).bfloat16()
+    readable("bfloat16", brain.state_dict(), **forward_data("bfloat16", brain, (4, 2, 3)))
     torch.manual_seed(13)
     readable("double", nn.LSTM(3, 2).double().state_dict())
 

@@ -8,9 +8,9 @@ public final class Assertions2 {
     /** OpenCL float32 against PyTorch float32. */
     public static final double ATOL = 1e-5;
     public static final double RTOL = 1e-4;
-    /** OpenCL float32 against the double-precision Java reference: what the kernels were measured to reach. */
-    public static final double REF_ATOL = 1e-5;
-    public static final double REF_RTOL = 1e-4;
+    /** OpenCL float32 against the double-precision Java reference: twice the worst error measured (9.5e-7) over every variant, tile and fixture. */
+    public static final double REF_ATOL = 2e-6;
+    public static final double REF_RTOL = 2e-6;
 
     private Assertions2() {}
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clrnn.bench.Benchmark;
 import io.clrnn.device.ClResource;
@@ -192,6 +193,9 @@ class HardeningTest {
         Tensor h = h0(22, 3);
         RnnOutput expected = ReferenceRnn.forward(WEIGHTS, x, h);
         try (Device device = Device.select(DEVICE)) {
+            if (call.startsWith("clEnqueueMapBuffer") || call.startsWith("clEnqueueUnmapMemObject")) {
+                assumeTrue(device.info().isCpu(), "results are mapped only on CPU devices; " + device + " reads them");
+            }
             InjectFaults.failAfter(device, call, skip, status);
             OpenClException e = assertThrows(OpenClException.class, () -> {
                 try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
@@ -304,7 +308,11 @@ class HardeningTest {
         }
     }
 
-    /** Limits that leave room for about 3 sequences: the batch of 13 runs in 5 slices, bitwise as one. */
+    /**
+     * Limits that leave room for about 3 sequences: the batch of 13 runs in 5 slices, with the same result up
+     * to float rounding (a slice's rows run in register blocks of other sizes, whose partial sums add up in
+     * another order).
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"device memory", "host transfers"})
     void batchesBeyondTheLimitsRunInSlicesWithTheSameResult(String limit) {
@@ -334,10 +342,10 @@ class HardeningTest {
                             what + ": " + sliced.commands(Profile.Family.TRANSFER) + " transfers, fewer than 5 slices");
                     one.release();
                     sliced.release();
-                    assertArrayEquals(whole.output().data(), y.output().data(), "out, " + what);
-                    assertArrayEquals(whole.hidden().data(), y.hidden().data(), "h_n, " + what);
+                    assertClose(whole.output(), y.output(), 1e-6, 1e-6, "out, " + what);
+                    assertClose(whole.hidden(), y.hidden(), 1e-6, 1e-6, "h_n, " + what);
                     if (mode.hasCellState()) {
-                        assertArrayEquals(whole.cell().data(), y.cell().data(), "c_n, " + what);
+                        assertClose(whole.cell(), y.cell(), 1e-6, 1e-6, "c_n, " + what);
                     }
                 }
             }

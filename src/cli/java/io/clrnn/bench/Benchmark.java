@@ -5,6 +5,7 @@ import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.Tensor;
+import io.clrnn.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.model.ReferenceRnn;
@@ -53,7 +54,7 @@ public final class Benchmark {
 
     /** A timed shape; {@code familyMs} is the mean device time per forward of each kernel family (empty when not profiled). */
     public record Result(Shape shape, String implementation, String deviceName, Timing timing,
-            Map<Profile.Family, Double> familyMs, String recurrenceVariant) {
+            Map<Profile.Family, Double> familyMs, String recurrenceVariant, WeightsDtype weightsDtype) {
         public double gflops() {
             return timing.gflops(shape.flops());
         }
@@ -78,8 +79,12 @@ public final class Benchmark {
     }
 
     public static Result openCl(Device device, Shape shape, Budget budget, long seed) {
+        return openCl(device, shape, WeightsDtype.F32, budget, seed);
+    }
+
+    public static Result openCl(Device device, Shape shape, WeightsDtype dtype, Budget budget, long seed) {
         Case c = Case.of(shape, seed);
-        try (Rnn rnn = Rnn.create(device, c.weights())) {
+        try (Rnn rnn = Rnn.create(device, c.weights(), dtype)) {
             Timing timing = time(() -> rnn.forward(c.input()), budget);
             Map<Profile.Family, Double> families = new EnumMap<>(Profile.Family.class);
             String variant = "";
@@ -90,14 +95,14 @@ public final class Benchmark {
                 variant = profile.plan();
                 profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
             }
-            return new Result(shape, "clrnn", device.info().name(), timing, families, variant);
+            return new Result(shape, "clrnn", device.info().name(), timing, families, variant, dtype);
         }
     }
 
     public static Result reference(Shape shape, Budget budget, long seed) {
         Case c = Case.of(shape, seed);
         Timing timing = time(() -> ReferenceRnn.forward(c.weights(), c.input()), budget);
-        return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "");
+        return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "", WeightsDtype.F32);
     }
 
     static Timing time(Supplier<RnnOutput> forward, Budget budget) {

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
+import io.clrnn.format.AtomicFiles;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -310,13 +310,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
 
     /** Writes the JSON so that no reader sees half a file. */
     public void write(Path json) throws IOException {
-        writeAtomically(json, JSON.writeValueAsBytes(toJson()));
-    }
-
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(json, JSON.writeValueAsBytes(toJson()));
     }
 
     /** Every round's median, in the order the rounds ran, so the spread the best one was picked from shows. */

@@ -64,7 +64,7 @@ public final class SpeedupChart {
         BufferedImage image = render(bars, title, subtitle, note);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ImageIO.write(image, "png", bytes);
-        Report.writeAtomically(png, bytes.toByteArray());
+        io.clrnn.format.AtomicFiles.write(png, bytes.toByteArray());
     }
 
     /** {@code value} is NaN when the shape has no speedup (torch failed on it, say). */

@@ -35,6 +35,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--lengths", paramLabel = "full|uniform", defaultValue = "full",
             description = "full: every sequence T long; uniform: lengths drawn uniformly from 1..T (seeded), "
                     + "to measure ragged batches (default ${DEFAULT-VALUE}).") String lengths;
+    @Option(names = "--weights-dtype", defaultValue = "f32", paramLabel = "f32|f16",
+            description = "Keep the weight matrices as float32 or half on the device (default ${DEFAULT-VALUE}).")
+    String weightsDtype;
     @Option(names = "--quick", description = "3 warm-up runs and 10 timed ones: a cold JVM's numbers, for smoke tests.")
     boolean quick;
     @Option(names = "--seconds", description = "Time for at least this long (default 1).") Double seconds;
@@ -67,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
             result = Benchmark.reference(shape, budget, 42);
         } else {
             try (Device d = device.open(true)) {
-                result = Benchmark.openCl(d, shape, budget, 42);
+                result = Benchmark.openCl(d, shape, io.clrnn.WeightsDtype.parse(weightsDtype), budget, 42);
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -90,6 +93,7 @@ final class BenchCommand implements Callable<Integer> {
         node.put("bidirectional", r.shape().bidirectional());
         node.put("proj_size", r.shape().projSize());
         node.put("ragged", r.shape().ragged());
+        node.put("weights_dtype", r.weightsDtype().name().toLowerCase(Locale.ROOT));
         node.put("median_ms", r.timing().medianMs());
         node.put("min_ms", r.timing().minMs());
         node.put("max_ms", r.timing().maxMs());
@@ -105,9 +109,10 @@ final class BenchCommand implements Callable<Integer> {
 
     static String toText(Benchmark.Result r) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "%s  %s on %s: median %.3f ms (min %.3f, max %.3f, %d runs after %d warm-up runs in %.1f s), "
+                "%s%s  %s on %s: median %.3f ms (min %.3f, max %.3f, %d runs after %d warm-up runs in %.1f s), "
                         + "%.2f GFLOP/s",
-                r.shape().label(), r.implementation(), r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
+                r.shape().label(), r.weightsDtype() == io.clrnn.WeightsDtype.F16 ? " f16" : "", r.implementation(),
+                r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
                 r.timing().maxMs(), r.timing().runs(), r.timing().warmupRuns(), r.timing().warmupSeconds(),
                 r.gflops()));
         if (!r.familyMs().isEmpty()) {

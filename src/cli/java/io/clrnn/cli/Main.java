@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
  * a device or runtime failure exits 1; stack traces only with {@code --verbose}.
  */
 @Command(name = "clrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Runs PyTorch's torch.nn.RNN on any OpenCL device.",
-        subcommands = {DevicesCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, BenchSuiteCommand.class,
-                InitCommand.class, CommandLine.HelpCommand.class})
+        description = "Runs PyTorch's recurrent layers (RNN, LSTM, GRU) on any OpenCL device.",
+        subcommands = {DevicesCommand.class, RunCommand.class, DemoCommand.class, InspectCommand.class, BenchCommand.class,
+                BenchSuiteCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_RUNTIME = 1;
@@ -39,8 +39,27 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * Every way out says something: a user's mistake or a failure as one {@code error:} line (picocli's
+     * handlers, below), and what those handlers never see (an Error such as running out of memory or a
+     * native library that cannot load, or a failure on another thread) here.
+     */
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        PrintWriter err = new PrintWriter(System.err, true);
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) ->
+                err.println("error: in thread " + thread.getName() + ": " + describe(e)));
+        int code;
+        try {
+            code = run(args, new PrintWriter(System.out, true), err);
+        } catch (Throwable e) {
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.println("error: " + describe(e));
+            code = EXIT_RUNTIME;
+        }
+        System.out.flush();
+        System.exit(code);
     }
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
@@ -89,6 +108,9 @@ public final class Main implements Runnable {
 
     /** A one-line message for a failure, naming the file for I/O errors. */
     static String describe(Throwable e) {
+        if (e instanceof OutOfMemoryError) {
+            return "out of memory (" + oneLine(e.getMessage()) + "); give the JVM more with CLRNN_JAVA_OPTS=-Xmx...";
+        }
         if (e instanceof NoSuchFileException f) {
             return "no such file: " + f.getFile();
         }

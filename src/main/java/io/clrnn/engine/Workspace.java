@@ -6,6 +6,7 @@ import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
+import io.clrnn.format.Half;
 import io.clrnn.model.RnnConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

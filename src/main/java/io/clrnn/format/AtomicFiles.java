@@ -14,7 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /** Writes a whole file so that readers see either the old file or the new one, never half of one. */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {}
 
     /**
@@ -22,7 +22,7 @@ final class AtomicFiles {
      * stays on one file system), flushes it to disk, then renames it over the target. The temp
      * file is deleted on any failure.
      */
-    static void write(Path target, byte[] bytes) throws IOException {
+    public static void write(Path target, byte[] bytes) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");

@@ -53,7 +53,7 @@ enum ElementType {
             case F16 -> {
                 ShortBuffer s = buf.asShortBuffer();
                 for (int i = 0; i < count; i++) {
-                    out[i] = halfToFloat(s.get(i));
+                    out[i] = Half.toFloat(s.get(i));
                 }
             }
             case BF16 -> {
@@ -72,27 +72,8 @@ enum ElementType {
         return switch (this) {
             case F32 -> buf.getFloat(index * 4);
             case F64 -> (float) buf.getDouble(index * 8);
-            case F16 -> halfToFloat(buf.getShort(index * 2));
+            case F16 -> Half.toFloat(buf.getShort(index * 2));
             case BF16 -> Float.intBitsToFloat((buf.getShort(index * 2) & 0xFFFF) << 16);
         };
-    }
-
-    /** IEEE 754 binary16 to float32, exactly (every half value is a float). Java 17 lacks this. */
-    static float halfToFloat(short half) {
-        int bits = half & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1F;
-        int mantissa = bits & 0x3FF;
-        if (exponent == 0x1F) {
-            // Infinity (mantissa 0) or NaN; the payload moves to the top of the float mantissa.
-            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            // Zero or subnormal: mantissa * 2^-24, exact in float (10 bits, power-of-two scale).
-            float magnitude = mantissa * 0x1p-24f;
-            return Float.intBitsToFloat(sign | Float.floatToRawIntBits(magnitude));
-        }
-        // Normal: rebias the exponent from 15 to 127.
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 }

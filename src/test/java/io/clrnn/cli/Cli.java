@@ -71,10 +71,17 @@ final class Cli {
     /** {@code java -cp <test classpath> io.clrnn.cli.Main args} with extra environment variables. */
     static Result runInChildJvm(Map<String, String> env, String... args)
             throws IOException, InterruptedException {
+        return runInChildJvm(List.of(), env, args);
+    }
+
+    /** As above, with options for the child JVM (a small heap, say). */
+    static Result runInChildJvm(List<String> jvmOptions, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         String javaBin = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(
-                List.of(javaBin, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(javaBin));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);

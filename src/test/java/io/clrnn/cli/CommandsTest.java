@@ -74,12 +74,16 @@ class CommandsTest {
         int at = 0;
         for (String expected : List.of("RNN(128, 64)", "[5, 4, 128]", "[1, 4, 64]", "[5, 4, 64]", "[1, 4, 64]",
                 "[20, 4, 64]", "[30, 4, 64]", "[50, 4, 64]", "RNN(128, 64, batch_first=True)",
-                "[16, 25, 128]", "[1, 16, 64]", "[16, 25, 64]", "[1, 16, 64]")) {
+                "[16, 25, 128]", "[1, 16, 64]", "[16, 25, 64]", "[1, 16, 64]",
+                "LSTM(128, 64)", "X:   [5, 4, 128]", "c_0: [1, 4, 64]", "out: [5, 4, 64]", "h_n: [1, 4, 64]",
+                "c_n: [1, 4, 64]", "GRU(128, 64)", "out: [5, 4, 64]", "h_n: [1, 4, 64]")) {
             int found = out.indexOf(expected, at);
             assertTrue(found >= 0, () -> "'" + expected + "' missing (in order) from:\n" + out);
             at = found + expected.length();
         }
         assertFalse(out.contains("NaN"), out);
+        assertEquals(4, out.lines().filter(l -> l.matches("max \\|out - Java reference\\| = [0-9.]+e-0[6-9]")).count(),
+                "every part checked against the reference, within 1e-5:\n" + out);
     }
 
     @Test
@@ -100,6 +104,16 @@ class CommandsTest {
         assertTrue(line.contains("available: 0 "), line);
     }
 
+    /** What picocli's handlers never see (an Error, here running out of heap) still ends in one line, exit 1. */
+    @Test
+    void aFailureOutsideTheCommandsStillSaysWhatHappened() throws Exception {
+        Cli.Result r = Cli.runInChildJvm(List.of("-Xmx16m"), Map.of(), "bench", "--seq", "4000", "--batch", "64",
+                "--input", "512", "--hidden", "512", "--quick", "--device", Cli.DEVICE);
+        assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+        String line = r.singleErrorLine();
+        assertTrue(line.startsWith("error: out of memory"), line);
+    }
+
     @Test
     void clrnnDeviceEnvironmentVariableSetsTheDefault() throws Exception {
         Path out = dir.resolve("out.npy");
@@ -110,12 +124,11 @@ class CommandsTest {
         assertTrue(bad.usageError().contains("no OpenCL device matches 'nonexistent'"), bad.toString());
         assertFalse(Files.exists(out));
 
-        assumeTrue(Device.list().stream().anyMatch(DeviceInfo::isCpu), "no OpenCL CPU device here");
-        Cli.Result good = Cli.runInChildJvm(Map.of("CLRNN_DEVICE", "pthread"), run);
+        Cli.Result good = Cli.runInChildJvm(Map.of("CLRNN_DEVICE", Cli.DEVICE), run);
         good.assertOk();
         assertClose(Npy.read(SMALL.resolve("output.npy")), Npy.read(out), "out");
 
-        String[] overridden = List.of(run, new String[] {"--device", "cpu"}).stream()
+        String[] overridden = List.of(run, new String[] {"--device", Cli.DEVICE}).stream()
                 .flatMap(a -> java.util.Arrays.stream(a)).toArray(String[]::new);
         Files.delete(out);
         Cli.runInChildJvm(Map.of("CLRNN_DEVICE", "nonexistent"), overridden).assertOk();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.Fixtures;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,11 +34,7 @@ class CorruptFilesCliTest {
 
     private static Stream<Path> corpus(String kind) throws IOException {
         Path root;
-        try {
-            root = Path.of(CorruptFilesCliTest.class.getResource("/corrupt/" + kind).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        root = io.clrnn.TestResources.path("corrupt/" + kind);
         List<Path> files;
         try (Stream<Path> s = Files.list(root)) {
             files = s.filter(Files::isRegularFile).sorted().toList();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.Fixtures;
-import io.clrnn.Nonlinearity;
 import io.clrnn.Tensor;
 import io.clrnn.format.Npy;
 import java.io.IOException;
@@ -32,7 +31,13 @@ class RunCommandTest {
             "relu_L2_nobias_ub_I5_H3_T4",
             "tanh_L3_nobias_bi_h0_I3_H7_T3_B2",
             "relu_L3_bf_h0_I12_H40_T10_B4",
-            "lab_tanh_L1_h0_I128_H64_T5_B4");
+            "lab_tanh_L1_h0_I128_H64_T5_B4",
+            "lab_lstm_L1_h0_I128_H64_T5_B4",
+            "lab_gru_L1_h0_I128_H64_T5_B4",
+            "lstm_L2_bi_h0_proj_I7_H37_T5_B3",
+            "lstm_L1_bi_bf_h0_I5_H6_T6_B5_len3-6-3-1-5",
+            "gru_L3_bi_bf_h0_I4_H5_T4_B4_len4-4-4-4",
+            "relu_L2_bi_h0_I4_H7_T5_B4_len2-5-1-3");
 
     /** An RNN(128, 64) state_dict with a (5, 4, 128) input and a (1, 4, 64) h0. */
     private static final Fixtures.Case LAB = fixture("lab_tanh_L1_h0_I128_H64_T5_B4");
@@ -54,13 +59,22 @@ class RunCommandTest {
                 "--weights", c.dir().resolve("weights.safetensors").toString(),
                 "--input", c.dir().resolve("input.npy").toString(),
                 "--out", out.toString(),
-                "--nonlinearity", c.options().nonlinearity().pytorchName(),
+                "--mode", c.mode().cliName(),
                 "--device", Cli.DEVICE));
         if (c.hasH0()) {
             args.addAll(List.of("--h0", c.dir().resolve("h0.npy").toString()));
+            if (c.mode().hasCellState()) {
+                args.addAll(List.of("--c0", c.dir().resolve("c0.npy").toString()));
+            }
+        }
+        if (c.hasLengths()) {
+            args.addAll(List.of("--lengths", c.dir().resolve("lengths.npy").toString()));
         }
         if (hn != null) {
             args.addAll(List.of("--hn", hn.toString()));
+            if (c.mode().hasCellState()) {
+                args.addAll(List.of("--cn", hn.resolveSibling("c_n.npy").toString()));
+            }
         }
         if (c.options().batchFirst()) {
             args.add("--batch-first");
@@ -82,7 +96,12 @@ class RunCommandTest {
         assertEquals("", r.out(), "run prints nothing on stdout");
         assertClose(c.output(), Npy.read(out), c.name() + " out");
         assertClose(c.hn(), Npy.read(hn), c.name() + " h_n");
-        assertEquals(List.of("h_n.npy", "out.npy"), Cli.listing(dir), "no temp files left behind");
+        if (c.mode().hasCellState()) {
+            assertClose(c.cn(), Npy.read(dir.resolve("c_n.npy")), c.name() + " c_n");
+            assertEquals(List.of("c_n.npy", "h_n.npy", "out.npy"), Cli.listing(dir), "no temp files left behind");
+        } else {
+            assertEquals(List.of("h_n.npy", "out.npy"), Cli.listing(dir), "no temp files left behind");
+        }
     }
 
     @Test
@@ -116,8 +135,8 @@ class RunCommandTest {
     @Test
     void unbatchedRunMatchesBatchOfOne() throws IOException {
         // The lab case's first sequence alone, as (seq, features) and as (seq, 1, features).
-        Tensor x = LAB.input();
-        Tensor h0 = LAB.h0();
+        Tensor x = LAB.input().x();
+        Tensor h0 = LAB.input().h0();
         int seq = x.size(0);
         int features = x.size(2);
         int batch = x.size(1);
@@ -295,11 +314,19 @@ class RunCommandTest {
         assertEquals(List.of(), Cli.listing(dir));
     }
 
+    /** The lab's arguments with --nonlinearity VALUE in place of --mode. */
+    private List<String> withNonlinearity(String value) {
+        List<String> args = runArgs(LAB, dir.resolve("out.npy"), null);
+        int i = args.indexOf("--mode");
+        args.set(i, "--nonlinearity");
+        args.set(i + 1, value);
+        return args;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sigmoid", "", "TANH-ish"})
     void unknownNonlinearityIsOneLine(String value) {
-        List<String> args = runArgs(LAB, dir.resolve("out.npy"), null);
-        args.set(args.indexOf("--nonlinearity") + 1, value);
+        List<String> args = withNonlinearity(value);
         String line = run(args).usageError();
         assertTrue(line.contains("Select from 'tanh' or 'relu'"), line);
         assertEquals(List.of(), Cli.listing(dir));
@@ -307,8 +334,7 @@ class RunCommandTest {
 
     @Test
     void nonlinearityIsCaseInsensitive() throws IOException {
-        List<String> args = runArgs(LAB, dir.resolve("out.npy"), null);
-        args.set(args.indexOf("--nonlinearity") + 1, "TANH");
+        List<String> args = withNonlinearity("TANH");
         run(args).assertOk();
         assertClose(LAB.output(), Npy.read(dir.resolve("out.npy")), "out");
     }
@@ -316,13 +342,89 @@ class RunCommandTest {
     @Test
     void reluChangesTheResult() throws IOException {
         // The state_dict does not record the activation: --nonlinearity must reach the kernels.
-        List<String> args = runArgs(LAB, dir.resolve("out.npy"), null);
-        args.set(args.indexOf("--nonlinearity") + 1, Nonlinearity.RELU.pytorchName());
+        List<String> args = withNonlinearity("relu");
         run(args).assertOk();
         float[] got = Npy.read(dir.resolve("out.npy")).data();
         for (float v : got) {
             assertTrue(v >= 0, "relu output is never negative");
         }
+    }
+
+    /** Mistakes of the new options: one line each, exit 2, nothing written. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optionMistakes")
+    void cellAndLengthMistakesAreOneLine(String what, String fixtureName, List<String> extra, String expected)
+            throws IOException {
+        Fixtures.Case c = fixture(fixtureName);
+        Npy.write(dir.resolve("lengths-float.npy"), Tensor.of(new float[] {1, 2, 3, 4}, 4));
+        Npy.write(dir.resolve("lengths-2d.npy"), Tensor.of(new float[] {1, 2, 3, 4}, 1, 4));
+        Files.write(dir.resolve("lengths-2d-int.npy"), npyInt64(new long[] {1, 2, 3, 4}, "(1, 4)"));
+        Files.write(dir.resolve("lengths-3.npy"), npyInt64(new long[] {1, 2, 3}, "(3,)"));
+        Files.write(dir.resolve("lengths-long.npy"), npyInt64(new long[] {1, 2, 9, 4}, "(4,)"));
+        Files.write(dir.resolve("lengths-zero.npy"), npyInt64(new long[] {1, 0, 3, 4}, "(4,)"));
+        List<String> args = runArgs(c, dir.resolve("out.npy"), null);
+        // pairs: "--option value" sets or adds it ("@f": a file in the temp dir, "%f": the fixture's); "!--option" drops it
+        for (int i = 0; i < extra.size(); i++) {
+            String option = extra.get(i);
+            int at = args.indexOf(option.replace("!", ""));
+            if (option.startsWith("!")) {
+                args.remove(at + 1);
+                args.remove(at);
+                continue;
+            }
+            String v = extra.get(++i);
+            String value = v.startsWith("@") ? dir.resolve(v.substring(1)).toString()
+                    : v.startsWith("%") ? c.dir().resolve(v.substring(1)).toString() : v;
+            if (at >= 0) {
+                args.set(at + 1, value);
+            } else {
+                args.addAll(List.of(option, value));
+            }
+        }
+        String line = run(args).usageError();
+        assertTrue(line.contains(expected), what + ": " + line);
+        assertTrue(Cli.listing(dir).stream().noneMatch(f -> f.startsWith("out")), what + " wrote out");
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> optionMistakes() {
+        String lab = "lab_tanh_L1_h0_I128_H64_T5_B4";
+        String lstm = "lab_lstm_L1_h0_I128_H64_T5_B4";
+        String gru = "lab_gru_L1_h0_I128_H64_T5_B4";
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("--c0 for a GRU", gru, List.of("--c0", "%h0.npy"),
+                        "--c0 is for an LSTM's cell state, but GRU(128, 64) has none"),
+                org.junit.jupiter.params.provider.Arguments.of("--cn for an RNN", lab, List.of("--cn", "@cn.npy"),
+                        "--cn is for an LSTM's cell state, but RNN(128, 64) has none"),
+                org.junit.jupiter.params.provider.Arguments.of("h_0 without c_0", lstm,
+                        List.of("!--c0"), "LSTM takes h_0 and c_0 together, or neither; got only h_0"),
+                org.junit.jupiter.params.provider.Arguments.of("mode against the shapes", gru, List.of("--mode", "lstm"),
+                        "--mode lstm does not fit the weights"),
+                org.junit.jupiter.params.provider.Arguments.of("float lengths", lab, List.of("--lengths", "@lengths-float.npy"),
+                        "lengths-float.npy: holds '<f4', not integers"),
+                org.junit.jupiter.params.provider.Arguments.of("2-D lengths", lab, List.of("--lengths", "@lengths-2d-int.npy"),
+                        "lengths-2d-int.npy: must be a 1-D array, got shape (1, 4)"),
+                org.junit.jupiter.params.provider.Arguments.of("too few lengths", lab, List.of("--lengths", "@lengths-3.npy"),
+                        "Expected `len(lengths)` to be equal to batch_size, but got 3 (batch_size=4)"),
+                org.junit.jupiter.params.provider.Arguments.of("a length past T", lab, List.of("--lengths", "@lengths-long.npy"),
+                        "lengths[2] is 9, longer than the input's sequence length 5"),
+                org.junit.jupiter.params.provider.Arguments.of("a zero length", lab, List.of("--lengths", "@lengths-zero.npy"),
+                        "Length of all samples has to be greater than 0"));
+    }
+
+    /** A 1-D (or any) int64 .npy, as np.save writes torch.tensor(lengths).numpy(). */
+    private static byte[] npyInt64(long[] values, String shape) {
+        String dict = "{'descr': '<i8', 'fortran_order': False, 'shape': " + shape + ", }";
+        int headerLength = dict.length() + 1;
+        int pad = (64 - (10 + headerLength) % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + 8 * values.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+                .put(header.getBytes(StandardCharsets.US_ASCII));
+        for (long v : values) {
+            b.putLong(v);
+        }
+        return b.array();
     }
 
     @Test

@@ -91,28 +91,46 @@ class DeviceSpecTest {
 
     // ---- this machine ----
 
-    private static void assumePoclCpu() {
-        assumeTrue(Device.list().stream().anyMatch(d -> d.isCpu() && d.platform().contains("Portable Computing")),
-                "no PoCL CPU device here");
+    /** Every device here is reached by its index, by its type (the first of it) and by its own name. */
+    @Test
+    void everyDeviceHereCanBeNamedByIndexTypeAndName() {
+        List<DeviceInfo> all = Device.list();
+        for (DeviceInfo d : all) {
+            try (Device byIndex = Device.select(Integer.toString(d.index()))) {
+                assertEquals(d, byIndex.info());
+            }
+            DeviceInfo firstOfType = all.stream().filter(o -> o.type() == d.type()).findFirst().orElseThrow();
+            if (d.type() != DeviceInfo.Type.OTHER) {
+                try (Device byType = Device.select(d.type().name().toLowerCase(java.util.Locale.ROOT))) {
+                    assertEquals(firstOfType, byType.info());
+                }
+            }
+            DeviceInfo firstNamed = all.stream().filter(o -> o.name().equals(d.name())).findFirst().orElseThrow();
+            try (Device byName = Device.select(d.name().toUpperCase(java.util.Locale.ROOT))) {
+                assertEquals(firstNamed, byName.info(), "names match case-insensitively");
+            }
+        }
     }
 
+    /** PoCL calls itself "pocl" only in its version string; users call it that, so it must work. */
     @ParameterizedTest
-    @ValueSource(strings = {"cpu", "0", "pthread", "PThread", "pocl", "PoCL", "portable computing"})
-    void thePoclCpuCanBeNamedManyWays(String spec) {
-        assumePoclCpu();
+    @ValueSource(strings = {"pocl", "PoCL", "portable computing"})
+    void aPoclCpuCanBeNamedAsUsersCallIt(String spec) {
+        DeviceInfo pocl = Device.list().stream()
+                .filter(d -> d.isCpu() && d.platform().contains("Portable Computing")).findFirst().orElse(null);
+        assumeTrue(pocl != null, "no PoCL CPU device on this machine: nothing to name");
         try (Device d = Device.select(spec)) {
-            assertTrue(d.info().isCpu(), d.toString());
             assertTrue(d.info().platform().contains("Portable Computing Language"), d.toString());
         }
     }
 
     @Test
-    void autoOpensTheCpuWhenThereIsNoGpu() {
-        assumePoclCpu();
-        assumeTrue(Device.list().stream().noneMatch(DeviceInfo::isGpu), "this machine has an OpenCL GPU");
+    void autoOpensTheFirstGpuElseTheFirstCpu() {
+        List<DeviceInfo> all = Device.list();
+        DeviceInfo expected = all.stream().filter(DeviceInfo::isGpu).findFirst()
+                .or(() -> all.stream().filter(DeviceInfo::isCpu).findFirst()).orElse(all.get(0));
         try (Device d = Device.select("auto")) {
-            assertTrue(d.info().isCpu(), d.toString());
-            assertEquals(0, d.info().index());
+            assertEquals(expected, d.info());
         }
     }
 

@@ -159,4 +159,49 @@ class KernelVariantsTest {
             }
         }
     }
+
+    static Stream<Arguments> halfVariants() {
+        List<Arguments> all = new ArrayList<>();
+        for (Case c : CASES) {
+            for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
+                if (v != KernelPlan.Variant.ROWS_FUSED || !KernelPlan.twoPhase(c.config)) {
+                    all.add(Arguments.of(c, v));
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    /**
+     * Weights stored as half: the kernels read them with vload_half and compute in float, so they match the
+     * reference run on the same weights rounded to half, as tightly as float32 weights match it.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("halfVariants")
+    void halfWeightsMatchTheReferenceOnHalfRoundedWeights(Case c, KernelPlan.Variant variant) {
+        RnnWeights weights = RnnWeights.init(c.config, 7);
+        java.util.Map<String, Tensor> rounded = new java.util.LinkedHashMap<>();
+        weights.stateDict().forEach((name, t) -> {
+            float[] r = t.data().clone();
+            if (name.startsWith("weight_") && !name.startsWith("weight_peephole")) {
+                for (int i = 0; i < r.length; i++) {
+                    r[i] = io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(r[i]));
+                }
+            }
+            rounded.put(name, Tensor.of(r, t.shape()));
+        });
+        RnnWeights halfWeights = RnnWeights.of(c.config, rounded);
+        int[] t = TILES[2];
+        try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F16, tiles(t))) {
+            Engines.force(engine, variant, true);
+            RnnInput in = input(c, true);
+            RnnOutput expected = ReferenceRnn.forward(halfWeights, in);
+            RnnOutput actual = engine.forward(ForwardShape.check(c.config, in), in, null);
+            assertClose(expected.output(), actual.output(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "out");
+            assertClose(expected.hidden(), actual.hidden(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "h_n");
+            if (expected.cell() != null) {
+                assertClose(expected.cell(), actual.cell(), Assertions2.REF_ATOL, Assertions2.REF_RTOL, "c_n");
+            }
+        }
+    }
 }

@@ -67,12 +67,16 @@ class AtomicWriteTest {
 
     @Test
     void writeWithARelativePathWorks() throws IOException {
-        Path p = Path.of("target", "atomic-write-test-" + ProcessHandle.current().pid() + ".npy");
+        // relative to the working directory, whatever it is (Maven's project folder, or the test bundle's)
+        Path folder = Path.of("atomic-write-test-" + ProcessHandle.current().pid());
+        Path p = folder.resolve("x.npy");
+        Files.createDirectories(folder);
         try {
             Npy.write(p, Tensor.of(new float[] {4}));
             assertArrayEquals(new float[] {4}, Npy.read(p).data());
         } finally {
             Files.deleteIfExists(p);
+            Files.deleteIfExists(folder);
         }
     }
 

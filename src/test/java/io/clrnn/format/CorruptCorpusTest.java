@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -187,10 +186,6 @@ class CorruptCorpusTest {
     }
 
     private static Path dir(String folder) {
-        try {
-            return Path.of(CorruptCorpusTest.class.getResource("/corrupt/" + folder).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.clrnn.TestResources.path("corrupt/" + folder);
     }
 }

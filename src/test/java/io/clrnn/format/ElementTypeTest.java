@@ -13,7 +13,7 @@ class ElementTypeTest {
             int sign = bits >>> 15;
             int exponent = (bits >>> 10) & 0x1F;
             int mantissa = bits & 0x3FF;
-            float actual = ElementType.halfToFloat((short) bits);
+            float actual = Half.toFloat((short) bits);
             if (exponent == 0x1F) {
                 assertTrue(mantissa == 0 ? Float.isInfinite(actual) : Float.isNaN(actual), Integer.toHexString(bits));
                 if (mantissa == 0) {

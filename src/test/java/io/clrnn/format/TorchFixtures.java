@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -30,12 +29,7 @@ final class TorchFixtures {
 
     /** A file under src/test/resources/torch. */
     static Path resource(String name) {
-        try {
-            return Path.of(TorchFixtures.class.getResource("/torch/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing test resource torch/" + name
-                    + "; run /usr/bin/python3 scripts/make-torch-fixtures.py", e);
-        }
+        return io.clrnn.TestResources.path("torch/" + name);
     }
 
     static byte[] bytes(String name) {
