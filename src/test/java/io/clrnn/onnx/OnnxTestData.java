@@ -13,10 +13,11 @@ import java.util.stream.Stream;
 
 /**
  * ONNX's own backend node tests for RNN, GRU and LSTM, as Debian's libonnx-testdata installs them (scripts/setup
- * installs it): each a model.onnx with test_data_set_0/input_N.pb and output_N.pb, TensorProto files.
+ * installs it): each a model.onnx with test_data_set_0/input_N.pb and output_N.pb, TensorProto files. The one-jar
+ * test bundle carries a copy (scripts/test-bundle puts them under onnx-node/), for machines without the package.
  */
 public final class OnnxTestData {
-    public static final Path ROOT = Path.of("/usr/share/libonnx-testdata/data/node");
+    public static final Path INSTALLED = Path.of("/usr/share/libonnx-testdata/data/node");
 
     /** The twelve recurrent cases ONNX 1.12 ships. */
     public static final List<String> CASES = List.of(
@@ -41,10 +42,22 @@ public final class OnnxTestData {
         }
     }
 
+    /** Where the cases are: the installed package, else the bundle's copy; never skipped when neither is there. */
+    public static Path root() {
+        if (Files.isDirectory(INSTALLED)) {
+            return INSTALLED;
+        }
+        if (OnnxTestData.class.getResource("/onnx-node") != null) {
+            return io.clrnn.TestResources.path("onnx-node");
+        }
+        throw new IllegalStateException(INSTALLED + " is missing: install Debian's libonnx-testdata (scripts/setup "
+                + "does: apt-get install libonnx-testdata)");
+    }
+
     public static Case load(String name) {
-        Path dir = ROOT.resolve(name);
+        Path dir = root().resolve(name);
         if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException(dir + " is missing: install Debian's libonnx-testdata (scripts/setup does)");
+            throw new IllegalStateException(dir + " is missing from ONNX's node tests");
         }
         Path data = dir.resolve("test_data_set_0");
         try {

@@ -26,12 +26,15 @@ class OnnxVersusOrtTest {
 
     @BeforeAll
     static void open() {
+        OrtOracle.assumeAvailable();
         device = TestDevice.open();
     }
 
     @AfterAll
     static void close() {
-        device.close();
+        if (device != null) {
+            device.close();
+        }
     }
 
     static Stream<RecurrentCase> cases() {
