@@ -43,6 +43,7 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (Files.isRegularFile(file) && WeightFile.detect(file) == WeightFile.Kind.ONNX) {
             out.print(OnnxModel.load(file).describe());
+            out.flush(); // print() does not flush an autoflushing PrintWriter; println and printf do
             return Main.EXIT_OK;
         }
         WeightFile weights = WeightFile.open(file);

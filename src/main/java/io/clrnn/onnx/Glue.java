@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * The operators torch.onnx.export puts around recurrent nodes (found by exporting nn.RNN, LSTM and GRU with
@@ -66,7 +67,8 @@ final class Glue {
                 if (opset < 10) {
                     n.arity(1, 1, 1);
                     if (n.getInts("starts") == null || n.getInts("ends") == null) {
-                        throw new FormatException(n.where + " needs attributes 'starts' and 'ends' (opset " + opset + ")");
+                        throw new FormatException(n.where + " needs attributes 'starts' and 'ends' (opset " + opset
+                                + ")");
                     }
                 } else {
                     n.arity(3, 5, 1);
@@ -117,7 +119,8 @@ final class Glue {
             case "Reshape" -> reshape(n, in[0], ints(n, in[1], "shape"));
             case "Squeeze" -> squeeze(n, in[0], opset < 13 ? n.getInts("axes") : optionalInts(n, in, 1, "axes"));
             case "Unsqueeze" -> unsqueeze(n, in[0], opset < 13 ? n.getInts("axes") : ints(n, in[1], "axes").data());
-            case "Slice" -> opset < 10 ? slice(n, in[0], n.getInts("starts"), n.getInts("ends"), n.getInts("axes"), null)
+            case "Slice" -> opset < 10
+                    ? slice(n, in[0], n.getInts("starts"), n.getInts("ends"), n.getInts("axes"), null)
                     : slice(n, in[0], ints(n, in[1], "starts").data(), ints(n, in[2], "ends").data(),
                             optionalInts(n, in, 3, "axes"), optionalInts(n, in, 4, "steps"));
             case "Expand" -> expand(n, in[0], ints(n, in[1], "shape"));
@@ -431,7 +434,7 @@ final class Glue {
                 drop[d] = true;
             }
         }
-        return v.reshape(java.util.stream.IntStream.range(0, in.length).filter(d -> !drop[d]).map(d -> in[d]).toArray());
+        return v.reshape(IntStream.range(0, in.length).filter(d -> !drop[d]).map(d -> in[d]).toArray());
     }
 
     private static Value unsqueeze(Node n, Value v, long[] axes) {

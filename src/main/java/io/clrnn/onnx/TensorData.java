@@ -79,7 +79,8 @@ final class TensorData {
             n = d == 0 ? 0 : n <= MAX_ELEMENTS / d ? n * d : MAX_ELEMENTS + 1;
         }
         if (n > MAX_ELEMENTS) {
-            throw new FormatException(where + " has dims " + t.getDimsList() + ", more elements than a Java array holds");
+            throw new FormatException(where + " has dims " + t.getDimsList()
+                    + ", more elements than a Java array holds");
         }
         return shape;
     }

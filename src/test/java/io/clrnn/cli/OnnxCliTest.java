@@ -126,6 +126,14 @@ class OnnxCliTest {
         assertTrue(r.out().contains("'/GRU_1': GRU(10, 5, bidirectional=True)"), r.out());
     }
 
+    /** As a real process: what inspect prints reaches stdout before the JVM exits. */
+    @Test
+    void inspectPrintsFromARealProcess() throws Exception {
+        Cli.Result r = Cli.runInChildJvm(Map.of(), "inspect", export("rnn_L1").resolve("model.onnx").toString());
+        r.assertOk();
+        assertTrue(r.out().contains("'/RNN': RNN(3, 4)"), r.toString());
+    }
+
     static Stream<List<String>> mistakes() {
         String lstm = export("lstm_L2_bi_bf_h0").resolve("model.onnx").toString();
         String x = export("lstm_L2_bi_bf_h0").resolve("x.npy").toString();
