@@ -91,24 +91,26 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #endif
 
     const long wbase = W_DIR(d) + (long)(col / PANEL_R) * st->Hin * PANEL_R + col % PANEL_R;
-    floatV part[KS][ROWS][GA][NVR]; // part[0] is acc's own chain; the others start at zero
+    floatV part[KS][ROWS][GA][NVR]; // KS partial sums over alternating k; the first starts from acc
     #pragma unroll
-    for (int q = 1; q < KS; q++) {
+    for (int q = 0; q < KS; q++) {
         #pragma unroll
         for (int i = 0; i < ROWS; i++) {
             #pragma unroll
             for (int g = 0; g < GA; g++) {
                 #pragma unroll
                 for (int v = 0; v < NVR; v++) {
-                    part[q][i][g][v] = (floatV)(0.0f);
+                    part[q][i][g][v] = q == 0 ? acc[i][g][v] : (floatV)(0.0f);
                 }
             }
         }
     }
-    int k = 0;
-    for (; k + KS <= st->Hin; k += KS) {
+    for (int k = 0; k < st->Hin; k += KS) {
         #pragma unroll
         for (int q = 0; q < KS; q++) {
+            if (KS > 1 && k + q >= st->Hin) {
+                break;
+            }
             floatV w[GA][NVR];
             #pragma unroll
             for (int g = 0; g < GA; g++) {
@@ -124,45 +126,21 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
                 for (int g = 0; g < GA; g++) {
                     #pragma unroll
                     for (int v = 0; v < NVR; v++) {
-                        if (q == 0) {
-                            acc[i][g][v] = MADD(hk, w[g][v], acc[i][g][v]);
-                        } else {
-                            part[q][i][g][v] = MADD(hk, w[g][v], part[q][i][g][v]);
-                        }
+                        part[q][i][g][v] = MADD(hk, w[g][v], part[q][i][g][v]);
                     }
                 }
             }
         }
     }
-    for (; k < st->Hin; k++) {
-        floatV w[GA][NVR];
+    #pragma unroll
+    for (int i = 0; i < ROWS; i++) {
         #pragma unroll
         for (int g = 0; g < GA; g++) {
             #pragma unroll
             for (int v = 0; v < NVR; v++) {
-                w[g][v] = WHH_LOADV(st->W, wbase + (long)k * PANEL_R + g * U + v * VEC);
-            }
-        }
-        #pragma unroll
-        for (int i = 0; i < ROWS; i++) {
-            const floatV hk = (floatV)(hp[i][k]);
-            #pragma unroll
-            for (int g = 0; g < GA; g++) {
+                acc[i][g][v] = part[0][i][g][v];
                 #pragma unroll
-                for (int v = 0; v < NVR; v++) {
-                    acc[i][g][v] = MADD(hk, w[g][v], acc[i][g][v]);
-                }
-            }
-        }
-    }
-    #pragma unroll
-    for (int q = 1; q < KS; q++) {
-        #pragma unroll
-        for (int i = 0; i < ROWS; i++) {
-            #pragma unroll
-            for (int g = 0; g < GA; g++) {
-                #pragma unroll
-                for (int v = 0; v < NVR; v++) {
+                for (int q = 1; q < KS; q++) {
                     acc[i][g][v] += part[q][i][g][v];
                 }
             }

@@ -15,40 +15,8 @@
 #define VARIANT_GROUP 1
 #define VARIANT_STEP 2
 
-// Phase A (or B) of one step for rows [b0, b0 + n), n <= TB, in blocks of TB, TB/2, ..., 1 rows.
-void rows_a(const Step *st, int b0, int n, int jb) {
-#if TB >= 16
-    if (n >= 16) { block_a_16(st, b0, jb); b0 += 16; n -= 16; }
-#endif
-#if TB >= 8
-    if (n >= 8) { block_a_8(st, b0, jb); b0 += 8; n -= 8; }
-#endif
-#if TB >= 4
-    if (n >= 4) { block_a_4(st, b0, jb); b0 += 4; n -= 4; }
-#endif
-#if TB >= 2
-    if (n >= 2) { block_a_2(st, b0, jb); b0 += 2; n -= 2; }
-#endif
-    if (n >= 1) { block_a_1(st, b0, jb); }
-}
-
-#if TWO_PHASE
-void rows_b(const Step *st, int b0, int n, int jb) {
-#if TB >= 16
-    if (n >= 16) { block_b_16(st, b0, jb); b0 += 16; n -= 16; }
-#endif
-#if TB >= 8
-    if (n >= 8) { block_b_8(st, b0, jb); b0 += 8; n -= 8; }
-#endif
-#if TB >= 4
-    if (n >= 4) { block_b_4(st, b0, jb); b0 += 4; n -= 4; }
-#endif
-#if TB >= 2
-    if (n >= 2) { block_b_2(st, b0, jb); b0 += 2; n -= 2; }
-#endif
-    if (n >= 1) { block_b_1(st, b0, jb); }
-}
-#endif
+// rows_a(st, b0, n, jb) and rows_b: phase A (or B) of one step for rows [b0, b0 + n), n <= TB, in blocks
+// of TB, TB/2, ..., 1 rows; the host writes them beside the block instantiations they call.
 
 // Unit blocks of the first and second phase: hidden units, or LSTM's projected outputs.
 #define UNIT_BLOCKS_A (Hp / (NVR * VEC))
@@ -57,6 +25,18 @@ void rows_b(const Step *st, int b0, int n, int jb) {
 #else
 #define UNIT_BLOCKS_B (Hp / (NVR * VEC))
 #endif
+
+// The arguments every recurrence kernel takes after its own (see step.cl for the shapes); the host sets
+// them by name.
+#define STEP_PARAMS                                                                                           \
+    const int T, const int B, const int D, const int H, const int Hp, const int Hin, const int Pp,           \
+    const int ldp, const int ldy, const int K, const int reverse_mask,                                       \
+    __global const int *table, const long table_off, __global const float *P, __global const WTYPE *W,       \
+    __global float *Y, __global const float *h0, const long h0_off, __global float *hn, const long hn_off,   \
+    __global const float *c0, const long c0_off, __global float *c, const long c_off,                        \
+    __global float *scratch, __global const WTYPE *Whr, __global const float *bhn,                          \
+    __global const float *peep, __global const float *A, __global const WTYPE *Wih,                         \
+    __global const float *bias
 
 #define INIT_STEP(st, dir)                                                                                  \
     Step st;                                                                                                \
@@ -69,15 +49,7 @@ void rows_b(const Step *st, int b0, int n, int jb) {
 #if VARIANT == VARIANT_ROWS
 // Global (items, D), local (1, 1). Work-item i owns row chunks i, i + items, ... (TB rows each; sorted by
 // length, so every item keeps work as rows finish) and runs steps [s_begin, s_end).
-__kernel void rnn_rows(const int s_begin, const int s_end, const int T, const int B, const int D, const int H,
-                       const int Hp, const int Hin, const int Pp, const int ldp, const int ldy, const int K,
-                       const int reverse_mask, __global const int *table, const long table_off,
-                       __global const float *P, __global const WTYPE *W, __global float *Y,
-                       __global const float *h0, const long h0_off, __global float *hn, const long hn_off,
-                       __global const float *c0, const long c0_off, __global float *c, const long c_off,
-                       __global float *scratch, __global const WTYPE *Whr, __global const float *bhn,
-                       __global const float *peep, __global const float *A, __global const WTYPE *Wih,
-                       __global const float *bias) {
+__kernel void rnn_rows(const int s_begin, const int s_end, STEP_PARAMS) {
     const int item = get_global_id(0);
     const int items = get_global_size(0);
     const int d = get_global_id(1);
@@ -108,15 +80,7 @@ __kernel void rnn_rows(const int s_begin, const int s_end, const int T, const in
 // neighbouring unit blocks so that their W_hh^T reads coalesce. Y is written and read back within the
 // group only, so a global-memory barrier between steps is all the synchronisation needed.
 // w_local holds Hin*G*Hp floats when W_LOCAL.
-__kernel void rnn_group(const int s_begin, const int s_end, const int BG, const int T, const int B, const int D,
-                        const int H, const int Hp, const int Hin, const int Pp, const int ldp, const int ldy,
-                        const int K, const int reverse_mask, __global const int *table, const long table_off,
-                        __global const float *P, __global const WTYPE *W, __global float *Y,
-                        __global const float *h0, const long h0_off, __global float *hn, const long hn_off,
-                        __global const float *c0, const long c0_off, __global float *c, const long c_off,
-                        __global float *scratch, __global const WTYPE *Whr, __global const float *bhn,
-                        __global const float *peep, __global const float *A, __global const WTYPE *Wih,
-                        __global const float *bias, __local float *w_local) {
+__kernel void rnn_group(const int s_begin, const int s_end, const int BG, STEP_PARAMS, __local float *w_local) {
     const int lx = get_local_id(0);
     const int lsize = get_local_size(0);
     const int g0 = get_group_id(0) * BG;
@@ -158,15 +122,7 @@ __kernel void rnn_group(const int s_begin, const int s_end, const int BG, const 
 
 #if VARIANT == VARIANT_STEP
 // Global (unit blocks, row chunks, D), padded to the local size. Runs phase `phase` of step s.
-__kernel void rnn_step(const int s, const int phase, const int T, const int B, const int D, const int H,
-                       const int Hp, const int Hin, const int Pp, const int ldp, const int ldy, const int K,
-                       const int reverse_mask, __global const int *table, const long table_off,
-                       __global const float *P, __global const WTYPE *W, __global float *Y,
-                       __global const float *h0, const long h0_off, __global float *hn, const long hn_off,
-                       __global const float *c0, const long c0_off, __global float *c, const long c_off,
-                       __global float *scratch, __global const WTYPE *Whr, __global const float *bhn,
-                       __global const float *peep, __global const float *A, __global const WTYPE *Wih,
-                       __global const float *bias) {
+__kernel void rnn_step(const int s, const int phase, STEP_PARAMS) {
     const int jb = get_global_id(0);
     const int b0 = get_global_id(1) * TB;
     const int d = get_global_id(2);

@@ -29,7 +29,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One selected OpenCL device with its context and in-order queue. Makes buffers, builds programs
  * (once per source and options), and enqueues transfers and kernels. Closing it releases the
- * programs it built, then the queue and the context; buffers and kernels belong to their makers.
+ * programs it built, then the queues and the context; buffers and kernels belong to their makers.
+ *
+ * <p>A CPU device of PoCL's multi-threaded driver ("pthread") also gets, when PoCL lists it beside
+ * (POCL_DEVICES="pthread basic"), the same CPU through PoCL's in-thread driver ("basic") as a second
+ * queue in the same context: a {@link Lane#LATENCY} lane that runs commands in the calling thread, with
+ * none of the worker wake-ups that cost tens of microseconds per command. Small forwards take it.
  */
 public final class Device extends ClResource {
     private static final Logger log = LoggerFactory.getLogger(Device.class);
@@ -43,36 +48,66 @@ public final class Device extends ClResource {
     /** Every device on this machine, enumerated once per JVM under {@link #SETUP}; null until then. */
     private static volatile List<Located> inventory;
 
+    /** Which queue a command goes to: the device's own, or its in-thread twin when it has one. */
+    public enum Lane { THROUGHPUT, LATENCY }
+
     private final DeviceInfo info;
     private final cl_device_id id;
+    /** The in-thread twin of a multi-threaded CPU device, or null. */
+    private final cl_device_id latencyId;
     /** The fault-injection seam, armed only by tests in this package. */
     final Faults faults = new Faults();
     private final cl_context context;
     private final cl_command_queue queue;
+    private final cl_command_queue latencyQueue;
     private final boolean profiling;
     private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
     /** Every call holds the read lock; close takes the write lock, so it waits for calls in flight. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
-    private Device(DeviceInfo info, cl_platform_id platform, cl_device_id id, boolean profiling) {
+    private Device(Located located, boolean profiling) {
         super("device");
-        this.info = info;
-        this.id = id;
+        this.info = located.info;
+        this.id = located.id;
+        this.latencyId = located.twin;
         this.profiling = profiling;
         cl_context_properties properties = new cl_context_properties();
-        properties.addProperty(CL.CL_CONTEXT_PLATFORM, platform);
+        properties.addProperty(CL.CL_CONTEXT_PLATFORM, located.platform);
         int[] status = new int[1];
-        context = CL.clCreateContext(properties, 1, new cl_device_id[] {id}, null, null, status);
+        context = CL.clCreateContext(properties, devices().length, devices(), null, null, status);
         Cl.check(status[0], "clCreateContext");
-        @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties is OpenCL 2.0; we promise 1.2
-        cl_command_queue q = CL.clCreateCommandQueue(context, id,
-                profiling ? CL.CL_QUEUE_PROFILING_ENABLE : 0, status);
-        if (status[0] != CL.CL_SUCCESS) {
+        cl_command_queue latency = null;
+        try {
+            queue = newQueue(id);
+            latency = latencyId == null ? null : newQueue(latencyId);
+        } catch (RuntimeException e) {
             CL.clReleaseContext(context);
-            Cl.check(status[0], "clCreateCommandQueue");
+            throw e;
         }
-        queue = q;
-        log.debug("opened {}", info.describe());
+        latencyQueue = latency;
+        log.debug("opened {}{}", info.describe(), latencyId == null ? "" : ", with an in-thread latency lane");
+    }
+
+    private cl_command_queue newQueue(cl_device_id device) {
+        int[] status = new int[1];
+        @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties is OpenCL 2.0; we promise 1.2
+        cl_command_queue q = CL.clCreateCommandQueue(context, device, profiling ? CL.CL_QUEUE_PROFILING_ENABLE : 0,
+                status);
+        Cl.check(status[0], "clCreateCommandQueue");
+        return q;
+    }
+
+    private cl_device_id[] devices() {
+        return latencyId == null ? new cl_device_id[] {id} : new cl_device_id[] {id, latencyId};
+    }
+
+    /** Whether small forwards can take the in-thread {@link Lane#LATENCY} lane. */
+    public boolean hasLatencyLane() {
+        return latencyQueue != null;
+    }
+
+    private cl_command_queue queue(Lane lane) {
+        return lane == Lane.LATENCY && latencyQueue != null ? latencyQueue : queue;
     }
 
     /** Every OpenCL device on this machine, in {@code clrnn devices} order. */
@@ -93,8 +128,7 @@ public final class Device extends ClResource {
     public static Device select(String spec, boolean profiling) {
         List<Located> all = locateAll();
         DeviceInfo chosen = DeviceSpec.choose(spec, all.stream().map(d -> d.info).toList());
-        Located d = all.get(chosen.index());
-        return new Device(d.info, d.platform, d.id, profiling);
+        return new Device(all.get(chosen.index()), profiling);
     }
 
     public DeviceInfo info() {
@@ -159,7 +193,7 @@ public final class Device extends ClResource {
         int built;
         synchronized (SETUP) {
             // arg info lets kernels' arguments be set by name (ClKernel.arg)
-            built = CL.clBuildProgram(program, 1, new cl_device_id[] {id}, "-cl-kernel-arg-info", null, null);
+            built = CL.clBuildProgram(program, devices().length, devices(), "-cl-kernel-arg-info", null, null);
         }
         if (built != CL.CL_SUCCESS) {
             String buildLog = buildLog(program);
@@ -201,9 +235,13 @@ public final class Device extends ClResource {
 
     /** Enqueues a write from a direct buffer; non-blocking, so {@code src} must stay untouched until the next wait. */
     public void write(ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
+        write(Lane.THROUGHPUT, dst, dstOffsetBytes, src, bytes, profile);
+    }
+
+    public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
         guarded("clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
             cl_event event = profile == null ? null : new cl_event();
-            Cl.check(CL.clEnqueueWriteBuffer(queue, dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
+            Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
         });
@@ -212,9 +250,14 @@ public final class Device extends ClResource {
     /** Enqueues a read into a direct buffer; blocks when {@code blocking} (and then every earlier command is done). */
     public void read(ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
+        read(Lane.THROUGHPUT, src, srcOffsetBytes, dst, bytes, blocking, profile);
+    }
+
+    public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
+            Profile profile) {
         guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = profile == null ? null : new cl_event();
-            Cl.check(CL.clEnqueueReadBuffer(queue, src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
+            Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
         });
@@ -225,11 +268,11 @@ public final class Device extends ClResource {
      * a CPU device this reads the results in place instead of copying them out first. Hand the
      * mapping back with {@link #unmap} once read.
      */
-    public ByteBuffer mapForReading(ClBuffer src, long bytes, Profile profile) {
+    public ByteBuffer mapForReading(Lane lane, ClBuffer src, long bytes, Profile profile) {
         return guarded("clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
             cl_event event = profile == null ? null : new cl_event();
             int[] status = new int[1];
-            ByteBuffer mapped = CL.clEnqueueMapBuffer(queue, src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
+            ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
                     event, status);
             Cl.check(status[0], call);
             record(profile, Profile.Family.TRANSFER, event);
@@ -238,9 +281,9 @@ public final class Device extends ClResource {
     }
 
     /** Enqueues the release of a mapping made by {@link #mapForReading}. */
-    public void unmap(ClBuffer buffer, ByteBuffer mapped) {
+    public void unmap(Lane lane, ClBuffer buffer, ByteBuffer mapped) {
         guarded("clEnqueueUnmapMemObject", call -> {
-            Cl.check(CL.clEnqueueUnmapMemObject(queue, buffer.mem(), mapped, 0, null, null), call);
+            Cl.check(CL.clEnqueueUnmapMemObject(queue(lane), buffer.mem(), mapped, 0, null, null), call);
             return null;
         });
     }
@@ -250,6 +293,10 @@ public final class Device extends ClResource {
      * dimension (OpenCL 1.2 has no non-uniform work-groups).
      */
     public void run(ClKernel kernel, long[] global, long[] local, Profile profile, Profile.Family family) {
+        run(Lane.THROUGHPUT, kernel, global, local, profile, family);
+    }
+
+    public void run(Lane lane, ClKernel kernel, long[] global, long[] local, Profile profile, Profile.Family family) {
         for (int i = 0; i < global.length; i++) {
             if (local != null && global[i] % local[i] != 0) {
                 throw new IllegalArgumentException(
@@ -258,16 +305,19 @@ public final class Device extends ClResource {
         }
         guarded("clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
             cl_event event = profile == null ? null : new cl_event();
-            Cl.check(CL.clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, global, local, 0, null,
+            Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
             return record(profile, family, event);
         });
     }
 
-    /** Waits for everything enqueued so far. */
+    /** Waits for everything enqueued so far, on every lane. */
     public void finish() {
         guarded("clFinish", call -> {
             Cl.check(CL.clFinish(queue), call);
+            if (latencyQueue != null) {
+                Cl.check(CL.clFinish(latencyQueue), call);
+            }
             return null;
         });
     }
@@ -301,6 +351,10 @@ public final class Device extends ClResource {
             programs.clear();
             CL.clFinish(queue);
             CL.clReleaseCommandQueue(queue);
+            if (latencyQueue != null) {
+                CL.clFinish(latencyQueue);
+                CL.clReleaseCommandQueue(latencyQueue);
+            }
             CL.clReleaseContext(context);
         } finally {
             write.unlock();
@@ -313,7 +367,8 @@ public final class Device extends ClResource {
         return String.format(Locale.ROOT, "%s (%s, %s)", info.name(), info.type(), info.platform());
     }
 
-    private record Located(DeviceInfo info, cl_platform_id platform, cl_device_id id) {}
+    /** A device as enumerated; {@code twin} is its in-thread latency twin, or null. */
+    private record Located(DeviceInfo info, cl_platform_id platform, cl_device_id id, cl_device_id twin) {}
 
     /** The device inventory, enumerated on first use; a failure (no OpenCL yet) is not remembered. */
     private static List<Located> locateAll() {
@@ -334,11 +389,29 @@ public final class Device extends ClResource {
         List<Located> all = new ArrayList<>();
         for (cl_platform_id platform : Cl.platforms()) {
             String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
+            List<Located> here = new ArrayList<>();
             for (cl_device_id id : Cl.devices(platform)) {
-                all.add(new Located(describe(all.size(), platformName, id), platform, id));
+                here.add(new Located(describe(all.size() + here.size(), platformName, id), platform, id, null));
+            }
+            for (Located d : here) {
+                all.add(new Located(d.info, d.platform, d.id, latencyTwin(d, here)));
             }
         }
         return all;
+    }
+
+    /**
+     * PoCL's in-thread driver for the same CPU as {@code d}, when {@code d} is its multi-threaded one: PoCL
+     * names them "basic-&lt;cpu&gt;" and "pthread-&lt;cpu&gt;".
+     */
+    private static cl_device_id latencyTwin(Located d, List<Located> platform) {
+        String name = d.info.name();
+        if (!d.info.isCpu() || !name.startsWith("pthread-")) {
+            return null;
+        }
+        String twin = "basic-" + name.substring("pthread-".length());
+        return platform.stream().filter(o -> o.info.isCpu() && o.info.name().equals(twin)).map(o -> o.id)
+                .findFirst().orElse(null);
     }
 
     private static DeviceInfo describe(int index, String platform, cl_device_id id) {

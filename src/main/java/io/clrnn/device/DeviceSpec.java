@@ -6,9 +6,11 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * How a user names a device: {@code auto} (the first GPU, else the first CPU, else the first
- * device), {@code cpu}, {@code gpu}, {@code accelerator}, an index from {@code clrnn devices}, or a
- * case-insensitive part of the device or platform name (else of the device's vendor or version string).
+ * How a user names a device: {@code auto} (the first GPU, else the CPU device with the most compute
+ * units, else the first device), {@code cpu} (that CPU device), {@code gpu}, {@code accelerator}, an
+ * index from {@code clrnn devices}, or a case-insensitive part of the device or platform name (else of
+ * the device's vendor or version string). Preferring the CPU device with the most compute units picks
+ * PoCL's multi-threaded driver over its in-thread one when both are listed.
  */
 public final class DeviceSpec {
     /** Environment variable that sets the default spec for the CLI. */
@@ -22,9 +24,9 @@ public final class DeviceSpec {
             throw new OpenClUnavailableException("OpenCL platforms are installed but list no device", null);
         }
         Optional<DeviceInfo> chosen = switch (s) {
-            case "auto" -> first(devices, DeviceInfo.Type.GPU).or(() -> first(devices, DeviceInfo.Type.CPU))
+            case "auto" -> first(devices, DeviceInfo.Type.GPU).or(() -> widestCpu(devices))
                     .or(() -> Optional.of(devices.get(0)));
-            case "cpu" -> first(devices, DeviceInfo.Type.CPU);
+            case "cpu" -> widestCpu(devices);
             case "gpu" -> first(devices, DeviceInfo.Type.GPU);
             case "accelerator" -> first(devices, DeviceInfo.Type.ACCELERATOR);
             default -> s.chars().allMatch(Character::isDigit) ? byIndex(s, devices) : byName(s, devices);
@@ -35,6 +37,12 @@ public final class DeviceSpec {
         };
         return chosen.orElseThrow(() -> new DeviceNotFoundException(
                 what + "; available: " + summary(devices) + " (see 'clrnn devices')"));
+    }
+
+    /** The CPU device with the most compute units; the first of them on a tie. */
+    private static Optional<DeviceInfo> widestCpu(List<DeviceInfo> devices) {
+        return devices.stream().filter(DeviceInfo::isCpu)
+                .reduce((best, d) -> d.computeUnits() > best.computeUnits() ? d : best);
     }
 
     private static Optional<DeviceInfo> first(List<DeviceInfo> devices, DeviceInfo.Type type) {

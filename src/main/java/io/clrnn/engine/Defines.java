@@ -61,6 +61,16 @@ final class Defines {
                     .append(define("BLOCK_B", "block_b_" + rows)).append(block)
                     .append("\n#undef ROWS\n#undef BLOCK_A\n#undef BLOCK_B\n");
         }
+        for (String phase : new String[] {"a", "b"}) {
+            // n <= TB rows in blocks of TB, TB/2, ..., 1: each size at most once
+            s.append(phase.equals("b") ? "#if TWO_PHASE\n" : "").append("void rows_").append(phase)
+                    .append("(const Step *st, int b0, int n, int jb) {\n");
+            for (int rows = t.tb(); rows >= 1; rows /= 2) {
+                s.append("    if (n >= ").append(rows).append(") { block_").append(phase).append('_').append(rows)
+                        .append("(st, b0, jb); b0 += ").append(rows).append("; n -= ").append(rows).append("; }\n");
+            }
+            s.append("}\n").append(phase.equals("b") ? "#endif\n" : "");
+        }
         return s.append(Device.kernelSource("recurrence.cl")).toString();
     }
 

@@ -1,5 +1,6 @@
 package io.clrnn.engine;
 
+import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
@@ -23,6 +24,11 @@ public final class KernelPlan {
     private static final long FUSE_THRESHOLD_FMAS = 1L << 19;
     /** Below this many multiply-adds a forward is latency-bound: one work-item beats splitting the batch. */
     private static final long SPLIT_THRESHOLD_FMAS = 1L << 22;
+    /**
+     * Below this many multiply-adds a forward takes a device's in-thread latency lane even with two
+     * directions to run: about 50 us on one core, what the worker wake-ups of a few commands cost.
+     */
+    private static final long LATENCY_LANE_FMAS = 1L << 21;
     /** GPU work-groups of rnn_group are whole warps/wavefronts of at least this many work-items. */
     private static final int GPU_GROUP_MIN = 32;
     private static final int GPU_GROUP_MAX = 256;
@@ -94,9 +100,10 @@ public final class KernelPlan {
      * @param local          GROUP and STEP: work-items per work-group along the first dimension
      * @param stepsPerLaunch time steps one ROWS(_FUSED) or GROUP launch runs at most
      * @param wLocal         GROUP: W_hh^T copied into local memory
+     * @param lane           the queue the whole forward runs on
      */
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
-            boolean wLocal) {}
+            boolean wLocal, Device.Lane lane) {}
 
     /** Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. */
     public record ProjectionTiles(int vecP, int tm, int nv, int panel) {
@@ -164,10 +171,18 @@ public final class KernelPlan {
      * CPUs run rnn_rows, with the projection fused in for tiny single-phase layers; GPUs run rnn_group
      * when W_hh^T fits in local memory or the batch fills the chip with groups, else rnn_step.
      *
+     * A device with an in-thread latency lane runs there the forwards that one work-item per direction
+     * runs anyway, with one direction, or that are tiny.
+     *
      * @param groupMaxWorkGroup CL_KERNEL_WORK_GROUP_SIZE of rnn_group (Long.MAX_VALUE when unknown)
      */
     public static RecurrencePlan recurrence(DeviceInfo device, WeightLayout layout, int seqLen, int batch, long rows,
             long groupMaxWorkGroup, Variant forced) {
+        return recurrence(device, false, layout, seqLen, batch, rows, groupMaxWorkGroup, forced);
+    }
+
+    public static RecurrencePlan recurrence(DeviceInfo device, boolean latencyLane, WeightLayout layout, int seqLen,
+            int batch, long rows, long groupMaxWorkGroup, Variant forced) {
         RnnConfig config = layout.config();
         int dirs = config.numDirections();
         long fmasPerRowStep = (long) config.gates() * config.hiddenSize() * (config.outputSize() + config.inputSize());
@@ -192,8 +207,10 @@ public final class KernelPlan {
             case ROWS, ROWS_FUSED -> {
                 int items = fmas < SPLIT_THRESHOLD_FMAS ? 1
                         : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
+                boolean latency = latencyLane && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
                 yield new RecurrencePlan(variant, items, batch, 1,
-                        stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false);
+                        stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,
+                        latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
             }
             case GROUP -> {
                 // Enough groups to fill the compute units when the batch allows, each a whole number of chunks.
@@ -204,9 +221,10 @@ public final class KernelPlan {
                         Math.max(Math.min(GPU_GROUP_MIN, groupMaxWorkGroup), roundUp(work, GPU_GROUP_MIN)));
                 boolean wLocal = wLocalFits && device.localMemIsDedicated();
                 yield new RecurrencePlan(variant, 1, groupRows, (int) local,
-                        stepsPerLaunch(device, layout, groupRows), wLocal);
+                        stepsPerLaunch(device, layout, groupRows), wLocal, Device.Lane.THROUGHPUT);
             }
-            case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X, unitBlocks), 1, false);
+            case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X, unitBlocks), 1, false,
+                    Device.Lane.THROUGHPUT);
         };
     }
 

@@ -156,10 +156,11 @@ public final class RnnEngine implements AutoCloseable {
                 (long) rows * layout.ldn() * config.inputSize());
         Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tm());
         workspace.ensure(sizes);
-        workspace.upload(batch, in, io, sizes, profile);
         Planned plan = plan(batch.seqLen(), batch.batch(), rows);
+        Device.Lane lane = plan.plan.lane();
+        workspace.upload(lane, batch, in, io, sizes, profile);
         if (profile != null) {
-            profile.plan(plan.plan.variant().label());
+            profile.plan(plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
         ClBuffer layerIn = workspace.in;
         for (int layer = 0; layer < config.numLayers(); layer++) {
@@ -167,15 +168,15 @@ public final class RnnEngine implements AutoCloseable {
             ClBuffer layerOut = workspace.y[layer % 2];
             int k = config.layerInputSize(layer);
             if (plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
-                runProjection(tiles, layerIn, k, sizes.paddedRows(), w, profile);
+                runProjection(lane, tiles, layerIn, k, sizes.paddedRows(), w, profile);
             }
             runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
         }
-        workspace.download(batch, io, sizes, out, hn, cn, profile);
+        workspace.download(lane, batch, io, sizes, out, hn, cn, profile);
     }
 
-    private void runProjection(KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
+    private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
             LayerWeights w, Profile profile) {
         ClKernel project = kernel(tiles, () -> device.program(Defines.projection(tiles, dtype, device.info()),
                 "common.cl", "projection.cl").kernel("project"));
@@ -185,13 +186,14 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("ldn", layout.ldn()).arg("A", a).arg("Wt", w.wihT()).arg("bias", w.bias())
                 .arg("P", workspace.p);
         long[] local = KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
-        device.run(project, new long[] {KernelPlan.roundUp(nTiles, local[0]), KernelPlan.roundUp(mTiles, local[1])},
-                local, profile, Profile.Family.PROJECTION);
+        device.run(lane, project, new long[] {KernelPlan.roundUp(nTiles, local[0]),
+                KernelPlan.roundUp(mTiles, local[1])}, local, profile, Profile.Family.PROJECTION);
     }
 
     private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, int layer, LayerWeights w,
             ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
         KernelPlan.RecurrencePlan plan = planned.plan;
+        Device.Lane lane = plan.lane();
         ClKernel k = planned.kernel;
         int dirs = config.numDirections();
         int n = batch.batch();
@@ -216,13 +218,13 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
         int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), tuning.maxStepsPerLaunch()), seqLen));
         switch (plan.variant()) {
-            case ROWS, ROWS_FUSED -> runSteps(k, seqLen, steps, new long[] {plan.items(), dirs}, new long[] {1, 1},
-                    profile);
+            case ROWS, ROWS_FUSED -> runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs},
+                    new long[] {1, 1}, profile);
             case GROUP -> {
                 k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlan.localWeightBytes(layout) : 4);
                 long groups = KernelPlan.ceilDiv(n, plan.groupRows());
-                runSteps(k, seqLen, steps, new long[] {groups * plan.local(), dirs}, new long[] {plan.local(), 1},
-                        profile);
+                runSteps(lane, k, seqLen, steps, new long[] {groups * plan.local(), dirs},
+                        new long[] {plan.local(), 1}, profile);
             }
             case STEP -> {
                 int chunks = KernelPlan.ceilDiv(n, layout.tiles().tb());
@@ -233,7 +235,7 @@ public final class RnnEngine implements AutoCloseable {
                 for (int s = 0; s < seqLen; s++) {
                     for (int phase = 0; phase < phases; phase++) {
                         k.arg("s", s).arg("phase", phase);
-                        device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+                        device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
                     }
                 }
             }
@@ -241,10 +243,11 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** Launches a whole-sequence kernel over [s, s + steps) ranges until every step ran. */
-    private void runSteps(ClKernel k, int seqLen, int steps, long[] global, long[] local, Profile profile) {
+    private void runSteps(Device.Lane lane, ClKernel k, int seqLen, int steps, long[] global, long[] local,
+            Profile profile) {
         for (int s = 0; s < seqLen; s += steps) {
             k.arg("s_begin", s).arg("s_end", Math.min(seqLen, s + steps));
-            device.run(k, global, local, profile, Profile.Family.RECURRENCE);
+            device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
         }
     }
 
@@ -263,17 +266,19 @@ public final class RnnEngine implements AutoCloseable {
         if (cached != null && cached.seqLen == seqLen && cached.batch == batch && cached.rows == rows) {
             return cached.planned;
         }
-        KernelPlan.RecurrencePlan plan = KernelPlan.recurrence(device.info(), layout, seqLen, batch, rows,
+        boolean latencyLane = device.hasLatencyLane() && tuning.latencyLane();
+        KernelPlan.RecurrencePlan plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows,
                 Long.MAX_VALUE, tuning.variant());
         if (plan.variant() == KernelPlan.Variant.GROUP) {
             // The work-group limit is known only once the kernel is built; the kernel does not depend on it.
             long limit = device.maxWorkGroupSize(recurrenceKernel(plan));
-            plan = KernelPlan.recurrence(device.info(), layout, seqLen, batch, rows, limit, tuning.variant());
+            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
+                    tuning.variant());
         }
         if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
             boolean local = tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout);
             plan = new KernelPlan.RecurrencePlan(plan.variant(), plan.items(), plan.groupRows(), plan.local(),
-                    plan.stepsPerLaunch(), local);
+                    plan.stepsPerLaunch(), local, plan.lane());
         }
         Planned planned = new Planned(plan, recurrenceKernel(plan));
         lastPlan = new CachedPlan(seqLen, batch, rows, planned);

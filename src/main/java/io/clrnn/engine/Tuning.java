@@ -6,24 +6,32 @@ package io.clrnn.engine;
  * lower memory and transfer limits, so that any device can be made to split a sequence or a batch.
  */
 record Tuning(KernelPlan.Variant variant, Boolean localWeights, int maxStepsPerLaunch, long maxBufferBytes,
-        long totalBytes, long maxTransferBytes) {
+        long totalBytes, long maxTransferBytes, boolean latencyLane) {
     static final Tuning NONE = new Tuning(null, null, Integer.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE,
-            Long.MAX_VALUE);
+            Long.MAX_VALUE, true);
+
+    /** Whether forwards may take the device's in-thread latency lane (tests compare both lanes). */
+    Tuning withLatencyLane(boolean value) {
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
+                value);
+    }
 
     /** A variant whatever the plan would choose; for GROUP, W_hh^T in local memory or not (where it fits). */
     Tuning withVariant(KernelPlan.Variant value, Boolean local) {
-        return new Tuning(value, local, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes);
+        return new Tuning(value, local, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
+                latencyLane);
     }
 
     Tuning withMaxStepsPerLaunch(int value) {
-        return new Tuning(variant, localWeights, value, maxBufferBytes, totalBytes, maxTransferBytes);
+        return new Tuning(variant, localWeights, value, maxBufferBytes, totalBytes, maxTransferBytes, latencyLane);
     }
 
     Tuning withMemory(long bufferBytes, long allBytes) {
-        return new Tuning(variant, localWeights, maxStepsPerLaunch, bufferBytes, allBytes, maxTransferBytes);
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, bufferBytes, allBytes, maxTransferBytes,
+                latencyLane);
     }
 
     Tuning withMaxTransferBytes(long value) {
-        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, value);
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, value, latencyLane);
     }
 }

@@ -116,7 +116,7 @@ final class Workspace implements AutoCloseable {
     }
 
     /** Enqueues one non-blocking write: X in packed order, h_0 and c_0 (zeros when absent), the step table. */
-    void upload(PackedBatch batch, RnnInput input, IoLayout io, Sizes s, Profile profile) {
+    void upload(Device.Lane lane, PackedBatch batch, RnnInput input, IoLayout io, Sizes s, Profile profile) {
         int floats = Math.toIntExact(s.uploadFloats());
         upStaging = host(upStaging, floats);
         FloatBuffer f = upStaging.asFloatBuffer();
@@ -136,7 +136,7 @@ final class Workspace implements AutoCloseable {
             putStates(f, s.c0Offset(), input.c0(), batch, io, config.hiddenSize());
         }
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
-        device.write(in, 0, upStaging, (long) floats * 4, profile);
+        device.write(lane, in, 0, upStaging, (long) floats * 4, profile);
     }
 
     private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
@@ -162,17 +162,18 @@ final class Workspace implements AutoCloseable {
      * back to the caller's order and layout; padded steps are left as they are (zero). A CPU device's
      * results are mapped and copied once, straight into the Java arrays.
      */
-    void download(PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn, Profile profile) {
+    void download(Device.Lane lane, PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn,
+            Profile profile) {
         ClBuffer src = y[(config.numLayers() - 1) % 2];
         int floats = Math.toIntExact(s.downloadFloats());
         // Small results come back faster through a plain read: a mapping costs a second command.
         boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
         ByteBuffer results;
         if (mapped) {
-            results = device.mapForReading(src, (long) floats * 4, profile);
+            results = device.mapForReading(lane, src, (long) floats * 4, profile);
         } else {
             downStaging = host(downStaging, floats);
-            device.read(src, 0, downStaging, (long) floats * 4, true, profile);
+            device.read(lane, src, 0, downStaging, (long) floats * 4, true, profile);
             results = downStaging;
         }
         try {
@@ -198,7 +199,7 @@ final class Workspace implements AutoCloseable {
             }
         } finally {
             if (mapped) {
-                device.unmap(src, results);
+                device.unmap(lane, src, results);
             }
         }
     }

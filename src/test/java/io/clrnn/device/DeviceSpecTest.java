@@ -42,6 +42,18 @@ class DeviceSpecTest {
         assertEquals(NVIDIA, DeviceSpec.choose(null, List.of(POCL, NVIDIA)));
     }
 
+    /** PoCL lists its in-thread driver (1 compute unit) before its multi-threaded one when both are there. */
+    @Test
+    void cpuAndAutoPickTheCpuWithTheMostComputeUnits() {
+        DeviceInfo basic = new DeviceInfo(0, DeviceInfo.Type.CPU, "basic-x", "Portable Computing Language", "v",
+                "OpenCL 3.0 PoCL", 1, 1L << 30, 1L << 28, 65536, false, 4096, 16, true);
+        DeviceInfo pthread = new DeviceInfo(1, DeviceInfo.Type.CPU, "pthread-x", "Portable Computing Language", "v",
+                "OpenCL 3.0 PoCL", 2, 1L << 30, 1L << 28, 65536, false, 4096, 16, true);
+        assertEquals(pthread, DeviceSpec.choose("cpu", List.of(basic, pthread)));
+        assertEquals(pthread, DeviceSpec.choose("auto", List.of(basic, pthread)));
+        assertEquals(basic, DeviceSpec.choose("basic", List.of(basic, pthread)));
+    }
+
     @Test
     void typesPickTheFirstOfThatType() {
         List<DeviceInfo> all = List.of(POCL, NVIDIA, FPGA);
@@ -99,7 +111,9 @@ class DeviceSpecTest {
             try (Device byIndex = Device.select(Integer.toString(d.index()))) {
                 assertEquals(d, byIndex.info());
             }
-            DeviceInfo firstOfType = all.stream().filter(o -> o.type() == d.type()).findFirst().orElseThrow();
+            // a type names its first device, except "cpu": the CPU device with the most compute units
+            DeviceInfo firstOfType = d.isCpu() ? widestCpu(all)
+                    : all.stream().filter(o -> o.type() == d.type()).findFirst().orElseThrow();
             if (d.type() != DeviceInfo.Type.OTHER) {
                 try (Device byType = Device.select(d.type().name().toLowerCase(java.util.Locale.ROOT))) {
                     assertEquals(firstOfType, byType.info());
@@ -124,11 +138,21 @@ class DeviceSpecTest {
         }
     }
 
+    private static DeviceInfo widestCpu(List<DeviceInfo> all) {
+        DeviceInfo best = null;
+        for (DeviceInfo d : all) {
+            if (d.isCpu() && (best == null || d.computeUnits() > best.computeUnits())) {
+                best = d;
+            }
+        }
+        return best;
+    }
+
     @Test
-    void autoOpensTheFirstGpuElseTheFirstCpu() {
+    void autoOpensTheFirstGpuElseTheWidestCpu() {
         List<DeviceInfo> all = Device.list();
         DeviceInfo expected = all.stream().filter(DeviceInfo::isGpu).findFirst()
-                .or(() -> all.stream().filter(DeviceInfo::isCpu).findFirst()).orElse(all.get(0));
+                .orElseGet(() -> widestCpu(all) != null ? widestCpu(all) : all.get(0));
         try (Device d = Device.select("auto")) {
             assertEquals(expected, d.info());
         }

@@ -29,6 +29,11 @@ public final class Engines {
         return Sizes.of(engine.layout(), seq, batch, (long) seq * batch).largestTransfer();
     }
 
+    /** Lets forwards take the device's in-thread latency lane, or keeps them on its own queue. */
+    public static void latencyLane(RnnEngine engine, boolean allowed) {
+        engine.tune(engine.tuning().withLatencyLane(allowed));
+    }
+
     /** Lowers the 2 GiB limit of one host transfer. */
     public static void limitTransfers(RnnEngine engine, long bytes) {
         engine.tune(engine.tuning().withMaxTransferBytes(bytes));

@@ -1,0 +1,72 @@
+package io.clrnn.engine;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.clrnn.RnnInput;
+import io.clrnn.RnnOutput;
+import io.clrnn.TestDevice;
+import io.clrnn.Tensor;
+import io.clrnn.device.Device;
+import io.clrnn.device.DeviceInfo;
+import io.clrnn.device.Profile;
+import io.clrnn.model.CellType;
+import io.clrnn.model.ForwardShape;
+import io.clrnn.model.RnnConfig;
+import io.clrnn.model.RnnWeights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A CPU device with an in-thread twin (PoCL's "basic" beside its "pthread", which scripts/test lists with
+ * POCL_DEVICES="pthread basic") runs small forwards on the twin's queue: the same result, from the same
+ * buffers, without the worker threads' wake-ups.
+ */
+class LatencyLaneTest {
+    static final DeviceInfo CPU = KernelPlanTest.AVX512;
+
+    @Test
+    void smallOrSingleRowForwardsTakeTheLatencyLaneWhenThereIsOne() {
+        RnnConfig lab = RnnConfig.of(128, 64);
+        WeightLayout l = KernelPlanTest.layout(CPU, lab);
+        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, l, 5, 4, 20, 1024, null).lane());
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, false, l, 5, 4, 20, 1024, null).lane());
+        RnnConfig batch1 = RnnConfig.of(128, 512);
+        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 200,
+                1, 200, 1024, null).lane(), "one row runs on one core either way");
+        RnnConfig big = RnnConfig.of(256, 256).withLayers(2).withBidirectional(true);
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, big), 100,
+                64, 6400, 1024, null).lane(), "two directions of real work want both cores");
+    }
+
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void bothLanesGiveTheSameResult(CellType mode) {
+        try (Device device = TestDevice.open()) {
+            assumeTrue(device.hasLatencyLane(), device + " has no in-thread twin (PoCL lists one with "
+                    + "POCL_DEVICES=\"pthread basic\", as scripts/test sets)");
+            RnnConfig config = RnnConfig.of(mode, 12, 9).withBidirectional(true);
+            RnnWeights weights = RnnWeights.init(config, 5);
+            RnnInput in = RnnInput.of(Tensor.randn(1, 5, 4, 12)).lengths(5, 2, 4, 1);
+            ForwardShape shape = ForwardShape.check(config, in);
+            try (RnnEngine engine = new RnnEngine(device, weights)) {
+                Profile latency = new Profile();
+                RnnOutput a = engine.forward(shape, in, latency);
+                assertTrue(latency.plan().endsWith("(latency lane)"), latency.plan());
+                Engines.latencyLane(engine, false);
+                Profile throughput = new Profile();
+                RnnOutput b = engine.forward(shape, in, throughput);
+                assertTrue(!throughput.plan().contains("latency"), throughput.plan());
+                // and back: buffers move between the lanes' devices as the runtime needs
+                Engines.latencyLane(engine, true);
+                RnnOutput c = engine.forward(shape, in, null);
+                assertClose(b.output(), a.output(), 0, 0, "out, latency lane");
+                assertClose(b.hidden(), a.hidden(), 0, 0, "h_n, latency lane");
+                assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
+            }
+        }
+    }
+}
