@@ -5,8 +5,10 @@ import io.clrnn.Tensor;
 import io.clrnn.format.WeightFile;
 import io.clrnn.model.ModuleKeys;
 import io.clrnn.model.RnnWeights;
+import io.clrnn.onnx.OnnxModel;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,11 +18,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code clrnn inspect}: what a weights file holds, and the recurrent modules clrnn would load from it. */
+/**
+ * {@code clrnn inspect}: what a weights file holds, and the recurrent modules clrnn would load from it; for an
+ * ONNX model, its inputs, outputs and recurrent nodes.
+ */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "List a weights file's format, tensors (name, dtype, shape) and the recurrent modules in it.")
+        description = "List a weights file's format, tensors (name, dtype, shape) and the recurrent modules in it; "
+                + "or an ONNX model's inputs, outputs and recurrent nodes.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "A safetensors or torch.save file (.pt, .pth, any name).")
+    @Parameters(paramLabel = "FILE", description = "A safetensors or torch.save file (.pt, .pth, any name), or an ONNX "
+            + "model.")
     Path file;
 
     @Option(names = "--all", description = "List every tensor (default: at most 50).")
@@ -34,6 +41,11 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (Files.isRegularFile(file) && WeightFile.detect(file) == WeightFile.Kind.ONNX) {
+            out.print(OnnxModel.load(file).describe());
+            out.flush(); // print() does not flush an autoflushing PrintWriter; println and printf do
+            return Main.EXIT_OK;
+        }
         WeightFile weights = WeightFile.open(file);
         List<WeightFile.Entry> entries = weights.entries();
         out.printf("%s: %s, %d tensors%n", file, weights.format(), entries.size());

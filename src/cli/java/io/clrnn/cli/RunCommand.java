@@ -10,6 +10,7 @@ import io.clrnn.Tensor;
 import io.clrnn.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.format.Npy;
+import io.clrnn.format.WeightFile;
 import io.clrnn.model.CellType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,18 +21,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn run}: one forward of a saved module over a .npy input, outputs as .npy. */
+/**
+ * {@code clrnn run}: one forward of a saved module over a .npy input, outputs as .npy. The module is a state_dict
+ * file, or an ONNX model (told apart by content), whose graph then decides what each flag feeds or receives.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run a forward pass: weights from a state_dict file, inputs and outputs as .npy.")
+        description = "Run a forward pass: weights from a state_dict file or an ONNX model, inputs and outputs as .npy.")
 final class RunCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "W",
-            description = "The module's state_dict, saved with safetensors.torch.save_file.")
+            description = "The module's state_dict (safetensors or torch.save), or an ONNX model (.onnx) of RNN, GRU "
+                    + "or LSTM nodes, e.g. from torch.onnx.export.")
     Path weights;
 
     @Option(names = "--input", required = true, paramLabel = "X.npy",
@@ -49,7 +55,8 @@ final class RunCommand implements Callable<Integer> {
                     + "as pack_padded_sequence(enforce_sorted=False) takes them.")
     Path lengths;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Where to write out.")
+    @Option(names = "--out", paramLabel = "OUT.npy", description = "Where to write out (required for a state_dict; "
+            + "for an ONNX model, the graph output that comes from Y).")
     Path out;
 
     @Option(names = "--hn", paramLabel = "HN.npy", description = "Where to write h_n.")
@@ -77,6 +84,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Keep the weight matrices as float32 or half on the device (default ${DEFAULT-VALUE}).")
     String weightsDtype;
 
+    @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "An ONNX model's other graph inputs by "
+            + "name, e.g. --feed W=w.npy (1-D for integer inputs); --input, --h0, --c0 and --lengths feed the inputs "
+            + "that become X, initial_h, initial_c and sequence_lens.")
+    Map<String, Path> feeds;
+
     @Mixin
     DeviceOption device;
 
@@ -85,16 +97,22 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        boolean onnx = Files.isRegularFile(weights) && WeightFile.detect(weights) == WeightFile.Kind.ONNX;
+        if (onnx) {
+            return OnnxRun.run(this);
+        }
+        if (out == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=OUT.npy'");
+        }
+        if (feeds != null && !feeds.isEmpty()) {
+            throw new InvalidInputException("--feed is for an ONNX model's graph inputs; " + weights
+                    + " is a state_dict");
+        }
         RnnOptions options = RnnOptions.defaults().batchFirst(batchFirst).prefix(prefix)
                 .weightsDtype(WeightsDtype.parse(weightsDtype))
                 .mode(mode == null ? null : CellType.parse(mode))
                 .nonlinearity(nonlinearity == null ? null : Nonlinearity.parse(nonlinearity));
-        Map<String, Path> inputs = paths("--weights", weights, "--input", input, "--h0", h0, "--c0", c0,
-                "--lengths", lengths);
-        Map<String, Path> outputs = paths("--out", out, "--hn", hn, "--cn", cn);
-        refuseOverwritingInputs(inputs, outputs);
-        inputs.forEach(RunCommand::checkInput);
-        outputs.forEach(RunCommand::checkOutput);
+        checkPaths();
         Tensor x = Npy.read(input);
         RnnInput in = RnnInput.of(x).h0(h0 == null ? null : Npy.read(h0)).c0(c0 == null ? null : Npy.read(c0))
                 .lengths(lengths == null ? null : Npy.readInts(lengths));
@@ -120,6 +138,19 @@ final class RunCommand implements Callable<Integer> {
                 hn == null ? "" : ", h_n " + Tensor.format(y.hidden().shape()) + " -> " + hn,
                 cn == null ? "" : ", c_n " + Tensor.format(y.cell().shape()) + " -> " + cn);
         return Main.EXIT_OK;
+    }
+
+    /** Refuses, before reading anything, outputs that would overwrite inputs or each other, and paths that cannot work. */
+    void checkPaths() throws IOException {
+        Map<String, Path> inputs = paths("--weights", weights, "--input", input, "--h0", h0, "--c0", c0,
+                "--lengths", lengths);
+        if (feeds != null) {
+            feeds.forEach((name, path) -> inputs.put("--feed " + name, path));
+        }
+        Map<String, Path> outputs = paths("--out", out, "--hn", hn, "--cn", cn);
+        refuseOverwritingInputs(inputs, outputs);
+        inputs.forEach(RunCommand::checkInput);
+        outputs.forEach(RunCommand::checkOutput);
     }
 
     /** Option names to paths, for the options given. */
@@ -174,7 +205,7 @@ final class RunCommand implements Callable<Integer> {
      * Writes every file (each atomically); if one cannot be written, those already written go back to what
      * they were (absent, or their old bytes), so a failed run never leaves new files beside old or missing ones.
      */
-    private static void writeAll(Map<Path, Tensor> files) throws IOException {
+    static void writeAll(Map<Path, Tensor> files) throws IOException {
         Map<Path, Path> backups = new LinkedHashMap<>(); // written file -> its old bytes, or null
         try {
             for (Map.Entry<Path, Tensor> f : files.entrySet()) {

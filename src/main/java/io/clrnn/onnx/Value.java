@@ -1,0 +1,114 @@
+package io.clrnn.onnx;
+
+import io.clrnn.InvalidInputException;
+import io.clrnn.Tensor;
+
+/**
+ * A value flowing through an ONNX graph: floating-point data as a {@link Tensor} (float32 whatever the
+ * ONNX type), integer and bool data as an {@link IntTensor}. The glue operators work on both alike.
+ */
+sealed interface Value permits Value.Floats, Value.Ints {
+    /** The largest tensor a graph may make from a shape (ConstantOfShape, Expand): 2^28 elements, 1 GiB of float. */
+    long MAX_MADE_ELEMENTS = 1L << 28;
+
+    int[] shape();
+
+    int numel();
+
+    /** A value of the same kind with {@code count} elements, the i-th copied from element {@code from[i]}. */
+    Value gather(int[] from, int[] shape);
+
+    /** The same data under another shape of the same size. */
+    Value reshape(int[] shape);
+
+    /** "float" or "int", for messages. */
+    String kind();
+
+    record Floats(Tensor tensor) implements Value {
+        @Override
+        public int[] shape() {
+            return tensor.shape();
+        }
+
+        @Override
+        public int numel() {
+            return tensor.numel();
+        }
+
+        @Override
+        public Value gather(int[] from, int[] shape) {
+            float[] src = tensor.data();
+            float[] dst = new float[from.length];
+            for (int i = 0; i < from.length; i++) {
+                dst[i] = src[from[i]];
+            }
+            return new Floats(Tensor.of(dst, shape));
+        }
+
+        @Override
+        public Value reshape(int[] shape) {
+            return new Floats(tensor.reshape(shape));
+        }
+
+        @Override
+        public String kind() {
+            return "float";
+        }
+    }
+
+    record Ints(IntTensor tensor) implements Value {
+        @Override
+        public int[] shape() {
+            return tensor.shape();
+        }
+
+        @Override
+        public int numel() {
+            return tensor.numel();
+        }
+
+        @Override
+        public Value gather(int[] from, int[] shape) {
+            long[] src = tensor.data();
+            long[] dst = new long[from.length];
+            for (int i = 0; i < from.length; i++) {
+                dst[i] = src[from[i]];
+            }
+            return new Ints(IntTensor.of(dst, shape));
+        }
+
+        @Override
+        public Value reshape(int[] shape) {
+            return new Ints(IntTensor.of(tensor.data(), shape));
+        }
+
+        @Override
+        public String kind() {
+            return "int";
+        }
+    }
+
+    static Value of(Tensor t) {
+        return new Floats(t);
+    }
+
+    static Value of(IntTensor t) {
+        return new Ints(t);
+    }
+
+    /** Checks that a tensor of {@code shape} may be made: its size fits an array and {@link #MAX_MADE_ELEMENTS}. */
+    static int checkedNumel(int[] shape, String what) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new InvalidInputException(what + ": negative dimension in shape " + Tensor.format(shape));
+            }
+            n *= d;
+            if (n > MAX_MADE_ELEMENTS) {
+                throw new InvalidInputException(what + ": shape " + Tensor.format(shape) + " has more than 2^28 "
+                        + "elements, more than clrnn makes in a graph's glue");
+            }
+        }
+        return (int) n;
+    }
+}

@@ -1,0 +1,57 @@
+package io.clrnn.onnx;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.clrnn.Tensor;
+import io.clrnn.TestDevice;
+import io.clrnn.device.Device;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** ONNX's own node tests for RNN, GRU and LSTM through the Java API: every output ONNX recorded, at atol 1e-5, rtol 1e-4. */
+class OnnxBackendNodeTest {
+    private static Device device;
+
+    @BeforeAll
+    static void open() {
+        device = TestDevice.open();
+    }
+
+    @AfterAll
+    static void close() {
+        device.close();
+    }
+
+    static Stream<OnnxTestData.Case> cases() {
+        return OnnxTestData.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesOnnxExpectedOutputs(OnnxTestData.Case c) throws IOException {
+        OnnxModel model = OnnxModel.load(c.model());
+        Map<String, Tensor> floats = new HashMap<>();
+        Map<String, IntTensor> ints = new HashMap<>();
+        for (OnnxTestData.Named in : c.inputs()) {
+            if (in.isInt()) {
+                ints.put(in.name(), in.ints());
+            } else {
+                floats.put(in.name(), in.floats());
+            }
+        }
+        try (OnnxSession session = model.open(device)) {
+            Map<String, Tensor> out = session.run(floats, ints);
+            assertEquals(c.outputs().size(), out.size(), "outputs");
+            for (OnnxTestData.Named expected : c.outputs()) {
+                assertClose(expected.floats(), out.get(expected.name()), c.name() + " " + expected.name());
+            }
+        }
+    }
+}
