@@ -24,13 +24,15 @@ public record Activation(Function function, float alpha, float beta) {
         }
     }
 
-    /** With ONNX's default alpha and beta (ONNX Runtime's, where the spec gives none). */
+    /**
+     * With the alpha and beta ONNX Runtime's GRU and LSTM use when a model gives none: LeakyRelu 0.01,
+     * HardSigmoid 0.2 and 0.5, Elu 1.0, and 0 for the rest (Affine, ThresholdedRelu, ScaledTanh).
+     */
     public static Activation of(Function function) {
         return switch (function) {
             case LEAKY_RELU -> new Activation(function, 0.01f, 0);
-            case THRESHOLDED_RELU, ELU -> new Activation(function, 1.0f, 0);
+            case ELU -> new Activation(function, 1.0f, 0);
             case HARD_SIGMOID -> new Activation(function, 0.2f, 0.5f);
-            case AFFINE, SCALED_TANH -> new Activation(function, 1.0f, 0);
             default -> new Activation(function, 0, 0);
         };
     }
