@@ -34,7 +34,7 @@ public final class Main implements Runnable {
         }
     }
 
-    private static boolean verbose;
+    private boolean verbose;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -52,7 +52,7 @@ public final class Main implements Runnable {
         try {
             code = run(args, new PrintWriter(System.out, true), err);
         } catch (Throwable e) {
-            if (verbose) {
+            if (java.util.List.of(args).contains("--verbose") || java.util.List.of(args).contains("-v")) {
                 e.printStackTrace(err);
             }
             err.println("error: " + describe(e));
@@ -64,7 +64,6 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        verbose = false;
         // --verbose lowers the root logger's level; put it back so one run's flag cannot outlive it.
         Level rootLevel = LoggerFactory.getILoggerFactory() instanceof LoggerContext context
                 ? context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel() : null;
@@ -78,7 +77,8 @@ public final class Main implements Runnable {
     }
 
     private static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
+        Main main = new Main();
+        CommandLine cli = new CommandLine(main);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, a) -> {
@@ -87,7 +87,7 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (verbose) {
+            if (main.verbose) {
                 e.printStackTrace(err);
             }
             err.println("error: " + describe(e));
