@@ -104,6 +104,23 @@ class CommandsTest {
         assertTrue(line.contains("available: 0 "), line);
     }
 
+    @Test
+    void initMakesAnyCellThatRunTakes() throws IOException {
+        Path w = dir.resolve("lstm.safetensors");
+        Cli.Result init = Cli.run("init", "--mode", "lstm", "--input-size", "4", "--hidden-size", "6",
+                "--proj-size", "3", "--bidirectional", "--seed", "3", "--out", w.toString());
+        init.assertOk();
+        assertTrue(init.err().contains("LSTM(4, 6, proj_size=3, bidirectional=True)"), init.err());
+        RnnWeights saved = RnnWeights.load(w, RnnOptions.defaults());
+        assertEquals(RnnConfig.of(CellType.LSTM, 4, 6).withProjSize(3).withBidirectional(true), saved.config());
+        Npy.write(dir.resolve("x.npy"), Tensor.randn(1, 5, 2, 4));
+        Cli.run("run", "--weights", w.toString(), "--input", dir.resolve("x.npy").toString(), "--out",
+                dir.resolve("out.npy").toString(), "--cn", dir.resolve("cn.npy").toString(), "--device", Cli.DEVICE)
+                .assertOk();
+        assertEquals(List.of(5, 2, 6), java.util.Arrays.stream(Npy.read(dir.resolve("out.npy")).shape()).boxed().toList());
+        assertEquals(List.of(2, 2, 6), java.util.Arrays.stream(Npy.read(dir.resolve("cn.npy")).shape()).boxed().toList());
+    }
+
     /** What picocli's handlers never see (an Error, here running out of heap) still ends in one line, exit 1. */
     @Test
     void aFailureOutsideTheCommandsStillSaysWhatHappened() throws Exception {

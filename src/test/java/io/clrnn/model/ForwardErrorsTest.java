@@ -244,4 +244,46 @@ class ForwardErrorsTest {
         }
         return t;
     }
+
+    /** LSTM's two states and the lengths, in PyTorch's words (pack_padded_sequence's for lengths). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cellAndLengthRefusals")
+    void cellStatesAndLengthsAreCheckedAsPyTorchChecksThem(String what, RnnConfig config, RnnInput in, String message) {
+        try (Rnn rnn = Rnn.create(device, RnnWeights.init(config, 1))) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> rnn.forward(in));
+            assertEquals(message, e.getMessage(), what);
+            assertEquals(message, assertThrows(InvalidInputException.class,
+                    () -> ReferenceRnn.forward(rnn.weights(), in)).getMessage(), what + ", reference");
+        }
+    }
+
+    static Stream<Arguments> cellAndLengthRefusals() {
+        RnnConfig lstm = RnnConfig.of(io.clrnn.model.CellType.LSTM, 3, 5).withLayers(2);
+        RnnConfig proj = lstm.withProjSize(2);
+        RnnConfig gru = RnnConfig.of(io.clrnn.model.CellType.GRU, 3, 5);
+        Tensor x = Tensor.zeros(4, 3, 3);
+        return Stream.of(
+                Arguments.of("h_0 of the wrong batch", lstm, RnnInput.of(x).h0(Tensor.zeros(2, 4, 5)).c0(Tensor.zeros(2, 3, 5)),
+                        "Expected hidden[0] size (2, 3, 5), got [2, 4, 5]"),
+                Arguments.of("c_0 of the wrong batch", lstm, RnnInput.of(x).h0(Tensor.zeros(2, 3, 5)).c0(Tensor.zeros(2, 4, 5)),
+                        "Expected hidden[1] size (2, 3, 5), got [2, 4, 5]"),
+                Arguments.of("proj_size: h_0 is proj_size wide, c_0 hidden_size", proj,
+                        RnnInput.of(x).h0(Tensor.zeros(2, 3, 5)).c0(Tensor.zeros(2, 3, 5)),
+                        "Expected hidden[0] size (2, 3, 2), got [2, 3, 5]"),
+                Arguments.of("h_0 alone", lstm, RnnInput.of(x).h0(Tensor.zeros(2, 3, 5)),
+                        "LSTM takes h_0 and c_0 together, or neither; got only h_0"),
+                Arguments.of("unbatched with 3-D states", lstm, RnnInput.of(Tensor.zeros(4, 3))
+                        .h0(Tensor.zeros(2, 3, 5)).c0(Tensor.zeros(2, 3, 5)),
+                        "For unbatched 2-D input, hx and cx should also be 2-D but got (3-D, 3-D) tensors"),
+                Arguments.of("c_0 for a GRU", gru, RnnInput.of(x).c0(Tensor.zeros(1, 3, 5)),
+                        "c_0 is given, but GRU has no cell state"),
+                Arguments.of("too few lengths", gru, RnnInput.of(x).lengths(4, 2),
+                        "Expected `len(lengths)` to be equal to batch_size, but got 2 (batch_size=3)"),
+                Arguments.of("a zero length", gru, RnnInput.of(x).lengths(4, 0, 2),
+                        "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"),
+                Arguments.of("a length past T", gru, RnnInput.of(x).lengths(4, 5, 2),
+                        "lengths[1] is 5, longer than the input's sequence length 4"),
+                Arguments.of("lengths with unbatched input", gru, RnnInput.of(Tensor.zeros(4, 3)).lengths(4),
+                        "lengths are for batched (3-D) input; unbatched input is one sequence: cut it to its length instead"));
+    }
 }
