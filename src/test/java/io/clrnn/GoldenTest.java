@@ -7,8 +7,6 @@ import io.clrnn.device.Device;
 import io.clrnn.model.ReferenceRnn;
 import java.io.IOException;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,17 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pack_padded_sequence path), on the OpenCL device and on the Java reference.
  */
 class GoldenTest {
-    private static Device device;
+    private static final Device device = TestDevice.shared();
 
-    @BeforeAll
-    static void open() {
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        device.close();
-    }
 
     static List<Fixtures.Case> cases() {
         return Fixtures.all();

@@ -20,11 +20,16 @@ public class FormatException extends InvalidInputException {
     }
 
     /**
-     * Quotes text taken from the file for a message: control characters escaped and long text cut,
-     * so a hostile file cannot turn a one-line message into many lines or megabytes.
+     * Quotes text taken from a file for a message: control characters escaped and long text cut, so a
+     * hostile file cannot turn a one-line message into many lines or megabytes.
      */
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("'");
+    public static String quote(String s) {
+        return "'" + plain(s) + "'";
+    }
+
+    /** As {@link #quote} without the quotes: for names that read as words, an operator's say. */
+    public static String plain(String s) {
+        StringBuilder b = new StringBuilder();
         int n = Math.min(s.length(), QUOTE_LIMIT);
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
@@ -38,7 +43,7 @@ public class FormatException extends InvalidInputException {
         if (s.length() > n) {
             b.append("...");
         }
-        return b.append('\'').toString();
+        return b.toString();
     }
 
     // The last guard for the one-line promise, for messages built from others' text (Jackson's).

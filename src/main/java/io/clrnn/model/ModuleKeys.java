@@ -1,6 +1,7 @@
 package io.clrnn.model;
 
 import io.clrnn.InvalidInputException;
+import io.clrnn.format.FormatException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,13 +83,6 @@ public final class ModuleKeys {
 
     /** A key from a file, quoted for a one-line message. */
     static String quote(String key) {
-        StringBuilder b = new StringBuilder("\"");
-        int n = Math.min(key.length(), 100);
-        for (int i = 0; i < n; i++) {
-            char c = key.charAt(i);
-            b.append(Character.isISOControl(c) || Character.getType(c) == Character.LINE_SEPARATOR
-                    || Character.getType(c) == Character.PARAGRAPH_SEPARATOR ? String.format("\\u%04x", (int) c) : c);
-        }
-        return b.append(key.length() > n ? "...\"" : "\"").toString();
+        return "\"" + FormatException.plain(key) + "\"";
     }
 }

@@ -2,8 +2,8 @@ package io.clrnn.onnx;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.format.FormatException;
-import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.AttributeProto.AttributeType;
+import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.NodeProto;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.charset.StandardCharsets;
@@ -37,16 +37,16 @@ final class Node {
         this.opType = proto.getOpType();
         this.inputs = List.copyOf(proto.getInputList());
         this.outputs = List.copyOf(proto.getOutputList());
-        this.id = name.isEmpty() ? "#" + index : Text.quote(name);
-        this.label = "node " + id + " (" + Text.plain(opType) + ")";
+        this.id = name.isEmpty() ? "#" + index : FormatException.quote(name);
+        this.label = "node " + id + " (" + FormatException.plain(opType) + ")";
         this.where = file + ": " + label;
         Map<String, AttributeProto> attrs = new LinkedHashMap<>();
         for (AttributeProto a : proto.getAttributeList()) {
             if (attrs.put(a.getName(), a) != null) {
-                throw new FormatException(where + " has attribute " + Text.quote(a.getName()) + " twice");
+                throw new FormatException(where + " has attribute " + FormatException.quote(a.getName()) + " twice");
             }
             if (!a.getRefAttrName().isEmpty()) {
-                throw new FormatException(where + ": attribute " + Text.quote(a.getName())
+                throw new FormatException(where + ": attribute " + FormatException.quote(a.getName())
                         + " refers to a function's attribute, which only a function body may do");
             }
         }
@@ -70,7 +70,7 @@ final class Node {
     void allowAttributes(Set<String> known) {
         for (String a : attributes.keySet()) {
             if (!known.contains(a)) {
-                throw new FormatException(where + " has attribute " + Text.quote(a) + ", which clrnn does not know for "
+                throw new FormatException(where + " has attribute " + FormatException.quote(a) + ", which clrnn does not know for "
                         + opType + (known.isEmpty() ? " (it takes none)" : " (it knows " + String.join(", ",
                         known.stream().sorted().toList()) + ")"));
             }
@@ -150,7 +150,7 @@ final class Node {
     private AttributeProto typed(String attribute, AttributeType type) {
         AttributeProto a = attributes.get(attribute);
         if (a != null && a.getType() != type) {
-            throw new FormatException(where + ": attribute " + Text.quote(attribute) + " should be "
+            throw new FormatException(where + ": attribute " + FormatException.quote(attribute) + " should be "
                     + type.name().toLowerCase(java.util.Locale.ROOT) + ", got "
                     + (a.getType() == AttributeType.UNRECOGNIZED ? "an unknown type"
                     : a.getType().name().toLowerCase(java.util.Locale.ROOT)));

@@ -132,8 +132,8 @@ public final class OnnxModel {
             if (name.isEmpty()) {
                 throw new FormatException(file + ": an initializer has no name");
             }
-            if (consts.put(name, TensorData.decode(t, dir, file, "initializer " + Text.quote(name))) != null) {
-                throw new FormatException(file + ": initializer " + Text.quote(name) + " is defined twice");
+            if (consts.put(name, TensorData.decode(t, dir, file, "initializer " + FormatException.quote(name))) != null) {
+                throw new FormatException(file + ": initializer " + FormatException.quote(name) + " is defined twice");
             }
         }
 
@@ -145,7 +145,7 @@ public final class OnnxModel {
             }
             TypeProto.Tensor type = tensorType(v, "input");
             if (types.put(v.getName(), type) != null) {
-                throw new FormatException(file + ": graph input " + Text.quote(v.getName()) + " is declared twice");
+                throw new FormatException(file + ": graph input " + FormatException.quote(v.getName()) + " is declared twice");
             }
         }
         this.inputTypes = Collections.unmodifiableMap(types);
@@ -167,7 +167,7 @@ public final class OnnxModel {
                     continue;
                 }
                 if (producers.put(out, n) != null || consts.containsKey(out) || types.containsKey(out)) {
-                    throw new FormatException(n.where + " writes " + Text.quote(out) + ", which is already defined");
+                    throw new FormatException(n.where + " writes " + FormatException.quote(out) + ", which is already defined");
                 }
             }
             nodes.add(n);
@@ -175,7 +175,7 @@ public final class OnnxModel {
         for (Node n : nodes) {
             for (String in : n.inputs) {
                 if (!in.isEmpty() && !producers.containsKey(in) && !consts.containsKey(in) && !types.containsKey(in)) {
-                    throw new FormatException(n.where + " reads " + Text.quote(in)
+                    throw new FormatException(n.where + " reads " + FormatException.quote(in)
                             + ", which no node, graph input or initializer defines");
                 }
             }
@@ -187,11 +187,11 @@ public final class OnnxModel {
         for (ValueInfoProto v : g.getOutputList()) {
             String name = v.getName();
             if (!producers.containsKey(name) && !consts.containsKey(name) && !types.containsKey(name)) {
-                throw new FormatException(file + ": graph output " + Text.quote(name)
+                throw new FormatException(file + ": graph output " + FormatException.quote(name)
                         + " is not computed by any node, nor an input or initializer");
             }
             if (outputTypes.put(name, tensorType(v, "output")) != null) {
-                throw new FormatException(file + ": graph output " + Text.quote(name) + " is declared twice");
+                throw new FormatException(file + ": graph output " + FormatException.quote(name) + " is declared twice");
             }
             outputNames.add(name);
         }
@@ -337,7 +337,7 @@ public final class OnnxModel {
         if (!known) {
             String what = functions.contains(n.opType) ? "a function defined in the model"
                     : domain.isEmpty() || domain.equals("ai.onnx") ? "an operator" : "an operator of domain "
-                    + Text.quote(domain);
+                    + FormatException.quote(domain);
             throw new FormatException(file + ": " + n.label + " is " + what + " clrnn does not run; clrnn runs RNN, "
                     + "GRU and LSTM (opset " + MIN_OPSET + " to " + MAX_OPSET + ") and the glue around them: "
                     + Glue.names());
@@ -349,12 +349,12 @@ public final class OnnxModel {
             throw new FormatException(file + ": a graph " + what + " has no name");
         }
         if (!v.hasType() || !v.getType().hasTensorType()) {
-            throw new FormatException(file + ": graph " + what + " " + Text.quote(v.getName())
+            throw new FormatException(file + ": graph " + what + " " + FormatException.quote(v.getName())
                     + " is not a tensor (clrnn reads tensors only)");
         }
         TypeProto.Tensor t = v.getType().getTensorType();
         if (ElemType.of(t.getElemType()) == null) {
-            throw new FormatException(file + ": graph " + what + " " + Text.quote(v.getName()) + " is "
+            throw new FormatException(file + ": graph " + what + " " + FormatException.quote(v.getName()) + " is "
                     + ElemType.label(t.getElemType()) + "; clrnn takes float and integer tensors");
         }
         return t;
@@ -476,7 +476,7 @@ public final class OnnxModel {
             dims = new ArrayList<>();
             for (TensorShapeProto.Dimension d : type.getShape().getDimList()) {
                 dims.add(d.hasDimValue() ? Long.toString(d.getDimValue())
-                        : d.hasDimParam() && !d.getDimParam().isEmpty() ? Text.plain(d.getDimParam()) : "?");
+                        : d.hasDimParam() && !d.getDimParam().isEmpty() ? FormatException.plain(d.getDimParam()) : "?");
             }
         }
         return new Port(name, ElemType.label(type.getElemType()), dims, roles);
@@ -511,7 +511,7 @@ public final class OnnxModel {
         StringBuilder s = new StringBuilder();
         s.append(file).append(": ONNX IR version ").append(irVersion).append(", opset ").append(opset);
         if (!producer.isEmpty()) {
-            s.append(", from ").append(Text.plain(producer));
+            s.append(", from ").append(FormatException.plain(producer));
         }
         s.append('\n');
         s.append("inputs:\n");
@@ -540,9 +540,9 @@ public final class OnnxModel {
     }
 
     private static void appendPorts(StringBuilder s, List<Port> ports, String verb) {
-        int width = ports.stream().mapToInt(p -> Text.plain(p.name()).length()).max().orElse(0);
+        int width = ports.stream().mapToInt(p -> FormatException.plain(p.name()).length()).max().orElse(0);
         for (Port p : ports) {
-            s.append("  ").append(String.format(Locale.ROOT, "%-" + Math.max(1, width) + "s", Text.plain(p.name())))
+            s.append("  ").append(String.format(Locale.ROOT, "%-" + Math.max(1, width) + "s", FormatException.plain(p.name())))
                     .append("  ").append(p.type()).append(' ').append(p.shape());
             if (!p.roles().isEmpty()) {
                 s.append("  ").append(verb).append(' ').append(p.roles().stream().map(Role::onnxName)

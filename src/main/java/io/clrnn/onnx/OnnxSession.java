@@ -4,6 +4,7 @@ import io.clrnn.InvalidInputException;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.engine.RnnEngine;
+import io.clrnn.format.FormatException;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.OnnxModel.Port;
 import io.clrnn.onnx.OnnxModel.Role;
@@ -108,26 +109,26 @@ public final class OnnxSession implements AutoCloseable {
         floats.forEach((name, t) -> given.put(name, t == null ? null : Value.of(t)));
         ints.forEach((name, t) -> {
             if (given.put(name, t == null ? null : Value.of(t)) != null) {
-                throw new InvalidInputException("input " + Text.quote(name) + " is given twice, as floats and as ints");
+                throw new InvalidInputException("input " + FormatException.quote(name) + " is given twice, as floats and as ints");
             }
         });
         List<String> names = model.inputs().stream().map(Port::name).toList();
         for (Map.Entry<String, Value> e : given.entrySet()) {
             String name = e.getKey();
             if (!model.inputTypes.containsKey(name)) {
-                throw new InvalidInputException(model.file + " has no input " + Text.quote(name)
+                throw new InvalidInputException(model.file + " has no input " + FormatException.quote(name)
                         + (model.constants.containsKey(name) ? " (it is an initializer, part of the model)" : "")
-                        + "; its inputs are " + names.stream().map(Text::quote).toList());
+                        + "; its inputs are " + names.stream().map(FormatException::quote).toList());
             }
             if (e.getValue() == null) {
-                throw new InvalidInputException("input " + Text.quote(name) + " is null");
+                throw new InvalidInputException("input " + FormatException.quote(name) + " is null");
             }
             check(name, e.getValue());
             values.put(name, e.getValue());
         }
         for (Port p : model.inputs()) {
             if (!given.containsKey(p.name())) {
-                throw new InvalidInputException(model.file + " needs input " + Text.quote(p.name()) + " (" + p.type()
+                throw new InvalidInputException(model.file + " needs input " + FormatException.quote(p.name()) + " (" + p.type()
                         + " " + p.shape() + (p.roles().isEmpty() ? "" : ", " + p.roles().stream()
                         .map(Role::onnxName).toList()) + ")");
             }
@@ -137,7 +138,7 @@ public final class OnnxSession implements AutoCloseable {
     private void check(String name, Value v) {
         ElemType type = ElemType.of(model.inputTypes.get(name).getElemType());
         if (type.isFloat() != (v instanceof Value.Floats)) {
-            throw new InvalidInputException("input " + Text.quote(name) + " is " + type.label + " in the model; give "
+            throw new InvalidInputException("input " + FormatException.quote(name) + " is " + type.label + " in the model; give "
                     + (type.isFloat() ? "a float Tensor" : "an IntTensor") + ", not " + (type.isFloat() ? "integers"
                     : "floats"));
         }
@@ -151,7 +152,7 @@ public final class OnnxSession implements AutoCloseable {
             fits = want[i] < 0 || want[i] == got[i];
         }
         if (!fits) {
-            throw new InvalidInputException("input " + Text.quote(name) + " has shape " + Tensor.format(got)
+            throw new InvalidInputException("input " + FormatException.quote(name) + " has shape " + Tensor.format(got)
                     + "; the model takes " + OnnxModel.format(want) + (Arrays.stream(want).allMatch(d -> d >= 0)
                     ? " (exported with fixed sizes: torch.onnx.export's dynamic_axes lets them vary)" : ""));
         }

@@ -64,7 +64,7 @@ final class Recurrent {
             case "forward" -> Direction.FORWARD;
             case "reverse" -> Direction.REVERSE;
             case "bidirectional" -> Direction.BIDIRECTIONAL;
-            default -> throw new FormatException(node.where + ": direction " + Text.quote(dir)
+            default -> throw new FormatException(node.where + ": direction " + FormatException.quote(dir)
                     + " is not forward, reverse or bidirectional");
         };
         long h = node.getInt("hidden_size", 0);
@@ -119,7 +119,7 @@ final class Recurrent {
             try {
                 f = Activation.parse(name);
             } catch (InvalidInputException e) {
-                throw new FormatException(node.where + ": unknown activation " + Text.quote(name) + "; ONNX's are "
+                throw new FormatException(node.where + ": unknown activation " + FormatException.quote(name) + "; ONNX's are "
                         + String.join(", ", java.util.Arrays.stream(Activation.Function.values())
                         .map(Activation.Function::onnxName).toList()));
             }

@@ -198,7 +198,7 @@ final class TensorData {
             throw new FormatException(where + " is external data without a location");
         }
         if (dir == null) {
-            throw new FormatException(where + " is external data (" + Text.quote(location) + "), which clrnn reads "
+            throw new FormatException(where + " is external data (" + FormatException.quote(location) + "), which clrnn reads "
                     + "only beside a model loaded from its file");
         }
         if (bytes > MAX_ELEMENTS) {
@@ -213,24 +213,24 @@ final class TensorData {
             }
             if (length != bytes) {
                 throw new FormatException(where + " needs " + bytes + " bytes but its external data says length "
-                        + length + " (" + Text.quote(location) + ")");
+                        + length + " (" + FormatException.quote(location) + ")");
             }
             if (offset > size || size - offset < length) {
-                throw new FormatException(where + ": external file " + Text.quote(location) + " has " + size
+                throw new FormatException(where + ": external file " + FormatException.quote(location) + " has " + size
                         + " bytes, fewer than offset " + offset + " + length " + length);
             }
             ByteBuffer data = ByteBuffer.allocate((int) length);
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 while (data.hasRemaining()) {
                     if (ch.read(data, offset + data.position()) < 0) {
-                        throw new FormatException(where + ": external file " + Text.quote(location)
+                        throw new FormatException(where + ": external file " + FormatException.quote(location)
                                 + " ended early");
                     }
                 }
             }
             return data.flip();
         } catch (IOException e) {
-            throw new FormatException(where + ": cannot read external data " + Text.quote(location) + ": " + e, e);
+            throw new FormatException(where + ": cannot read external data " + FormatException.quote(location) + ": " + e, e);
         }
     }
 
@@ -240,33 +240,33 @@ final class TensorData {
         try {
             rel = Path.of(location);
         } catch (InvalidPathException e) {
-            throw new FormatException(where + ": external data location " + Text.quote(location) + " is not a path");
+            throw new FormatException(where + ": external data location " + FormatException.quote(location) + " is not a path");
         }
         if (rel.isAbsolute() || rel.getRoot() != null || location.startsWith("/") || location.startsWith("\\")
                 || location.matches("^[A-Za-z]:.*")) {
-            throw new FormatException(where + ": external data location " + Text.quote(location)
+            throw new FormatException(where + ": external data location " + FormatException.quote(location)
                     + " is absolute; ONNX external data lives beside the model, named relative to it");
         }
         Path base = dir.toAbsolutePath().normalize();
         Path file = base.resolve(rel).normalize();
         if (!file.startsWith(base) || file.equals(base)) {
-            throw new FormatException(where + ": external data location " + Text.quote(location)
+            throw new FormatException(where + ": external data location " + FormatException.quote(location)
                     + " leads outside the model's folder");
         }
         try {
             if (!Files.isRegularFile(file)) {
-                throw new FormatException(where + ": external data file " + Text.quote(location)
+                throw new FormatException(where + ": external data file " + FormatException.quote(location)
                         + " is missing beside the model (or not a file)");
             }
             if (!file.toRealPath().startsWith(base.toRealPath())) {
-                throw new FormatException(where + ": external data location " + Text.quote(location)
+                throw new FormatException(where + ": external data location " + FormatException.quote(location)
                         + " is a link that leads outside the model's folder");
             }
             if (!Files.isReadable(file) || Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw new FormatException(where + ": cannot read external data file " + Text.quote(location));
+                throw new FormatException(where + ": cannot read external data file " + FormatException.quote(location));
             }
         } catch (IOException e) {
-            throw new FormatException(where + ": cannot read external data " + Text.quote(location) + ": " + e, e);
+            throw new FormatException(where + ": cannot read external data " + FormatException.quote(location) + ": " + e, e);
         }
         return file;
     }
@@ -280,6 +280,6 @@ final class TensorData {
         } catch (NumberFormatException e) {
             // refused below
         }
-        throw new FormatException(where + ": external data " + key + " " + Text.quote(s) + " is not a byte count");
+        throw new FormatException(where + ": external data " + key + " " + FormatException.quote(s) + " is not a byte count");
     }
 }

@@ -21,8 +21,6 @@ import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,17 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * lengths; and each sequence again split into launches of 2 steps.
  */
 class KernelVariantsTest {
-    private static Device device;
+    private static final Device device = TestDevice.shared();
 
-    @BeforeAll
-    static void open() {
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        device.close();
-    }
 
     /** A module and the input it runs on: (seq, batch) with odd sizes, and mixed lengths. */
     record Case(String name, RnnConfig config, int seq, int batch, int[] lengths) {

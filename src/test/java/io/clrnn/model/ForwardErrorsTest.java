@@ -46,7 +46,7 @@ class ForwardErrorsTest {
 
     @BeforeAll
     static void open() {
-        device = TestDevice.open();
+        device = TestDevice.shared();
         MODULES.forEach((name, config) -> {
             RnnWeights w = RnnWeights.init(config, name.hashCode());
             assertEquals(name, config.toString());
@@ -58,7 +58,6 @@ class ForwardErrorsTest {
     @AfterAll
     static void close() {
         RNNS.values().forEach(Rnn::close);
-        device.close();
     }
 
     private static int[] s(int... shape) {

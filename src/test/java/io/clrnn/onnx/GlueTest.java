@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,14 +30,7 @@ class GlueTest {
     @BeforeAll
     static void open() {
         OrtOracle.assumeAvailable();
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        if (device != null) {
-            device.close();
-        }
+        device = TestDevice.shared();
     }
 
     /** One operator over data D (float [2, 3, 4], or ints) and constant extra inputs. */

@@ -10,24 +10,13 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** ONNX's own node tests for RNN, GRU and LSTM through the Java API: every output ONNX recorded, at atol 1e-5, rtol 1e-4. */
 class OnnxBackendNodeTest {
-    private static Device device;
+    private static final Device device = TestDevice.shared();
 
-    @BeforeAll
-    static void open() {
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        device.close();
-    }
 
     static Stream<OnnxTestData.Case> cases() {
         return OnnxTestData.all();

@@ -14,23 +14,12 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A session's life: shared by threads, weights given at run time and changed between runs, closed. */
 class OnnxSessionTest {
-    private static Device device;
+    private static final Device device = TestDevice.shared();
 
-    @BeforeAll
-    static void open() {
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        device.close();
-    }
 
     @Test
     void threadsSharingASessionGetTheSerialResults() throws Exception {

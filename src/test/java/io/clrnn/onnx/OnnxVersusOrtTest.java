@@ -9,7 +9,6 @@ import io.clrnn.device.Device;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,14 +26,7 @@ class OnnxVersusOrtTest {
     @BeforeAll
     static void open() {
         OrtOracle.assumeAvailable();
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        if (device != null) {
-            device.close();
-        }
+        device = TestDevice.shared();
     }
 
     static Stream<RecurrentCase> cases() {

@@ -21,8 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -32,17 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through the API and must give torch's own outputs, and ONNX Runtime's where ORT can run the model.
  */
 class TorchExportTest {
-    private static Device device;
+    private static final Device device = TestDevice.shared();
 
-    @BeforeAll
-    static void open() {
-        device = TestDevice.open();
-    }
-
-    @AfterAll
-    static void close() {
-        device.close();
-    }
 
     /** One exported module: its folder, the ONNX names of its inputs and outputs with their .npy files. */
     record Case(String name, Path dir, Map<String, String> inputs, Map<String, String> outputs, boolean ort) {
