@@ -16,6 +16,7 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.unsafe.Platform;
@@ -42,17 +43,28 @@ final class PartitionScorer implements Iterator<InternalRow> {
     private Rnn rnn;
     private RnnConfig config;
 
-    // The current group: its rows (copied: Spark reuses row objects), and each row's new values (null: all null).
+    // The current group: its rows (copied: Spark reuses row objects), and which good sequence each row is (-1: a
+    // bad row, null outputs). Spark's own rows are copied into one arena, reused from group to group.
     private final InternalRow[] rows;
-    private final Object[][] results;
+    private final UnsafeRow[] kept;
+    private byte[] arena = new byte[0];
+    private int arenaUsed;
+    private final int[] sequenceOf;
     private int count;
     private int next;
-    // The group's good sequences, in row order: values (steps*I), steps, length, and the row they came from.
-    private final float[][] values;
+    // The group's good sequences, in row order: the input array, its steps and length.
+    private final ArrayData[] inputs;
     private final int[] steps;
     private final int[] lengths;
-    private final int[] slot;
+    private int longest;
     private float[] x = new float[0];
+    private RnnOutput y;
+    // Reused views that hand one row's outputs to the projection, which copies them into the row it makes.
+    private final FloatArrays outputView = new FloatArrays();
+    private final FloatArrays hiddenView = new FloatArrays();
+    private final FloatArrays cellView = new FloatArrays();
+    private final Object[] added;
+    private final GenericInternalRow addedRow;
 
     private long read;
     private long bad;
@@ -68,11 +80,13 @@ final class PartitionScorer implements Iterator<InternalRow> {
         this.nulls = new GenericInternalRow(layout.added());
         int b = plan.batchSize();
         rows = new InternalRow[b];
-        results = new Object[b][];
-        values = new float[b][];
+        kept = new UnsafeRow[b];
+        sequenceOf = new int[b];
+        inputs = new ArrayData[b];
         steps = new int[b];
         lengths = new int[b];
-        slot = new int[b];
+        added = new Object[layout.added()];
+        addedRow = new GenericInternalRow(added);
     }
 
     @Override
@@ -98,11 +112,14 @@ final class PartitionScorer implements Iterator<InternalRow> {
             throw new NoSuchElementException();
         }
         InternalRow row = rows[next];
-        Object[] added = results[next];
+        int j = sequenceOf[next];
         rows[next] = null;
-        results[next] = null;
         next++;
-        return project.apply(joined.apply(row, added == null ? nulls : new GenericInternalRow(added)));
+        if (j < 0) {
+            return project.apply(joined.apply(row, nulls));
+        }
+        outputs(j);
+        return project.apply(joined.apply(row, addedRow));
     }
 
     /** Reads the next group of rows and scores its good ones in one forward. */
@@ -113,25 +130,51 @@ final class PartitionScorer implements Iterator<InternalRow> {
         count = 0;
         next = 0;
         int good = 0;
-        int longest = 0;
+        longest = 0;
+        y = null;
+        arenaUsed = 0;
         while (count < rows.length && input.hasNext()) {
-            InternalRow row = input.next().copy();
+            InternalRow row = keep(input.next(), count);
             rows[count] = row;
-            results[count] = null;
             String problem = read(row, good);
             if (problem == null) {
-                slot[good] = count;
+                sequenceOf[count] = good;
                 longest = Math.max(longest, steps[good]);
                 good++;
             } else {
+                sequenceOf[count] = -1;
                 badRow(problem);
             }
             read++;
             count++;
         }
         if (good > 0) {
-            forward(good, longest);
+            forward(good);
         }
+    }
+
+    /**
+     * A copy of {@code row} that outlives the input iterator's next call: in the arena when it is Spark's own
+     * UnsafeRow (as rows from scans and caches are), else a plain copy. The arena is reused by the next group,
+     * whose rows are read only after this group's have all been handed on.
+     */
+    private InternalRow keep(InternalRow row, int slot) {
+        if (!(row instanceof UnsafeRow u)) {
+            return row.copy();
+        }
+        int size = u.getSizeInBytes();
+        if (arena.length - arenaUsed < size) {
+            // Rows kept so far still point at the old arena; the new one serves the rest, and later groups.
+            arena = new byte[Math.max(2 * arena.length, Math.max(size, 1 << 16))];
+            arenaUsed = 0;
+        }
+        Platform.copyMemory(u.getBaseObject(), u.getBaseOffset(), arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+        if (kept[slot] == null || kept[slot].numFields() != u.numFields()) {
+            kept[slot] = new UnsafeRow(u.numFields());
+        }
+        kept[slot].pointTo(arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+        arenaUsed += size; // UnsafeRow sizes are whole 8-byte words: every row stays aligned
+        return kept[slot];
     }
 
     private void openModule() {
@@ -147,7 +190,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
         }
     }
 
-    /** Reads row {@code row} into the group's sequence {@code j}; the problem in one line, or null when good. */
+    /** Checks row {@code row} and makes it the group's sequence {@code j}; the problem in one line, or null when good. */
     private String read(InternalRow row, int j) {
         int in = layout.inputOrdinal();
         if (row.isNullAt(in)) {
@@ -155,7 +198,6 @@ final class PartitionScorer implements Iterator<InternalRow> {
         }
         ArrayData a = row.getArray(in);
         int inputSize = config.inputSize();
-        float[] data;
         int t;
         if (!layout.nested()) {
             int n = a.numElements();
@@ -173,8 +215,6 @@ final class PartitionScorer implements Iterator<InternalRow> {
             if (layout.elementsMayBeNull() && anyNull(a)) {
                 return "the input holds a null value";
             }
-            data = new float[n];
-            copy(a, data, 0);
         } else {
             t = a.numElements();
             if (t == 0) {
@@ -186,7 +226,6 @@ final class PartitionScorer implements Iterator<InternalRow> {
             if (layout.stepsMayBeNull() && anyNull(a)) {
                 return "a step of the input is null";
             }
-            data = new float[t * inputSize];
             for (int s = 0; s < t; s++) {
                 ArrayData step = a.getArray(s);
                 if (step.numElements() != inputSize) {
@@ -196,7 +235,6 @@ final class PartitionScorer implements Iterator<InternalRow> {
                 if (layout.elementsMayBeNull() && anyNull(step)) {
                     return "step " + s + " holds a null value";
                 }
-                copy(step, data, s * inputSize);
             }
         }
         int length = t;
@@ -208,7 +246,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
             }
             length = (int) v;
         }
-        values[j] = data;
+        inputs[j] = a;
         steps[j] = t;
         lengths[j] = length;
         return null;
@@ -224,74 +262,63 @@ final class PartitionScorer implements Iterator<InternalRow> {
         }
     }
 
-    /** One forward over the group's {@code good} sequences, padded to {@code longest} steps, batch first. */
-    private void forward(int good, int longest) {
+    /** One forward over the group's {@code good} sequences, padded to the longest, batch first. */
+    private void forward(int good) {
         int inputSize = config.inputSize();
         int size = good * longest * inputSize;
+        boolean ragged = false;
+        boolean padded = false;
+        for (int j = 0; j < good; j++) {
+            ragged |= lengths[j] != longest;
+            padded |= steps[j] != longest;
+        }
         if (x.length != size) {
             x = new float[size];
-        } else {
+        } else if (padded) {
             Arrays.fill(x, 0f);
         }
-        boolean ragged = false;
         for (int j = 0; j < good; j++) {
-            System.arraycopy(values[j], 0, x, j * longest * inputSize, steps[j] * inputSize);
-            values[j] = null;
-            ragged |= lengths[j] != longest;
+            int at = j * longest * inputSize;
+            if (layout.nested()) {
+                for (int s = 0; s < steps[j]; s++) {
+                    copy(inputs[j].getArray(s), x, at + s * inputSize);
+                }
+            } else {
+                copy(inputs[j], x, at);
+            }
+            inputs[j] = null;
         }
         RnnInput in = RnnInput.of(Tensor.of(x, good, longest, inputSize));
-        if (ragged) {
-            in = in.lengths(Arrays.copyOf(lengths, good));
-        }
-        RnnOutput y = rnn.forward(in);
+        y = rnn.forward(ragged ? in.lengths(Arrays.copyOf(lengths, good)) : in);
+    }
+
+    /** Puts sequence {@code j}'s outputs into {@code added}, as views the projection copies before the next row's. */
+    private void outputs(int j) {
         int features = config.numDirections() * config.outputSize(); // D*H_out per step
         int states = config.numLayers() * config.numDirections();
-        float[] out = y.output().data(); // (good, longest, D*H_out)
-        for (int j = 0; j < good; j++) {
-            Object[] added = new Object[layout.added()];
-            int k = 0;
-            if (layout.output()) {
-                int from = j * longest * features;
-                added[k++] = layout.nested() ? steps(out, from, steps[j], features)
-                        : floats(out, from, steps[j] * features);
-            }
-            if (layout.hidden()) {
-                added[k++] = state(y.hidden().data(), states, good, config.outputSize(), j);
-            }
-            if (layout.cell()) {
-                added[k++] = state(y.cell().data(), states, good, config.hiddenSize(), j);
-            }
-            results[slot[j]] = added;
+        int batch = y.hidden().size(1);
+        int k = 0;
+        if (layout.output()) {
+            float[] out = y.output().data(); // (batch, longest, D*H_out)
+            int from = j * longest * features;
+            added[k++] = layout.nested() ? steps(out, from, steps[j], features)
+                    : outputView.of(out, from, steps[j] * features);
+        }
+        if (layout.hidden()) {
+            added[k++] = hiddenView.ofSlices(y.hidden().data(), states, batch, config.outputSize(), j);
+        }
+        if (layout.cell()) {
+            added[k] = cellView.ofSlices(y.cell().data(), states, batch, config.hiddenSize(), j);
         }
     }
 
-    /** Sequence {@code j}'s slices of a state (layers*D, batch, width), as one flat array. */
-    private static UnsafeArrayData state(float[] state, int slices, int batch, int width, int j) {
-        if (slices == 1) {
-            return floats(state, j * width, width);
-        }
-        float[] mine = new float[slices * width];
-        for (int s = 0; s < slices; s++) {
-            System.arraycopy(state, (s * batch + j) * width, mine, s * width, width);
-        }
-        return UnsafeArrayData.fromPrimitiveArray(mine);
-    }
-
+    /** A nested output: one array per step; each its own, since the projection reads them all at once. */
     private static GenericArrayData steps(float[] src, int from, int count, int width) {
         Object[] rows = new Object[count];
         for (int s = 0; s < count; s++) {
-            rows[s] = floats(src, from + s * width, width);
+            rows[s] = UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(src, from + s * width, from + (s + 1) * width));
         }
         return new GenericArrayData(rows);
-    }
-
-    /** {@code length} floats of {@code src} from {@code from}, as Spark's array, in one copy. */
-    private static UnsafeArrayData floats(float[] src, int from, int length) {
-        long offset = Platform.FLOAT_ARRAY_OFFSET + 4L * from;
-        if (offset > Integer.MAX_VALUE) {
-            return UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(src, from, from + length));
-        }
-        return UnsafeArrayData.fromPrimitiveArray(src, (int) offset, length, 4);
     }
 
     /** Copies a float or double array's values into {@code dst} from {@code at}. */
