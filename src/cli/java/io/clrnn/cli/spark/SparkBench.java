@@ -38,8 +38,6 @@ final class SparkBench {
             String master, String deviceSpec, Path workdir, PrintWriter err) throws IOException {
         Path weights = workdir.resolve("bench-" + config.mode().cliName() + ".safetensors");
         RnnWeights.init(config, 1).save(weights);
-        err.printf(Locale.ROOT, "bench: %s, seq %d, %,d sequences, batches of %d; Spark %s, %d partitions%n", config,
-                data.seqLen(), rows, batch, master, partitions);
 
         List<Tensor> batches = new ArrayList<>();
         for (int first = 0; first < rows; first += batch) {
@@ -53,6 +51,8 @@ final class SparkBench {
         }
 
         SparkSession spark = LocalSession.start(master);
+        err.printf(Locale.ROOT, "bench: %s, seq %d, %,d sequences, batches of %d; Spark %s, %d partitions%n", config,
+                data.seqLen(), rows, batch, spark.sparkContext().master(), partitions);
         try (Device device = Device.select(deviceSpec);
              Rnn rnn = Rnn.load(device, weights, io.clrnn.RnnOptions.defaults().batchFirst(true))) {
             err.println("bench: device " + device);

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkFiles;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -43,7 +44,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "spark-score", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Scores a Parquet file of sequences with an RNN, LSTM or GRU through Spark (local mode).",
-            "Writes the input's columns plus output, h_n and (LSTM) c_n to a new Parquet file."})
+            "Writes the input's other columns plus output, h_n and (LSTM) c_n to a new Parquet file."})
 public final class SparkScore implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_RUNTIME = 1;
@@ -80,14 +81,20 @@ public final class SparkScore implements Callable<Integer> {
     String prefix;
     @Option(names = "--mode", paramLabel = "MODE", description = "rnn_tanh, rnn_relu, lstm or gru (default: inferred).")
     String mode;
+    @Option(names = "--outputs", paramLabel = "LIST", split = ",", description = "Which of output, h_n, c_n to write "
+            + "(default: all the module has). Writing whole output sequences to Parquet costs far more than scoring them.")
+    List<String> outputs;
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "256", description = "Rows per forward (default ${DEFAULT-VALUE}).")
     int batchSize;
     @Option(names = "--device", paramLabel = "SPEC", defaultValue = "${env:" + DeviceSpec.ENV + ":-auto}",
             description = "auto (default), cpu, gpu, an index from 'clrnn devices', or part of a device name.")
     String device;
-    @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]",
-            description = "Spark master (default ${DEFAULT-VALUE}); spark-submit runs the same job on a cluster.")
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else "
+            + "local[*]).")
     String master;
+    @Option(names = "--keep-input", description = "Write the input column too (default: every other input column "
+            + "and the outputs).")
+    boolean keepInput;
     @Option(names = "--overwrite", description = "Replace OUT.parquet if it exists.") boolean overwrite;
     @Option(names = "--fail-on-bad-row", description = "Fail on a null or malformed row instead of giving it null outputs.")
     boolean failOnBadRow;
@@ -99,11 +106,16 @@ public final class SparkScore implements Callable<Integer> {
     @Option(names = "--workdir", paramLabel = "DIR", description = "--example, --bench: where to write (default: a new temporary folder).")
     Path workdir;
 
+    @Option(names = "--verbose", description = "Keep Spark's own reports of failed tasks, with stack traces.")
+    boolean verbose;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        quietSpark();
+        if (!List.of(args).contains("--verbose")) {
+            quietSpark();
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
@@ -164,23 +176,51 @@ public final class SparkScore implements Callable<Integer> {
     /** Scores {@code in} into {@code out} with this command's settings; an LSTM's c_n comes along. */
     Scored score(SparkSession spark, Path weightsPath, String in, String out, PrintWriter err) throws IOException {
         RnnOptions options = RnnOptions.defaults().prefix(prefix).mode(mode == null ? null : CellType.parse(mode));
-        RnnConfig config = RnnWeights.load(weightsPath, options).config();
-        err.println("spark-score: " + config + " from " + weightsPath + " on device '" + device + "', Spark " + master);
-        ClrnnScorer scorer = ClrnnScorer.builder().weights(weightsPath.toAbsolutePath()).options(options)
+        RnnConfig config = RnnWeights.load(onDriver(weightsPath), options).config();
+        err.println("spark-score: " + config + " from " + weightsPath + " on device '" + device + "', Spark "
+                + spark.sparkContext().master());
+        List<String> wanted = outputs != null ? outputs
+                : config.mode().hasCellState() ? List.of("output", "h_n", "c_n") : List.of("output", "h_n");
+        for (String o : wanted) {
+            if (!List.of("output", "h_n", "c_n").contains(o)) {
+                throw new InvalidInputException("--outputs: unknown output '" + o + "'; choose from output, h_n, c_n");
+            }
+        }
+        ClrnnScorer scorer = ClrnnScorer.builder().weights(weightsPath).options(options)
                 .inputCol(inputCol).lengthsCol(lengthsCol == null ? "" : lengthsCol).seqLen(seqLen)
-                .inputSize(inputSize).cellCol(config.mode().hasCellState() ? "c_n" : "").batchSize(batchSize)
-                .device(device).failOnBadRow(failOnBadRow).build();
+                .inputSize(inputSize).outputCol(column(wanted, "output")).hiddenCol(column(wanted, "h_n"))
+                .cellCol(column(wanted, "c_n")).batchSize(batchSize).device(device).failOnBadRow(failOnBadRow)
+                .build();
         Dataset<Row> scored = scorer.transform(spark.read().parquet(in));
+        if (!keepInput) {
+            scored = scored.drop(inputCol);
+        }
         Progress progress = Progress.attach(spark, err);
         long start = System.nanoTime();
         try {
-            scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(out);
+            scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+                    .option("parquet.enable.dictionary", "false").parquet(out);
         } finally {
             progress.detach(spark);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long withoutOutput = spark.read().parquet(out).filter(functions.col("h_n").isNull()).count();
+        long withoutOutput = spark.read().parquet(out).filter(functions.col(wanted.get(0)).isNull()).count();
         return new Scored(progress.rows(), seconds, withoutOutput);
+    }
+
+    /** The weights as the driver reads them: the path, else the file of that name shipped with --files. */
+    private static Path onDriver(Path weights) {
+        if (!Files.exists(weights) && weights.getFileName() != null) {
+            Path shipped = Path.of(SparkFiles.get(weights.getFileName().toString()));
+            if (Files.exists(shipped)) {
+                return shipped;
+            }
+        }
+        return weights;
+    }
+
+    private static String column(List<String> wanted, String output) {
+        return wanted.contains(output) ? output : "";
     }
 
     /** A random LSTM(32, 64) and rows of 20 steps (some shorter by their lengths, a few null), scored and checked. */
@@ -204,14 +244,15 @@ public final class SparkScore implements Callable<Integer> {
 
         SparkSession spark = LocalSession.start(master);
         try {
-            data.rows(spark, n, Math.max(1, n / 25_000) * spark.sparkContext().defaultParallelism()).write()
+            data.rows(spark, n, (int) Math.max(2, Math.min(64, n / 2_500))).write()
                     .mode(SaveMode.Overwrite).parquet(in);
             err.printf(Locale.ROOT, "example: %,d sequences of %d x %d floats (lengths 1..%d, a few null) -> %s%n", n,
                     data.seqLen(), config.inputSize(), data.seqLen(), in);
             Scored scored = score(spark, model, in, out, err);
             double worst = check(spark, out, model, data, n, err);
-            err.printf(Locale.ROOT, "example: %,d rows in %.1f s: %,.0f rows/s; %,d null rows got null outputs -> %s%n",
-                    scored.rows(), scored.seconds(), scored.rows() / scored.seconds(), scored.withoutOutput(), out);
+            err.printf(Locale.ROOT, "example: %,d rows in %.1f s: %,.0f rows/s, reading and writing Parquet included "
+                    + "(scoring alone: --bench); %,d null rows got null outputs -> %s%n", scored.rows(), scored.seconds(),
+                    scored.rows() / scored.seconds(), scored.withoutOutput(), out);
             boolean ok = worst <= 1e-5 && shading.ok();
             err.println(ok ? "example: ok" : "example: FAILED");
             return ok ? EXIT_OK : EXIT_RUNTIME;
@@ -272,13 +313,28 @@ public final class SparkScore implements Callable<Integer> {
 
     /**
      * Warnings and errors on stderr, as the CLI logs; but a failed task is reported once, as spark-score's one-line
-     * error, not again by Spark's executor and scheduler with stack traces.
+     * error, not again by Spark's executor, scheduler and writer with stack traces (--verbose keeps them). Under
+     * spark-submit, Spark's own logging configuration rules and this does nothing.
      */
     private static void quietSpark() {
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-            context.getLogger("org.apache.spark.executor.Executor").setLevel(Level.OFF);
-            context.getLogger("org.apache.spark.scheduler.TaskSetManager").setLevel(Level.OFF);
-            context.getLogger("org.apache.hadoop.util.NativeCodeLoader").setLevel(Level.ERROR);
+        if (LoggerFactory.getILoggerFactory().getClass().getName().equals("ch.qos.logback.classic.LoggerContext")) {
+            Logback.quiet();
+        }
+    }
+
+    /** Apart, so that nothing loads Logback's classes where Logback is absent. */
+    private static final class Logback {
+        static void quiet() {
+            LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+            for (String logger : List.of("org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager",
+                    "org.apache.spark.sql.execution.datasources.FileFormatWriter", "org.apache.spark.util.Utils")) {
+                context.getLogger(logger).setLevel(Level.OFF);
+            }
+            for (String logger : List.of("org.apache.hadoop.util.NativeCodeLoader",
+                    "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter",
+                    "org.apache.spark.sql.execution.streaming.FileStreamSink")) {
+                context.getLogger(logger).setLevel(Level.ERROR);
+            }
         }
     }
 
