@@ -100,7 +100,8 @@ final class ExecutorModules {
      * neither place is returned as given, so that loading it fails with clrnn's own message.
      */
     static Path resolveWeights(String weights) {
-        Path given = weights.startsWith("file:") ? Path.of(URI.create(weights)) : Path.of(weights);
+        Path given = weights.startsWith("file:/") ? Path.of(URI.create(weights))
+                : Path.of(weights.startsWith("file:") ? weights.substring("file:".length()) : weights);
         if (Files.exists(given)) {
             return given.toAbsolutePath().normalize();
         }
