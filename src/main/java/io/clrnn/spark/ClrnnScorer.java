@@ -171,22 +171,37 @@ public final class ClrnnScorer extends Transformer implements DefaultParamsWrita
     }
 
     /**
-     * resource:gpu names the GPU a cluster manager gave the task; local mode gives none (and asking it for GPUs
-     * leaves its tasks waiting forever), so that combination is refused before any job starts.
+     * Local mode has no GPUs to assign: a local session asked for some leaves its tasks waiting forever, and
+     * resource:gpu names nothing there. Both are refused before any job starts.
      */
     private void checkDeviceFor(SparkSession session) {
-        SparkConf conf = session.sparkContext().getConf();
-        String master = session.sparkContext().master();
-        boolean local = master.equals("local") || master.startsWith("local[");
-        if (local && DeviceChoice.isSparkGpu(getDevice())) {
-            throw new InvalidInputException("device " + DeviceChoice.SPARK_GPU + " needs GPUs that a cluster "
-                    + "manager assigns (spark.executor.resource.gpu.amount); in local mode name the device instead: "
-                    + "auto, gpu, or an index from 'clrnn devices'");
+        String problem = localGpuProblem(session.sparkContext().master(), session.sparkContext().getConf(), getDevice());
+        if (problem != null) {
+            throw new InvalidInputException(problem);
         }
-        if (!conf.get("spark.plugins", "").contains(ClrnnPlugin.class.getName())) {
+        if (!session.sparkContext().getConf().get("spark.plugins", "").contains(ClrnnPlugin.class.getName())) {
             log.info("spark.plugins does not list {}: executors close their clrnn modules at JVM exit",
                     ClrnnPlugin.class.getName());
         }
+    }
+
+    /** What is wrong with GPUs in a local-mode session, or null. */
+    static String localGpuProblem(String master, SparkConf conf, String device) {
+        if (!(master.equals("local") || master.startsWith("local["))) {
+            return null;
+        }
+        for (String key : new String[] {"spark.task.resource.gpu.amount", "spark.executor.resource.gpu.amount"}) {
+            if (conf.contains(key)) {
+                return key + " is set, but local mode cannot assign GPUs and its tasks would wait forever; remove "
+                        + "it and name the device instead: device gpu, or an index from 'clrnn devices'";
+            }
+        }
+        if (DeviceChoice.isSparkGpu(device)) {
+            return "device " + DeviceChoice.SPARK_GPU + " needs GPUs that a cluster manager assigns "
+                    + "(spark.executor.resource.gpu.amount); in local mode name the device instead: auto, gpu, or an "
+                    + "index from 'clrnn devices'";
+        }
+        return null;
     }
 
     // Spark ML's params: accessors by name, getters and setters.

@@ -1,11 +1,14 @@
 package io.clrnn.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.device.DeviceInfo;
 import java.util.List;
+import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
 /** Spark's GPU addresses to OpenCL devices: address k is the k-th GPU, whatever else the machine lists. */
@@ -48,5 +51,20 @@ class DeviceChoiceTest {
                 + "and spark.task.resource.gpu.amount (with a discovery script) on a cluster, or name a device (gpu, "
                 + "an index) in local mode", none.getMessage());
         assertThrows(InvalidInputException.class, () -> DeviceChoice.resolve("resource:fpga", null));
+    }
+
+    /** Local mode cannot assign GPUs; asked for some, its tasks wait forever: refused with what to do instead. */
+    @Test
+    void gpuRequestsInLocalModeAreRefused() {
+        SparkConf plain = new SparkConf(false);
+        assertNull(ClrnnScorer.localGpuProblem("local[2]", plain, "auto"));
+        assertNull(ClrnnScorer.localGpuProblem("local-cluster[2,1,1024]", plain, "resource:gpu"));
+        assertNull(ClrnnScorer.localGpuProblem("yarn", new SparkConf(false).set("spark.task.resource.gpu.amount", "1"),
+                "resource:gpu"));
+        assertEquals("spark.task.resource.gpu.amount is set, but local mode cannot assign GPUs and its tasks would "
+                + "wait forever; remove it and name the device instead: device gpu, or an index from 'clrnn devices'",
+                ClrnnScorer.localGpuProblem("local[*]", new SparkConf(false).set("spark.task.resource.gpu.amount", "1"),
+                        "gpu"));
+        assertTrue(ClrnnScorer.localGpuProblem("local", plain, " Resource:GPU ").startsWith("device resource:gpu needs"));
     }
 }
