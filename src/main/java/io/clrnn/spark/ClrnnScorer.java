@@ -512,7 +512,7 @@ public final class ClrnnScorer extends Transformer implements DefaultParamsWrita
 
         /** A new scorer with these settings; the builder may go on to build others. */
         public ClrnnScorer build() {
-            ClrnnScorer built = (ClrnnScorer) scorer.copyValues(new ClrnnScorer(), ParamMap.empty());
+            ClrnnScorer built = scorer.copyValues(new ClrnnScorer(), ParamMap.empty());
             built.plan(new StructType());
             return built;
         }

@@ -244,7 +244,7 @@ public final class SparkScore implements Callable<Integer> {
 
         SparkSession spark = LocalSession.start(master);
         try {
-            data.rows(spark, n, (int) Math.max(2, Math.min(64, n / 2_500))).write()
+            data.rows(spark, n, Math.max(2, Math.min(64, n / 2_500))).write()
                     .mode(SaveMode.Overwrite).parquet(in);
             err.printf(Locale.ROOT, "example: %,d sequences of %d x %d floats (lengths 1..%d, a few null) -> %s%n", n,
                     data.seqLen(), config.inputSize(), data.seqLen(), in);
