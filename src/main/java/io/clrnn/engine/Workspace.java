@@ -189,11 +189,14 @@ final class Workspace implements AutoCloseable {
             if (io.outD() == hOut && isPlainTimeMajor(batch, io.outT(), io.outB(), ldy)) {
                 f.get(0, out.data(), 0, batch.rows() * ldy);
             } else {
+                // a row's directions lie side by side in the caller's array too (PyTorch's layouts): one copy
+                int piece = io.outD() == hOut ? ldy : hOut;
+                int pieces = ldy / piece;
                 for (int t = 0; t < batch.seqLen(); t++) {
                     for (int i = 0; i < batch.active(t); i++) {
-                        for (int d = 0; d < dirs; d++) {
+                        for (int d = 0; d < pieces; d++) {
                             f.get((batch.table[t] + i) * ldy + d * hOut, out.data(),
-                                    (int) (t * io.outT() + batch.order[i] * io.outB() + d * io.outD()), hOut);
+                                    (int) (t * io.outT() + batch.order[i] * io.outB() + d * io.outD()), piece);
                         }
                     }
                 }

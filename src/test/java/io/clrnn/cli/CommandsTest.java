@@ -124,7 +124,7 @@ class CommandsTest {
     /** What picocli's handlers never see (an Error, here running out of heap) still ends in one line, exit 1. */
     @Test
     void aFailureOutsideTheCommandsStillSaysWhatHappened() throws Exception {
-        Cli.Result r = Cli.runInChildJvm(List.of("-Xmx16m"), Map.of(), "bench", "--seq", "4000", "--batch", "64",
+        Cli.Result r = Cli.runInChildJvm(List.of("-Xmx64m"), Map.of(), "bench", "--seq", "4000", "--batch", "64",
                 "--input", "512", "--hidden", "512", "--quick", "--device", Cli.DEVICE);
         assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
         String line = r.singleErrorLine();
