@@ -370,7 +370,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
             return Optional.of(runner);
         } catch (OrtRunner.Unavailable e) {
             if (ortJar != null) {
-                throw new InvalidInputException("--ort-jar: " + e.getMessage());
+                throw new InvalidInputException(e.getMessage());
             }
             err.println("ONNX Runtime: not run (" + e.getMessage() + ")");
             return Optional.empty();
