@@ -111,9 +111,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
         Optional<OrtRunner> ort = findOrt(err, torch.isPresent());
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
+        // Per implementation and round: clrnn bench's steady state, timed for --seconds.
+        Benchmark.Budget steady = Benchmark.Budget.steady();
         Benchmark.Budget budget = quick ? new Benchmark.Budget(1, 0, 2, 0)
-                : new Benchmark.Budget(Benchmark.Budget.steady().warmup(), Benchmark.Budget.steady().warmupSeconds(),
-                        Benchmark.Budget.steady().minIterations(), seconds);
+                : new Benchmark.Budget(steady.warmup(), steady.warmupSeconds(), steady.minIterations(), seconds);
         Map<String, Object> machine = new LinkedHashMap<>();
         LocalDateTime started = LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS);
         machine.put("created", started.toString());
@@ -137,8 +138,12 @@ final class BenchSuiteCommand implements Callable<Integer> {
             machine.put("onnxruntime_version", ort.map(OrtRunner::version).orElse(null));
             machine.put("onnxruntime_jar", ort.map(OrtRunner::source).orElse(null));
             machine.put("peer_threads", threads);
-            machine.put("budget", Map.of("warmup_runs", budget.warmup(), "warmup_seconds", budget.warmupSeconds(),
-                    "min_runs", budget.minIterations(), "min_seconds", budget.minSeconds()));
+            Map<String, Object> perRound = new LinkedHashMap<>();
+            perRound.put("warmup_runs", budget.warmup());
+            perRound.put("warmup_seconds", budget.warmupSeconds());
+            perRound.put("min_runs", budget.minIterations());
+            perRound.put("min_seconds", budget.minSeconds());
+            machine.put("budget", perRound);
             boolean cuda = info.isGpu() && torch.map(TorchRunner::cudaAvailable).orElse(false);
             Peers peers = new Peers(torch, ort, models, threads, cuda);
             Progress progress = new Progress(err, grid.cases().size());
@@ -217,6 +222,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         List<Shape.Gemm> gemms = shape.projectionGemms().stream().distinct().toList();
         String threadList = peers.threads().stream().map(t -> t + "t").collect(Collectors.joining("/"));
 
+        progress.line(c.name().equals(shape.label()) ? shape.label() : c.name() + ": " + shape.label());
         // ONNX Runtime's model: torch's module, exported once per shape.
         String ortNote = null;
         Path model = null;
@@ -245,7 +251,6 @@ final class BenchSuiteCommand implements Callable<Integer> {
         if (reference) {
             plan.add("the Java reference");
         }
-        progress.line(c.name().equals(shape.label()) ? shape.label() : c.name() + ": " + shape.label());
         progress.line("  timing " + String.join(", ", plan) + " in " + rounds + (rounds == 1 ? " round" : " rounds")
                 + (ortNote != null ? "; ONNX Runtime n/a (" + ortNote + ")" : ""));
 
