@@ -21,7 +21,20 @@ or MKL), each timed on its own; several triples in one call save Python and torc
     python3 scripts/bench_torch.py --gemm M N K [M N K ...] [--threads 1]
 
 prints {"implementation": "torch-sgemm-<N>t", "gemms": [{"m", "n", "k", "median_ms", "gflops", ...}]}.
-Each timing runs until both --iterations and --seconds are spent, after --warmup untimed runs.
+
+Warm-up as `clrnn bench`'s: at least --warmup untimed runs and --warmup-seconds of them and, when
+--warmup-seconds > 0, on until the medians of two successive windows of runs agree within 5% (at most
+10 s); then timed runs until both --iterations and --seconds are spent.
+
+The same module exported to ONNX for ONNX Runtime (`clrnn bench-suite` times it in a JVM of its own),
+instead of timing anything:
+
+    python3 scripts/bench_torch.py --export-onnx FILE.onnx --seq 100 --batch 64 ... [--lengths L1 L2 ...]
+
+torch.onnx.export writes the module (opset 14, layout 0: time-major) with inputs input, h_0 (, c_0) and
+outputs output, h_n (, c_n). torch cannot export a packed sequence, so with --lengths the onnx package
+adds an int32 input sequence_lens (batch,) to every RNN/LSTM/GRU node: ONNX's own form of a ragged batch.
+An LSTM with proj_size has no ONNX form (ONNX's LSTM has no projection); that export fails.
 """
 import argparse
 import json
@@ -30,6 +43,7 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 
 
 def _threads_arg():
@@ -76,9 +90,12 @@ def parse_args():
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--warmup-seconds", type=float, default=0.0,
+                   help="warm up for at least this long, and on until the median settles")
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--seconds", type=float, default=0.0)
     p.add_argument("--gemm", type=int, nargs="+", metavar="M N K", help="time SGEMMs instead of an RNN")
+    p.add_argument("--export-onnx", metavar="FILE", help="write the module as ONNX instead of timing it")
     args = p.parse_args()
     if args.gemm and (len(args.gemm) % 3 or min(args.gemm) < 1):
         p.error("--gemm takes positive sizes, three per matmul: M N K [M N K ...]")
@@ -89,15 +106,45 @@ def parse_args():
         args.mode = "rnn_" + args.nonlinearity
     if args.lengths and (len(args.lengths) != args.batch or min(args.lengths) < 1 or max(args.lengths) > args.seq):
         p.error("--lengths takes one length per sequence, each in 1..seq")
+    if args.export_onnx and args.proj:
+        p.error("--export-onnx: an LSTM with proj_size has no ONNX form (ONNX's LSTM has no projection)")
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch.cuda.is_available() is False")
     return args
 
 
-def time_runs(fn, warmup, iterations, seconds):
-    """Milliseconds of each timed run: at least `iterations` runs and `seconds` seconds."""
-    for _ in range(warmup):
-        fn()
+# As clrnn's Benchmark: two windows' medians within this fraction count as settled; warm-up stops here anyway.
+SETTLED = 0.05
+MAX_WARMUP_SECONDS = 10.0
+
+
+def warm_up(fn, warmup, warmup_seconds):
+    """Untimed runs, in windows of at least 5 runs and a quarter of warmup_seconds, until at least `warmup`
+    runs and `warmup_seconds` are spent and (when warmup_seconds > 0) two windows' medians agree: the
+    steady state `clrnn bench` times. Returns the count of runs and the seconds spent."""
+    start = time.perf_counter()
+    runs = 0
+    previous = float("nan")
+    while True:
+        window = []
+        window_start = time.perf_counter()
+        while len(window) < 5 or time.perf_counter() - window_start < warmup_seconds / 4:
+            t0 = time.perf_counter()
+            fn()
+            window.append(time.perf_counter() - t0)
+        runs += len(window)
+        median = statistics.median(window)
+        elapsed = time.perf_counter() - start
+        settled = abs(median - previous) <= SETTLED * median
+        previous = median
+        if runs >= warmup and elapsed >= warmup_seconds \
+                and (warmup_seconds == 0 or settled or elapsed >= MAX_WARMUP_SECONDS):
+            return runs, elapsed
+
+
+def time_runs(fn, warmup, iterations, seconds, warmup_seconds=0.0):
+    """Milliseconds of each timed run, after warm_up: at least `iterations` runs and `seconds` seconds."""
+    warm_up(fn, warmup, warmup_seconds)
     millis = []
     start = time.perf_counter()
     while len(millis) < iterations or time.perf_counter() - start < seconds:
@@ -154,13 +201,56 @@ def module(a):
     return torch.nn.RNN(a.input, a.hidden, nonlinearity=a.mode[4:], **kwargs)
 
 
-def bench_rnn(a):
+def module_and_inputs(a):
+    """The seeded module, X (seq, batch, input) and h_0 (layers*D, batch, out), or (h_0, c_0) for an LSTM."""
     torch.manual_seed(0)
     d = 2 if a.bidirectional else 1
     rnn = module(a).eval()
     x = torch.rand(a.seq, a.batch, a.input) * 2 - 1
     h0 = torch.rand(a.layers * d, a.batch, a.proj or a.hidden) * 2 - 1
     hx = (h0, torch.rand(a.layers * d, a.batch, a.hidden) * 2 - 1) if a.mode == "lstm" else h0
+    return rnn, x, hx
+
+
+ONNX_OPSET = 14
+
+
+def export_onnx(a):
+    """Writes the module as ONNX (see the module's doc) and says what it wrote."""
+    rnn, x, hx = module_and_inputs(a)
+    lstm = a.mode == "lstm"
+    inputs = ["input", "h_0"] + (["c_0"] if lstm else [])
+    outputs = ["output", "h_n"] + (["c_n"] if lstm else [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about exporting RNNs with a batch size, which is the point
+        torch.onnx.export(rnn, (x, hx), a.export_onnx, input_names=inputs, output_names=outputs,
+                          opset_version=ONNX_OPSET)
+    if a.lengths:
+        add_sequence_lens(a.export_onnx, a.batch)
+        inputs.append("sequence_lens")
+    return {"onnx": a.export_onnx, "shape": label(a), "inputs": inputs, "outputs": outputs, "opset": ONNX_OPSET}
+
+
+def add_sequence_lens(path, batch):
+    """Gives every recurrent node of the model at `path` the graph input sequence_lens (int32, (batch,))."""
+    try:
+        import onnx
+    except ImportError:
+        sys.exit("a ragged batch needs the onnx Python package, to add sequence_lens to torch's export")
+    model = onnx.load(path)
+    graph = model.graph
+    graph.input.append(onnx.helper.make_tensor_value_info("sequence_lens", onnx.TensorProto.INT32, [batch]))
+    for node in graph.node:
+        if node.op_type in ("RNN", "LSTM", "GRU"):  # inputs: X, W, R, B, sequence_lens, initial_h(, initial_c)
+            while len(node.input) < 5:
+                node.input.append("")
+            node.input[4] = "sequence_lens"
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def bench_rnn(a):
+    rnn, x, hx = module_and_inputs(a)
     lengths = torch.tensor(a.lengths, dtype=torch.int64) if a.lengths else None
 
     def run(x, hx):
@@ -187,7 +277,7 @@ def bench_rnn(a):
             run(x, hx)
         implementation = "torch-cpu-%dt" % a.threads
     with torch.inference_mode():
-        millis = time_runs(forward, a.warmup, a.iterations, a.seconds)
+        millis = time_runs(forward, a.warmup, a.iterations, a.seconds, a.warmup_seconds)
     result = {"implementation": implementation, "device": name, "shape": label(a), "seq": a.seq,
               "batch": a.batch, "input": a.input, "hidden": a.hidden, "layers": a.layers,
               "bidirectional": a.bidirectional, "mode": a.mode, "proj_size": a.proj, "ragged": bool(a.lengths)}
@@ -203,7 +293,8 @@ def bench_gemm(a):
         lhs, rhs = torch.rand(m, k), torch.rand(k, n)
         out = torch.empty(m, n)
         with torch.inference_mode():
-            millis = time_runs(lambda: torch.mm(lhs, rhs, out=out), a.warmup, a.iterations, a.seconds)
+            millis = time_runs(lambda: torch.mm(lhs, rhs, out=out), a.warmup, a.iterations, a.seconds,
+                               a.warmup_seconds)
         gemm = {"m": m, "n": n, "k": k}
         gemm.update(stats(millis, 2.0 * m * n * k))
         gemms.append(gemm)
@@ -213,7 +304,7 @@ def bench_gemm(a):
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
-    result = bench_gemm(a) if a.gemm else bench_rnn(a)
+    result = export_onnx(a) if a.export_onnx else bench_gemm(a) if a.gemm else bench_rnn(a)
     result.update({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
                    "cores": os.cpu_count(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))

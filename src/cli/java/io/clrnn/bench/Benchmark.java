@@ -2,7 +2,6 @@ package io.clrnn.bench;
 
 import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.Tensor;
 import io.clrnn.WeightsDtype;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Times whole forwards (upload X and h_0, compute, read back out and h_n) of one shape, on an
@@ -122,7 +120,8 @@ public final class Benchmark {
         return new Result(shape, "java-reference", "JVM (1 thread)", timing, Map.of(), "", WeightsDtype.F32, Map.of());
     }
 
-    static Timing time(Supplier<RnnOutput> forward, Budget budget) {
+    /** Times {@code forward} (clrnn's, the reference's, ONNX Runtime's in its own JVM) as the class doc says. */
+    static Timing time(Runnable forward, Budget budget) {
         long start = System.nanoTime();
         int warmupRuns = 0;
         double previousWindow = Double.NaN;
@@ -132,7 +131,7 @@ public final class Benchmark {
             long windowStart = System.nanoTime();
             do {
                 long t0 = System.nanoTime();
-                forward.get();
+                forward.run();
                 window.add((System.nanoTime() - t0) / 1e6);
             } while (window.size() < 5 || (System.nanoTime() - windowStart) / 1e9 < budget.warmupSeconds() / 4);
             warmupRuns += window.size();
@@ -150,7 +149,7 @@ public final class Benchmark {
         long timedStart = System.nanoTime();
         while (millis.size() < budget.minIterations() || (System.nanoTime() - timedStart) / 1e9 < budget.minSeconds()) {
             long t0 = System.nanoTime();
-            forward.get();
+            forward.run();
             millis.add((System.nanoTime() - t0) / 1e6);
         }
         return Timing.of(millis.stream().mapToDouble(Double::doubleValue).toArray()).withWarmup(warmupRuns,

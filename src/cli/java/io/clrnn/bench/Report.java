@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import io.clrnn.format.AtomicFiles;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,15 +19,39 @@ import java.util.OptionalDouble;
 import java.util.stream.Collectors;
 
 /**
- * The results of one {@code clrnn bench-suite} run: per shape clrnn, the Java reference and torch
- * side by side, and clrnn's projection GEMM against OpenBLAS's SGEMM on the same M, N, K, as
- * Markdown tables and as the JSON file the chart is drawn from.
+ * The results of one {@code clrnn bench-suite} run: per shape clrnn, PyTorch and ONNX Runtime side by side, clrnn
+ * with f16 weights where the grid asks, and clrnn's projection GEMM against OpenBLAS's SGEMM on the same M, N, K;
+ * written as Markdown tables and as the JSON file the chart is drawn from ({@link #toJson()} documents its keys).
  *
- * @param machine where and how it ran (device, cores, Java and torch versions, command line), written as is
+ * @param machine where and how it ran (device, cores, Java, torch and ONNX Runtime versions, command line), as is
  * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
 public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The JSON's layout: 2 added ONNX Runtime, f16 weights, the summary per cell type and the targets. */
+    static final int SCHEMA = 2;
+
+    /** The implementations clrnn is compared with, each timed at 1 thread and at all of them. */
+    public enum Peer {
+        TORCH("torch", "PyTorch"), ORT("ort", "ONNX Runtime");
+
+        private final String key;
+        private final String title;
+
+        Peer(String key, String title) {
+            this.key = key;
+            this.title = title;
+        }
+
+        /** The JSON's word for it: {@code torch} or {@code ort}. */
+        public String key() {
+            return key;
+        }
+
+        public String title() {
+            return title;
+        }
+    }
 
     /**
      * One timed implementation, with the keys of {@code clrnn bench --json} and bench_torch.py; the figures are
@@ -56,6 +78,13 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
                     best.gflops, best.recurrence, best.deviceMs, rounds.stream().map(Measurement::medianMs).toList());
         }
 
+        /** Each implementation's best round, in the order they first appear in {@code rounds}. */
+        public static List<Measurement> bestRounds(List<Measurement> rounds) {
+            return rounds.stream()
+                    .collect(Collectors.groupingBy(Measurement::implementation, LinkedHashMap::new, Collectors.toList()))
+                    .values().stream().map(Measurement::bestRound).toList();
+        }
+
         public static Measurement of(Benchmark.Result r) {
             Map<String, Double> split = new LinkedHashMap<>();
             r.familyMs().forEach((family, ms) -> split.put(family.name().toLowerCase(Locale.ROOT), ms));
@@ -63,7 +92,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
                     r.timing().maxMs(), r.timing().runs(), r.gflops(), r.recurrenceVariant(), split);
         }
 
-        /** Reads the object bench_torch.py prints (or one this class wrote). */
+        /** Reads the object bench_torch.py or OrtTimer prints (or one this class wrote). */
         public static Measurement fromJson(JsonNode n) {
             Map<String, Double> split = new LinkedHashMap<>();
             n.path("device_ms").fields().forEachRemaining(e -> split.put(e.getKey(), e.getValue().asDouble()));
@@ -89,9 +118,9 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             return n;
         }
 
-        /** "1t", "2t" or "cuda" out of "torch-cpu-1t", "torch-cuda". */
-        String shortName() {
-            return implementation.replaceFirst("^torch-(cpu-)?", "");
+        /** "1t", "2t" or "cuda" out of "torch-cpu-1t", "ort-cpu-2t", "torch-cuda". */
+        public String shortName() {
+            return implementation.replaceFirst("^(torch|ort)-(cpu-)?", "");
         }
     }
 
@@ -113,22 +142,62 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
     }
 
     /**
-     * One shape; {@code reference} may be null and {@code torch} and {@code sgemm} (one time per distinct
-     * projection GEMM of the shape) empty when they were not run.
+     * One shape. {@code clrnnF16} (clrnn with f16 weights) and {@code reference} may be null and the peers' lists
+     * and {@code sgemm} (one time per distinct projection GEMM of the shape) empty when they were not run;
+     * {@code ortNote} says why ONNX Runtime could not run this shape (null when it ran or was not run at all).
      */
-    public record Row(String name, Shape shape, Measurement clrnn, Measurement reference, List<Measurement> torch,
-            List<GemmTime> sgemm) {
-        public Optional<Measurement> bestTorch() {
-            return torch.stream().min(Comparator.comparingDouble(Measurement::medianMs));
+    public record Row(String name, Shape shape, Measurement clrnn, Measurement clrnnF16, Measurement reference,
+            List<Measurement> torch, List<Measurement> ort, String ortNote, List<GemmTime> sgemm) {
+        public Row {
+            torch = List.copyOf(torch);
+            ort = List.copyOf(ort);
+            sgemm = List.copyOf(sgemm);
         }
 
-        /** How many times faster clrnn is than the fastest torch run (below 1: slower). */
-        public OptionalDouble speedupVsTorch() {
-            return bestTorch().map(t -> OptionalDouble.of(t.medianMs() / clrnn.medianMs())).orElse(OptionalDouble.empty());
+        /** clrnn beside torch alone, as most tests and older results have it. */
+        public Row(String name, Shape shape, Measurement clrnn, List<Measurement> torch, List<GemmTime> sgemm) {
+            this(name, shape, clrnn, null, null, torch, List.of(), null, sgemm);
+        }
+
+        public Row withOrt(List<Measurement> value, String note) {
+            return new Row(name, shape, clrnn, clrnnF16, reference, torch, value, note, sgemm);
+        }
+
+        public Row withF16(Measurement value) {
+            return new Row(name, shape, clrnn, value, reference, torch, ort, ortNote, sgemm);
+        }
+
+        public Row withReference(Measurement value) {
+            return new Row(name, shape, clrnn, clrnnF16, value, torch, ort, ortNote, sgemm);
+        }
+
+        /** The peer's measurements: one per thread count (and torch's CUDA run). */
+        public List<Measurement> runs(Peer peer) {
+            return peer == Peer.TORCH ? torch : ort;
+        }
+
+        /** The peer's fastest run. */
+        public Optional<Measurement> best(Peer peer) {
+            return runs(peer).stream().min(Comparator.comparingDouble(Measurement::medianMs));
+        }
+
+        /** How many times faster clrnn is than the peer's fastest run (below 1: slower). */
+        public OptionalDouble speedup(Peer peer) {
+            return best(peer).map(t -> OptionalDouble.of(t.medianMs() / clrnn.medianMs())).orElse(OptionalDouble.empty());
         }
 
         public OptionalDouble speedupVsReference() {
             return reference == null ? OptionalDouble.empty() : OptionalDouble.of(reference.medianMs() / clrnn.medianMs());
+        }
+
+        /** How many times faster clrnn runs with f16 weights than with f32 ones. */
+        public OptionalDouble f16Speedup() {
+            return clrnnF16 == null ? OptionalDouble.empty() : OptionalDouble.of(clrnn.medianMs() / clrnnF16.medianMs());
+        }
+
+        /** The torch class: RNN (tanh or relu), LSTM or GRU. */
+        public String cells() {
+            return shape.mode().moduleName();
         }
 
         /** Whether clrnn ran the projection inside the recurrence kernel (no GEMM launch to time). */
@@ -180,46 +249,42 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         }
     }
 
-    /** Geometric mean of the speedups over torch, over the shapes that have one. */
-    public OptionalDouble geomeanSpeedup() {
-        double[] logs = rows.stream().map(Row::speedupVsTorch).filter(OptionalDouble::isPresent)
-                .mapToDouble(s -> Math.log(s.getAsDouble())).toArray();
-        return logs.length == 0 ? OptionalDouble.empty()
-                : OptionalDouble.of(Math.exp(Arrays.stream(logs).average().orElseThrow()));
+    public Summary summary() {
+        return Summary.of(rows);
     }
 
-    /** The shape clrnn does worst on against torch. */
-    public Optional<Row> slowest() {
-        return rows.stream().filter(r -> r.speedupVsTorch().isPresent())
-                .min(Comparator.comparingDouble(r -> r.speedupVsTorch().getAsDouble()));
-    }
-
-    /** The shape whose projection GEMM is furthest behind OpenBLAS's. */
-    public Optional<Row> weakestProjection() {
-        return rows.stream().filter(r -> r.projectionVsSgemm().isPresent())
-                .min(Comparator.comparingDouble(r -> r.projectionVsSgemm().getAsDouble()));
-    }
-
+    /** Every table: the shapes against both peers, projection vs SGEMM, f16 weights, ragged vs full, the summary. */
     public String markdown() {
         StringBuilder s = new StringBuilder();
-        s.append("| shape | clrnn ms | GFLOP/s | torch best ms | speedup vs torch | Java reference ms "
-                + "| recurrence | device time split |\n");
-        s.append("|---|--:|--:|--:|--:|--:|---|---|\n");
+        boolean withReference = rows.stream().anyMatch(r -> r.reference() != null);
+        s.append("| shape | clrnn ms | GFLOP/s | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
+                + "| recurrence | device time split |").append(withReference ? " Java reference ms |" : "").append('\n');
+        s.append("|---|--:|--:|--:|--:|--:|--:|---|---|").append(withReference ? "--:|" : "").append('\n');
+        List<String> notes = new ArrayList<>();
         for (Row r : rows) {
-            Optional<Measurement> best = r.bestTorch();
             s.append("| ").append(r.title())
                     .append(" | ").append(ms(r.clrnn().medianMs()))
                     .append(" | ").append(String.format(Locale.ROOT, "%.2f", r.clrnn().gflops()))
-                    .append(" | ").append(best.map(t -> ms(t.medianMs()) + " (" + t.shortName() + ")").orElse("-"))
-                    .append(" | ").append(times(r.speedupVsTorch()))
-                    .append(" | ").append(r.reference() == null ? "-" : ms(r.reference().medianMs()))
+                    .append(" | ").append(best(r, Peer.TORCH, null, notes))
+                    .append(" | ").append(times(r.speedup(Peer.TORCH)))
+                    .append(" | ").append(best(r, Peer.ORT, r.ortNote(), notes))
+                    .append(" | ").append(times(r.speedup(Peer.ORT)))
                     .append(" | ").append(r.clrnn().recurrence().isEmpty() ? "-" : r.clrnn().recurrence())
                     .append(" | ").append(split(r.clrnn().deviceMs()))
-                    .append(" |\n");
+                    .append(" |");
+            if (withReference) {
+                s.append(' ').append(r.reference() == null ? "-" : ms(r.reference().medianMs())).append(" |");
+            }
+            s.append('\n');
+        }
+        for (int i = 0; i < notes.size(); i++) {
+            s.append(i == 0 ? "\n" : "").append('[').append(i + 1).append("] ").append(notes.get(i)).append('\n');
         }
         s.append('\n').append(rounds == 1 ? "One round per shape: each figure is the median of that round's runs."
-                : rounds + " rounds per shape (clrnn, torch and SGEMM in turn; the Java reference in the first only): "
-                        + "each figure is the median of the best round.").append('\n');
+                : rounds + " rounds per shape (clrnn, PyTorch, ONNX Runtime and SGEMM in turn): each figure is the "
+                        + "median of the best round; a peer's best is the fastest of its thread counts (in "
+                        + "parentheses).").append('\n');
+
         s.append("\nProjection GEMM vs OpenBLAS SGEMM (torch.mm on the same M x N x K, best of its thread counts):\n\n");
         s.append("| shape | GEMMs per layer | proj ms | proj GFLOP/s | OpenBLAS SGEMM ms | OpenBLAS SGEMM GFLOP/s "
                 + "| proj / SGEMM |\n");
@@ -241,23 +306,35 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         if (rows.stream().anyMatch(Row::projectionFused)) {
             s.append("\n\"fused\": the projection ran inside the recurrence kernel (rows_fused), no GEMM launch of its own.\n");
         }
-        s.append('\n').append(summary()).append('\n');
+        s.append('\n').append(summary().markdown());
         return s.toString();
     }
 
-    /** One line: the geometric-mean and the smallest speedup over torch, and the weakest projection vs SGEMM. */
-    public String summary() {
-        OptionalDouble geomean = geomeanSpeedup();
-        String speedup = slowest().map(worst -> String.format(Locale.ROOT, "Speedup over torch (fastest of its "
-                + "runs per shape): geometric mean %s, min %s (%s).", times(geomean), times(worst.speedupVsTorch()),
-                worst.name())).orElse("No torch results, so no speedup over torch.");
-        String sgemm = weakestProjection().map(r -> "Projection GEMM vs OpenBLAS SGEMM: min "
-                + percent(r.projectionVsSgemm()) + " (" + r.name() + ").").orElse("No OpenBLAS SGEMM to compare with.");
-        return speedup + " " + sgemm;
+    /** "0.050 (1t)", "n/a [1]" with the reason noted, or "-" when the peer did not run. */
+    private static String best(Row r, Peer peer, String note, List<String> notes) {
+        Optional<Measurement> best = r.best(peer);
+        if (best.isPresent()) {
+            return ms(best.get().medianMs()) + " (" + best.get().shortName() + ")";
+        }
+        if (note == null) {
+            return "-";
+        }
+        if (!notes.contains(note)) {
+            notes.add(note);
+        }
+        return "n/a [" + (notes.indexOf(note) + 1) + "]";
     }
 
+    /**
+     * The JSON: {@code schema}, {@code machine}, {@code rounds}; {@code cases}, one per shape, with its sizes,
+     * {@code clrnn} (and {@code clrnn_f16}, {@code reference}) as measurements, {@code torch} and {@code ort} (a
+     * measurement per thread count), {@code torch_best}/{@code ort_best} (the fastest one's implementation),
+     * {@code speedup_vs_torch}/{@code speedup_vs_ort}, {@code ort_note}, {@code f16_speedup} and
+     * {@code projection}; and {@code summary} ({@link Summary#toJson()}). Missing figures are null.
+     */
     public ObjectNode toJson() {
         ObjectNode root = JSON.createObjectNode();
+        root.put("schema", SCHEMA);
         ObjectNode m = root.putObject("machine");
         machine.forEach((key, value) -> m.set(key, JSON.valueToTree(value)));
         root.put("rounds", rounds);
@@ -267,28 +344,35 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             ObjectNode c = cases.addObject();
             c.put("name", r.name());
             c.put("shape", shape.label());
+            c.put("cells", r.cells());
+            c.put("mode", shape.mode().cliName());
             c.put("seq", shape.seqLen());
             c.put("batch", shape.batch());
             c.put("input", shape.inputSize());
             c.put("hidden", shape.hiddenSize());
             c.put("layers", shape.layers());
             c.put("bidirectional", shape.bidirectional());
-            c.put("mode", shape.mode().cliName());
             c.put("proj_size", shape.projSize());
             c.put("ragged", shape.ragged());
             c.put("flops", shape.flops());
             c.set("clrnn", r.clrnn().toJson());
+            c.set("clrnn_f16", r.clrnnF16() == null ? null : r.clrnnF16().toJson());
+            putOptional(c, "f16_speedup", r.f16Speedup());
+            for (Peer peer : Peer.values()) {
+                ArrayNode runs = c.putArray(peer.key());
+                r.runs(peer).forEach(t -> runs.add(t.toJson()));
+                c.put(peer.key() + "_best", r.best(peer).map(Measurement::implementation).orElse(null));
+                putOptional(c, "speedup_vs_" + peer.key(), r.speedup(peer));
+            }
+            c.put("ort_note", r.ortNote());
             c.set("reference", r.reference() == null ? null : r.reference().toJson());
-            ArrayNode torch = c.putArray("torch");
-            r.torch().forEach(t -> torch.add(t.toJson()));
-            c.put("torch_best", r.bestTorch().map(Measurement::implementation).orElse(null));
-            putOptional(c, "speedup_vs_torch", r.speedupVsTorch());
             putOptional(c, "speedup_vs_reference", r.speedupVsReference());
             ObjectNode projection = c.putObject("projection");
             ArrayNode gemms = projection.putArray("gemms");
             shape.projectionGemms().forEach(g -> gemms.addObject().put("m", g.m()).put("n", g.n()).put("k", g.k()));
             putOptional(projection, "ms", r.projectionMs());
             putOptional(projection, "gflops", r.projectionGflops());
+            projection.put("fused", r.projectionFused());
             ArrayNode sgemm = projection.putArray("sgemm");
             r.sgemm().forEach(t -> roundsToJson(sgemm.addObject().put("m", t.gemm().m()).put("n", t.gemm().n())
                     .put("k", t.gemm().k()).put("median_ms", t.ms()).put("threads", t.threads()), t.roundMs()));
@@ -296,15 +380,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             putOptional(projection, "sgemm_gflops", r.sgemmGflops());
             putOptional(projection, "vs_sgemm", r.projectionVsSgemm());
         }
-        ObjectNode summary = root.putObject("summary");
-        putOptional(summary, "geomean_speedup_vs_torch", geomeanSpeedup());
-        Optional<Row> worst = slowest();
-        putOptional(summary, "min_speedup_vs_torch", worst.map(Row::speedupVsTorch).orElse(OptionalDouble.empty()));
-        summary.put("min_case", worst.map(Row::name).orElse(null));
-        Optional<Row> weakest = weakestProjection();
-        putOptional(summary, "min_projection_vs_sgemm",
-                weakest.map(Row::projectionVsSgemm).orElse(OptionalDouble.empty()));
-        summary.put("min_projection_vs_sgemm_case", weakest.map(Row::name).orElse(null));
+        root.set("summary", summary().toJson());
         return root;
     }
 
@@ -325,7 +401,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         return List.copyOf(rounds);
     }
 
-    private static void putOptional(ObjectNode n, String key, OptionalDouble value) {
+    static void putOptional(ObjectNode n, String key, OptionalDouble value) {
         if (value.isPresent()) {
             n.put(key, value.getAsDouble());
         } else {
@@ -339,15 +415,15 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         return String.format(Locale.ROOT, format, ms);
     }
 
-    private static String times(OptionalDouble speedup) {
+    static String times(OptionalDouble speedup) {
         return speedup.isPresent() ? String.format(Locale.ROOT, "%.2fx", speedup.getAsDouble()) : "-";
     }
 
-    private static String number(OptionalDouble value) {
+    static String number(OptionalDouble value) {
         return value.isPresent() ? String.format(Locale.ROOT, "%.2f", value.getAsDouble()) : "-";
     }
 
-    private static String percent(OptionalDouble fraction) {
+    static String percent(OptionalDouble fraction) {
         return fraction.isPresent() ? String.format(Locale.ROOT, "%.0f%%", 100 * fraction.getAsDouble()) : "-";
     }
 

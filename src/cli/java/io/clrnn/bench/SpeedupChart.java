@@ -1,35 +1,32 @@
 package io.clrnn.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.clrnn.format.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.math.BigDecimal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import javax.imageio.ImageIO;
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.CategoryStyler;
+import org.knowm.xchart.style.Styler;
 
 /**
- * Draws a bench-suite JSON file as a bar chart: clrnn's speedup per shape over the fastest torch
- * run (or over the Java reference when torch did not run), with a line at 1.0x.
+ * Draws a bench-suite JSON file (and only that: the plot is a separate step) as grouped bars with XChart: per shape,
+ * clrnn's speedup over PyTorch's best and over ONNX Runtime's best, with a line at 1.0x. When neither peer ran, the
+ * speedup over the Java reference, if that ran; else there is nothing to draw.
  */
 public final class SpeedupChart {
-    private static final int HEIGHT = 520;
-    private static final int LEFT = 80;
-    private static final int RIGHT = 60;
-    private static final int TOP = 100;
-    private static final int BOTTOM = 90;
-    private static final int SLOT = 150;
-    private static final Color FASTER = new Color(0x2e7d32);
-    private static final Color SLOWER = new Color(0xc62828);
+    public static final int WIDTH = 1400;
+    public static final int HEIGHT = 700;
+    private static final Color TORCH = new Color(0xE8710A);
+    private static final Color ORT = new Color(0x1A73E8);
+    private static final Color REFERENCE = new Color(0x757575);
 
     private SpeedupChart() {}
 
@@ -39,153 +36,74 @@ public final class SpeedupChart {
         return json.resolveSibling((name.endsWith(".json") ? name.substring(0, name.length() - 5) : name) + ".png");
     }
 
-    public static void draw(Path json, Path png) throws IOException {
+    /** Draws the chart of {@code json} into {@code png}; false (and no file) when no case has a speedup to show. */
+    public static boolean draw(Path json, Path png) throws IOException {
         // A benchmark host has no display; without this AWT may look for one.
         System.setProperty("java.awt.headless", "true");
         JsonNode root = Report.JSON.readTree(json.toFile());
-        List<Bar> bars = new ArrayList<>();
-        boolean vsTorch = false;
-        for (JsonNode c : root.path("cases")) {
-            vsTorch |= c.path("speedup_vs_torch").isNumber();
-        }
-        String key = vsTorch ? "speedup_vs_torch" : "speedup_vs_reference";
-        for (JsonNode c : root.path("cases")) {
-            JsonNode value = c.path(key);
-            String against = vsTorch ? c.path("torch_best").asText("").replaceFirst("^torch-(cpu-)?", "vs torch ") : "";
-            bars.add(new Bar(c.path("name").asText(), c.path("shape").asText(), against,
-                    value.isNumber() ? value.asDouble() : Double.NaN));
-        }
         JsonNode machine = root.path("machine");
-        String title = vsTorch ? "clrnn speedup over PyTorch " + machine.path("torch_version").asText("")
-                : "clrnn speedup over the Java reference (torch not run)";
-        String subtitle = "on " + machine.path("device").asText("?") + ", " + machine.path("created").asText("");
-        String note = (vsTorch ? "torch median / clrnn median, against the fastest torch run of each shape"
-                : "Java reference median / clrnn median") + "; above the dashed line clrnn is faster";
-        BufferedImage image = render(bars, title, subtitle, note);
+        List<String> shapes = new ArrayList<>();
+        root.path("cases").forEach(c -> shapes.add(c.path("name").asText()));
+        String threads = threads(machine.path("peer_threads"));
+        List<Series> series = new ArrayList<>();
+        series.add(Series.of(root, "speedup_vs_torch", "vs PyTorch " + machine.path("torch_version").asText("")
+                + threads, TORCH));
+        series.add(Series.of(root, "speedup_vs_ort", "vs ONNX Runtime " + machine.path("onnxruntime_version").asText("")
+                + threads, ORT));
+        series.removeIf(Series::empty);
+        if (series.isEmpty()) {
+            series.add(Series.of(root, "speedup_vs_reference", "vs the Java reference (no peer ran)", REFERENCE));
+            series.removeIf(Series::empty);
+        }
+        if (series.isEmpty()) {
+            return false;
+        }
+
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
+                .title("clrnn on " + machine.path("device").asText("?") + ": speedup per shape (higher is faster)")
+                .yAxisTitle("speedup: peer's best time / clrnn's time").build();
+        CategoryStyler style = chart.getStyler();
+        style.setChartBackgroundColor(Color.WHITE);
+        style.setLegendPosition(Styler.LegendPosition.InsideNE);
+        style.setXAxisLabelRotation(35);
+        style.setYAxisMin(0.0);
+        style.setYAxisDecimalPattern("0.0#x");
+        style.setAvailableSpaceFill(0.8);
+        style.setLabelsVisible(true);
+        style.setLabelsRotation(90);
+        style.setPlotGridVerticalLinesVisible(false);
+        style.setSeriesColors(series.stream().map(Series::color).toArray(Color[]::new));
+        // 1.0x: as fast as the peer. Above the line clrnn is faster.
+        style.setAnnotationLineColor(Color.BLACK);
+        style.setAnnotationLineStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
+                new float[] {6, 4}, 0));
+        chart.addAnnotation(new AnnotationLine(1.0, false, false));
+        for (Series s : series) {
+            chart.addSeries(s.name(), shapes, s.values());
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ImageIO.write(image, "png", bytes);
-        io.clrnn.format.AtomicFiles.write(png, bytes.toByteArray());
+        BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
+        AtomicFiles.write(png, bytes.toByteArray());
+        return true;
     }
 
-    /** {@code value} is NaN when the shape has no speedup (torch failed on it, say). */
-    private record Bar(String name, String shape, String against, double value) {}
-
-    private static BufferedImage render(List<Bar> bars, String title, String subtitle, String note) {
-        Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 17);
-        Font subtitleFont = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
-        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
-        int slotWidth = SLOT;
-        for (Bar b : bars) {
-            slotWidth = Math.max(slotWidth, textWidth(labelFont, b.shape) + 24);
-        }
-        int width = Math.max(720, Math.max(LEFT + RIGHT + bars.size() * slotWidth,
-                40 + Math.max(textWidth(titleFont, title),
-                        Math.max(textWidth(subtitleFont, subtitle), textWidth(subtitleFont, note)))));
-        int slot = (width - LEFT - RIGHT) / Math.max(1, bars.size());
-        BufferedImage image = new BufferedImage(width, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, HEIGHT);
-
-        g.setColor(Color.BLACK);
-        g.setFont(titleFont);
-        centered(g, title, width / 2, 30);
-        g.setFont(subtitleFont);
-        g.setColor(Color.DARK_GRAY);
-        centered(g, subtitle, width / 2, 52);
-        centered(g, note, width / 2, 70);
-
-        double max = 1.2;
-        for (Bar b : bars) {
-            max = Double.isNaN(b.value) ? max : Math.max(max, b.value * 1.15);
-        }
-        double step = niceStep(max / 6);
-        max = Math.ceil(max / step) * step;
-        int plotTop = TOP;
-        int plotBottom = HEIGHT - BOTTOM;
-        int plotRight = width - RIGHT;
-
-        // Horizontal grid with the axis labels.
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        for (int i = 0; i * step <= max + step / 2; i++) {
-            double v = i * step;
-            int y = y(v, max, plotTop, plotBottom);
-            g.setColor(new Color(0xe0e0e0));
-            g.drawLine(LEFT, y, plotRight, y);
-            g.setColor(Color.DARK_GRAY);
-            String label = BigDecimal.valueOf(Math.round(v * 100) / 100.0).stripTrailingZeros().toPlainString() + "x";
-            g.drawString(label, LEFT - 8 - g.getFontMetrics().stringWidth(label), y + 4);
-        }
-        g.setColor(Color.BLACK);
-        g.drawLine(LEFT, plotTop, LEFT, plotBottom);
-        g.drawLine(LEFT, plotBottom, plotRight, plotBottom);
-
-        for (int i = 0; i < bars.size(); i++) {
-            Bar b = bars.get(i);
-            int center = LEFT + i * slot + slot / 2;
-            int barWidth = Math.min(90, slot * 11 / 20);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-            if (Double.isNaN(b.value)) {
-                g.setColor(Color.GRAY);
-                centered(g, "n/a", center, plotBottom - 8);
-            } else {
-                int top = y(b.value, max, plotTop, plotBottom);
-                g.setColor(b.value >= 1 ? FASTER : SLOWER);
-                g.fillRect(center - barWidth / 2, top, barWidth, plotBottom - top);
-                g.setColor(Color.BLACK);
-                centered(g, String.format(Locale.ROOT, "%.2fx", b.value), center, top - 6);
-            }
-            g.setColor(Color.BLACK);
-            centered(g, b.name, center, plotBottom + 20);
-            g.setFont(labelFont);
-            g.setColor(Color.DARK_GRAY);
-            int line = plotBottom + 38;
-            if (!b.name.equals(b.shape)) {
-                centered(g, b.shape, center, line);
-                line += 18;
-            }
-            centered(g, b.against, center, line);
+    /** One bar per shape: a speedup, or null (no bar) where that peer did not run. */
+    private record Series(String name, List<Double> values, Color color) {
+        static Series of(JsonNode root, String key, String name, Color color) {
+            List<Double> values = new ArrayList<>();
+            root.path("cases").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
+            return new Series(name, values, color);
         }
 
-        // Parity: above the line clrnn is faster.
-        int one = y(1.0, max, plotTop, plotBottom);
-        g.setColor(Color.BLACK);
-        g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
-        g.drawLine(LEFT, one, plotRight, one);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString("parity", plotRight + 6, one + 4);
-        g.dispose();
-        return image;
-    }
-
-    private static int textWidth(Font font, String text) {
-        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
-        try {
-            return g.getFontMetrics(font).stringWidth(text);
-        } finally {
-            g.dispose();
+        boolean empty() {
+            return values.stream().allMatch(v -> v == null);
         }
     }
 
-    private static int y(double value, double max, int top, int bottom) {
-        return (int) Math.round(bottom - value / max * (bottom - top));
-    }
-
-    /** 1, 2, 2.5 or 5 times a power of ten, at least {@code raw}. */
-    static double niceStep(double raw) {
-        double magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
-        for (double m : new double[] {1, 2, 2.5, 5, 10}) {
-            if (m * magnitude >= raw) {
-                return m * magnitude;
-            }
-        }
-        return 10 * magnitude;
-    }
-
-    private static void centered(Graphics2D g, String text, int x, int baseline) {
-        FontMetrics metrics = g.getFontMetrics();
-        g.drawString(text, x - metrics.stringWidth(text) / 2, baseline);
+    /** " (best of 1t/2t)" out of [1, 2]; nothing when the file does not say. */
+    private static String threads(JsonNode counts) {
+        List<String> t = new ArrayList<>();
+        counts.forEach(n -> t.add(n.asInt() + "t"));
+        return t.isEmpty() ? "" : " (best of " + String.join("/", t) + ")";
     }
 }

@@ -3,17 +3,13 @@ package io.clrnn.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clrnn.ClrnnException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +52,7 @@ public final class TorchRunner {
         String code = "import json, torch; print(json.dumps({'version': torch.__version__, "
                 + "'cuda': torch.cuda.is_available()}))";
         try {
-            JsonNode answer = runForJson(List.of(python, "-c", code), PROBE_TIMEOUT_S);
+            JsonNode answer = Subprocess.runForJson(List.of(python, "-c", code), PROBE_TIMEOUT_S);
             return Optional.of(new TorchRunner(python, script, answer.path("version").asText(),
                     answer.path("cuda").asBoolean()));
         } catch (IOException | ClrnnException e) {
@@ -79,17 +75,35 @@ public final class TorchRunner {
         return candidates.stream().filter(Files::isRegularFile).map(Path::toAbsolutePath).findFirst();
     }
 
-    /** Times whole forwards of {@code shape} with {@code threads} torch threads, on the GPU when {@code onCuda}. */
+    /**
+     * Times whole forwards of {@code shape} with {@code threads} torch threads, on the GPU when {@code onCuda},
+     * warmed up and timed as {@code budget} says (bench_torch.py settles the median as {@link Benchmark} does).
+     */
     public Report.Measurement run(Shape shape, int threads, boolean onCuda, Benchmark.Budget budget) throws IOException {
+        List<String> command = moduleCommand(shape);
+        command.addAll(List.of("--threads", Integer.toString(threads), "--device", onCuda ? "cuda" : "cpu"));
+        command.addAll(budgetArguments(budget));
+        return Report.Measurement.fromJson(Subprocess.runForJson(command, RUN_TIMEOUT_S));
+    }
+
+    /**
+     * Writes the torch module of {@code shape} as ONNX to {@code file} (torch.onnx.export, layout 0; a ragged
+     * shape's model takes sequence_lens), for ONNX Runtime. Fails for an LSTM with proj_size, which ONNX cannot
+     * express, and for a ragged shape when the Python lacks the onnx package; the message says which.
+     */
+    public void exportOnnx(Shape shape, Path file) throws IOException {
+        List<String> command = moduleCommand(shape);
+        command.addAll(List.of("--export-onnx", file.toString()));
+        Subprocess.runForJson(command, RUN_TIMEOUT_S);
+    }
+
+    /** bench_torch.py and the arguments that make its module and input: the shape's. */
+    private List<String> moduleCommand(Shape shape) {
         List<String> command = new ArrayList<>(List.of(python, script.toString(),
                 "--seq", Integer.toString(shape.seqLen()), "--batch", Integer.toString(shape.batch()),
                 "--input", Integer.toString(shape.inputSize()), "--hidden", Integer.toString(shape.hiddenSize()),
                 "--layers", Integer.toString(shape.layers()), "--mode", shape.mode().cliName(),
-                "--proj", Integer.toString(shape.projSize()),
-                "--threads", Integer.toString(threads), "--device", onCuda ? "cuda" : "cpu",
-                "--warmup", Integer.toString(budget.warmup()),
-                "--iterations", Integer.toString(budget.minIterations()),
-                "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds())));
+                "--proj", Integer.toString(shape.projSize())));
         if (shape.bidirectional()) {
             command.add("--bidirectional");
         }
@@ -100,7 +114,14 @@ public final class TorchRunner {
                 command.add(Integer.toString(l));
             }
         }
-        return Report.Measurement.fromJson(runForJson(command, RUN_TIMEOUT_S));
+        return command;
+    }
+
+    private static List<String> budgetArguments(Benchmark.Budget budget) {
+        return List.of("--warmup", Integer.toString(budget.warmup()),
+                "--warmup-seconds", String.format(Locale.ROOT, "%s", budget.warmupSeconds()),
+                "--iterations", Integer.toString(budget.minIterations()),
+                "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds()));
     }
 
     /**
@@ -112,11 +133,9 @@ public final class TorchRunner {
         List<String> command = new ArrayList<>(List.of(python, script.toString(), "--gemm"));
         gemms.forEach(g -> command.addAll(List.of(Integer.toString(g.m()), Integer.toString(g.n()),
                 Integer.toString(g.k()))));
-        command.addAll(List.of("--threads", Integer.toString(threads),
-                "--warmup", Integer.toString(budget.warmup()),
-                "--iterations", Integer.toString(budget.minIterations()),
-                "--seconds", String.format(Locale.ROOT, "%s", budget.minSeconds())));
-        JsonNode answer = runForJson(command, RUN_TIMEOUT_S).path("gemms");
+        command.addAll(List.of("--threads", Integer.toString(threads)));
+        command.addAll(budgetArguments(budget));
+        JsonNode answer = Subprocess.runForJson(command, RUN_TIMEOUT_S).path("gemms");
         List<Report.GemmTime> times = new ArrayList<>();
         for (int i = 0; i < gemms.size(); i++) {
             times.add(new Report.GemmTime(gemms.get(i), answer.path(i).path("median_ms").asDouble(Double.NaN),
@@ -126,38 +145,5 @@ public final class TorchRunner {
             throw new ClrnnException("bench_torch.py --gemm answered without a time for each matmul: " + answer);
         }
         return times;
-    }
-
-    /** Runs a command and parses the last line it prints as JSON; a failure carries its last output line. */
-    private static JsonNode runForJson(List<String> command, long timeoutSeconds) throws IOException {
-        log.debug("running {}", command);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            process.getOutputStream().close();
-            // Drained on another thread, so that the timeout holds even if the child never closes its output.
-            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(process));
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                throw new ClrnnException(command.get(0) + " did not finish in " + timeoutSeconds + " s");
-            }
-            String text = output.join().strip();
-            String last = text.substring(text.lastIndexOf('\n') + 1);
-            if (process.exitValue() != 0 || !last.startsWith("{")) {
-                throw new ClrnnException(command.get(0) + " failed (exit " + process.exitValue() + "): " + last);
-            }
-            return Report.JSON.readTree(last);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for " + command.get(0), e);
-        } finally {
-            process.destroyForcibly();
-        }
-    }
-
-    private static String readAll(Process process) {
-        try {
-            return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -5,6 +5,8 @@ import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.Grid;
 import io.clrnn.bench.Report;
 import io.clrnn.bench.Shape;
+import io.clrnn.WeightsDtype;
+import io.clrnn.bench.OrtRunner;
 import io.clrnn.bench.SpeedupChart;
 import io.clrnn.bench.TorchRunner;
 import io.clrnn.device.Device;
@@ -18,6 +20,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,41 +28,58 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code clrnn bench-suite}: a fixed grid of shapes, clrnn vs the Java reference vs torch, as a table, JSON and chart. */
+/**
+ * {@code clrnn bench-suite}: a fixed grid of shapes, clrnn against PyTorch and ONNX Runtime (each in processes of
+ * its own), as Markdown tables, a JSON file and, drawn from that, a chart.
+ */
 @Command(name = "bench-suite", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
-        "Time clrnn, the Java reference and PyTorch (1 thread and all threads, in subprocesses) on a fixed grid of "
-                + "shapes, and clrnn's projection GEMM against torch's SGEMM (OpenBLAS) on the same sizes. Prints "
-                + "Markdown tables, writes OUT-DIR/<time>-<device>.json and a speedup chart .png."})
+        "Time clrnn, PyTorch and ONNX Runtime (1 thread and all threads, each in processes of its own) on a fixed "
+                + "grid of RNN, LSTM and GRU shapes, at steady state and in interleaved rounds; clrnn with f16 "
+                + "weights on the batch-1 shapes, and its projection GEMM against torch's SGEMM (OpenBLAS) on the "
+                + "same sizes. Prints Markdown tables and the targets met, writes OUT-DIR/<time>-<device>.json and "
+                + "a speedup chart .png next to it, and a progress line per shape and round on stderr."})
 final class BenchSuiteCommand implements Callable<Integer> {
     /** Above this many FLOPs per forward the Java reference runs only 1 + 2 times: it takes seconds each. */
     private static final double BIG_FLOPS = 2e8;
     /** Seconds per SGEMM timing at most: one matmul is a small part of a forward, and hundreds of runs settle it. */
     private static final double GEMM_SECONDS = 0.5;
+    /** Every implementation's module and input come from this seed (torch's module: from its own seed 0). */
+    private static final long SEED = 42;
 
     @Mixin DeviceOption device;
-    @Option(names = "--python", paramLabel = "PATH", description = "Python with torch, or 'none' to skip torch. "
-            + "Default: $PYTHON, else the first of /usr/bin/python3, python3, python that can import torch.")
+    @Option(names = "--python", paramLabel = "PATH", description = "Python with torch, or 'none' to skip torch "
+            + "(and ONNX Runtime, whose models are torch's exports). Default: $PYTHON, else the first of "
+            + "/usr/bin/python3, python3, python that can import torch.")
     String python;
+    @Option(names = "--ort-jar", paramLabel = "JAR", description = "ONNX Runtime for Java's jar, or 'none' to skip "
+            + "ONNX Runtime. Default: this JVM's classpath, else target/bench-lib/ (scripts/bench fetches it there), "
+            + "else the local Maven repository.")
+    String ortJar;
     @Option(names = "--out-dir", defaultValue = "bench-results", paramLabel = "DIR",
             description = "Where the JSON and PNG go (default ${DEFAULT-VALUE}).")
     Path outDir;
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
-            description = "Time each implementation on each shape for at least this long, split across the "
-                    + "rounds (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "1", paramLabel = "S",
+            description = "Timed seconds per implementation and round, after a warm-up of at least a second that "
+                    + "goes on until the median settles, as clrnn bench's (default ${DEFAULT-VALUE}).")
     double seconds;
     @Option(names = "--rounds", paramLabel = "N", description = "Time each shape in N interleaved rounds (clrnn, "
-            + "torch, SGEMM in turn) and keep each implementation's best round (default 3; 1 with --quick).")
+            + "PyTorch, ONNX Runtime, SGEMM in turn) and keep each implementation's best round (default 3; 1 with "
+            + "--quick).")
     Integer rounds;
     @Option(names = "--quick", description = "A tiny budget per case (for tests; the numbers are noisy).")
     boolean quick;
+    @Option(names = "--reference", description = "Time the plain Java reference too, once per shape (slow: "
+            + "seconds a forward on the larger shapes).")
+    boolean reference;
     @Option(names = "--shapes", hidden = true, paramLabel = "LIST",
-            description = "Replace the grid, e.g. \"T5 B4 I8 H8; T3 B2 I4 H4 L2 bi relu\".")
+            description = "Replace the grid, e.g. \"T5 B4 I8 H8; LSTM T3 B2 I4 H4 L2 bi ragged; GRU T5 B1 I8 H8 f16\".")
     String shapes;
     @Option(names = "--chart-only", paramLabel = "FILE.json",
             description = "Only redraw the PNG of an existing result file.")
@@ -75,8 +95,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
                 throw new NoSuchFileException(chartOnly.toString());
             }
             Path png = SpeedupChart.pngFor(chartOnly);
-            SpeedupChart.draw(chartOnly, png);
-            out.println("chart: " + png);
+            out.println(SpeedupChart.draw(chartOnly, png) ? "chart: " + png
+                    : "chart: not drawn (" + chartOnly + " has no speedups)");
             return Main.EXIT_OK;
         }
         if (!(seconds >= 0)) {
@@ -88,13 +108,20 @@ final class BenchSuiteCommand implements Callable<Integer> {
         }
         Grid grid = shapes == null ? Grid.standard() : Grid.parse(shapes);
         Optional<TorchRunner> torch = findTorch(err);
+        Optional<OrtRunner> ort = findOrt(err, torch.isPresent());
         int cores = Runtime.getRuntime().availableProcessors();
+        List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
+        // Per implementation and round: clrnn bench's steady state, timed for --seconds.
+        Benchmark.Budget steady = Benchmark.Budget.steady();
+        Benchmark.Budget budget = quick ? new Benchmark.Budget(1, 0, 2, 0)
+                : new Benchmark.Budget(steady.warmup(), steady.warmupSeconds(), steady.minIterations(), seconds);
         Map<String, Object> machine = new LinkedHashMap<>();
         LocalDateTime started = LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS);
         machine.put("created", started.toString());
         machine.put("command", commandLine());
         List<Report.Row> rows = new ArrayList<>();
         String deviceName;
+        Path models = ort.isPresent() ? Files.createTempDirectory("clrnn-bench-onnx") : null;
         try (Device d = device.open(true)) {
             DeviceInfo info = d.info();
             deviceName = info.name();
@@ -108,15 +135,24 @@ final class BenchSuiteCommand implements Callable<Integer> {
             machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
             machine.put("python", torch.map(TorchRunner::python).orElse(null));
             machine.put("torch_version", torch.map(TorchRunner::version).orElse(null));
+            machine.put("onnxruntime_version", ort.map(OrtRunner::version).orElse(null));
+            machine.put("onnxruntime_jar", ort.map(OrtRunner::source).orElse(null));
+            machine.put("peer_threads", threads);
+            Map<String, Object> perRound = new LinkedHashMap<>();
+            perRound.put("warmup_runs", budget.warmup());
+            perRound.put("warmup_seconds", budget.warmupSeconds());
+            perRound.put("min_runs", budget.minIterations());
+            perRound.put("min_seconds", budget.minSeconds());
+            machine.put("budget", perRound);
             boolean cuda = info.isGpu() && torch.map(TorchRunner::cudaAvailable).orElse(false);
-            int n = 0;
-            StringBuilder progress = new StringBuilder();
+            Peers peers = new Peers(torch, ort, models, threads, cuda);
+            Progress progress = new Progress(err, grid.cases().size());
             for (Grid.Case c : grid.cases()) {
-                Report.Row row = runCase(d, c, roundCount, torch, cores, cuda, progress);
-                rows.add(row);
-                // One whole line per shape: the OpenCL compiler may print to stderr while a shape runs.
-                err.printf("[%d/%d] %s: %s%n", ++n, grid.cases().size(), row.title(), progress);
-                progress.setLength(0);
+                rows.add(runCase(d, c, roundCount, budget, peers, progress.next()));
+            }
+        } finally {
+            if (models != null) {
+                deleteTree(models);
             }
         }
         Report report = new Report(machine, roundCount, rows);
@@ -128,62 +164,150 @@ final class BenchSuiteCommand implements Callable<Integer> {
         Path json = outDir.resolve(base + ".json");
         report.write(json);
         Path png = SpeedupChart.pngFor(json);
-        SpeedupChart.draw(json, png);
         err.println("results: " + json);
-        err.println("chart:   " + png);
+        err.println(SpeedupChart.draw(json, png) ? "chart:   " + png
+                : "chart:   not drawn (neither PyTorch nor ONNX Runtime ran, so there are no speedups)");
         return Main.EXIT_OK;
     }
 
+    /** The peers that run, where ONNX models go, the thread counts each peer is timed with. */
+    private record Peers(Optional<TorchRunner> torch, Optional<OrtRunner> ort, Path models, List<Integer> threads,
+            boolean cuda) {}
+
     /**
-     * Times one shape every way in {@code rounds} interleaved rounds, noting each time in {@code progress}. The
-     * machine is shared and its speed swings for tens of seconds: timing each implementation once, one after the
-     * other, lets a slow spell land on one of them alone, while in rounds each gets a turn in every spell and
-     * {@link Report.Measurement#bestRound} keeps its least disturbed one.
+     * Progress on stderr, so that a run of minutes is seen to be alive: a line when a shape starts (which of how
+     * many, what will be timed, the time since the start) and one when each of its rounds ends, with its figures.
+     * Whole lines only: the OpenCL compiler may print to stderr while a shape runs.
      */
-    private Report.Row runCase(Device d, Grid.Case c, int rounds, Optional<TorchRunner> torch, int cores, boolean cuda,
-            StringBuilder progress) {
+    private static final class Progress {
+        private final PrintWriter err;
+        private final int total;
+        private final long start = System.nanoTime();
+        private int index;
+        private String prefix = "";
+
+        Progress(PrintWriter err, int total) {
+            this.err = err;
+            this.total = total;
+        }
+
+        Progress next() {
+            index++;
+            prefix = "[" + index + "/" + total + "] ";
+            return this;
+        }
+
+        int index() {
+            return index;
+        }
+
+        void line(String text) {
+            long s = (System.nanoTime() - start) / 1_000_000_000L;
+            err.printf(Locale.ROOT, "%s%d:%02d %s%n", prefix, s / 60, s % 60, text);
+            err.flush();
+        }
+    }
+
+    /**
+     * Times one shape every way in {@code rounds} interleaved rounds. The machine is shared and its speed swings for
+     * tens of seconds: timing each implementation once, one after the other, lets a slow spell land on one of them
+     * alone, while in rounds each gets a turn in every spell and {@link Report.Measurement#bestRound} keeps its
+     * least disturbed one.
+     */
+    private Report.Row runCase(Device d, Grid.Case c, int rounds, Benchmark.Budget budget, Peers peers,
+            Progress progress) {
         Shape shape = c.shape();
-        // Split across the rounds, so that more rounds cost only more process start-ups, not more timing.
-        Benchmark.Budget budget = quick ? new Benchmark.Budget(1, 2, 0) : new Benchmark.Budget(3, 5, seconds / rounds);
         Benchmark.Budget gemmBudget = new Benchmark.Budget(budget.warmup(), budget.minIterations(),
                 Math.min(budget.minSeconds(), GEMM_SECONDS / rounds));
-        List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
         List<Shape.Gemm> gemms = shape.projectionGemms().stream().distinct().toList();
-        List<Report.Measurement> clrnnRounds = new ArrayList<>();
-        List<Report.Measurement> torchRounds = new ArrayList<>();
-        List<Report.GemmTime> sgemmRounds = new ArrayList<>();
-        Report.Measurement reference = null;
-        for (int round = 1; round <= rounds; round++) {
-            if (rounds > 1) {
-                progress.append(round > 1 ? "; " : "").append("round ").append(round).append(": ");
-            }
-            Report.Measurement clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, 42));
-            clrnnRounds.add(clrnn);
-            progress.append("clrnn ").append(ms(clrnn));
-            if (torch.isPresent()) {
-                for (int t : threads) {
-                    torchRun(torch.get(), shape, t, false, budget, progress).ifPresent(torchRounds::add);
+        String threadList = peers.threads().stream().map(t -> t + "t").collect(Collectors.joining("/"));
+
+        progress.line(c.name().equals(shape.label()) ? shape.label() : c.name() + ": " + shape.label());
+        // ONNX Runtime's model: torch's module, exported once per shape.
+        String ortNote = null;
+        Path model = null;
+        if (peers.ort().isPresent()) {
+            if (shape.projSize() > 0) {
+                ortNote = "proj_size: ONNX's LSTM operator has no projection, so this module has no ONNX form";
+            } else {
+                model = peers.models().resolve("case" + progress.index() + ".onnx");
+                try {
+                    peers.torch().orElseThrow().exportOnnx(shape, model);
+                } catch (IOException | RuntimeException e) {
+                    ortNote = "no ONNX model: " + Main.oneLine(e.getMessage());
+                    model = null;
                 }
-                if (cuda) {
-                    torchRun(torch.get(), shape, 1, true, budget, progress).ifPresent(torchRounds::add);
-                }
-                for (int t : threads) {
-                    sgemmRounds.addAll(sgemmRun(torch.get(), gemms, t, gemmBudget, progress));
-                }
-            }
-            if (round == 1) {
-                // Once, and last, so that it does not stand between the timings that are compared: it is slow
-                // and only informative.
-                reference = reference(shape);
-                progress.append(", reference ").append(ms(reference));
             }
         }
+        List<String> plan = new ArrayList<>(List.of("clrnn"));
+        if (c.f16()) {
+            plan.add("clrnn f16");
+        }
+        peers.torch().ifPresent(t -> plan.add("PyTorch " + threadList + (peers.cuda() ? "/cuda" : "")));
+        if (model != null) {
+            plan.add("ONNX Runtime " + threadList);
+        }
+        peers.torch().ifPresent(t -> plan.add("SGEMM " + threadList));
+        if (reference) {
+            plan.add("the Java reference");
+        }
+        progress.line("  timing " + String.join(", ", plan) + " in " + rounds + (rounds == 1 ? " round" : " rounds")
+                + (ortNote != null ? "; ONNX Runtime n/a (" + ortNote + ")" : ""));
+
+        List<Report.Measurement> clrnnRounds = new ArrayList<>();
+        List<Report.Measurement> f16Rounds = new ArrayList<>();
+        List<Report.Measurement> torchRounds = new ArrayList<>();
+        List<Report.Measurement> ortRounds = new ArrayList<>();
+        List<Report.GemmTime> sgemmRounds = new ArrayList<>();
+        Report.Measurement referenceRun = null;
+        String ortFailure = null;
+        for (int round = 1; round <= rounds; round++) {
+            StringBuilder line = new StringBuilder("  round ").append(round).append('/').append(rounds).append(": ");
+            Report.Measurement clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, SEED));
+            clrnnRounds.add(clrnn);
+            line.append("clrnn ").append(ms(clrnn));
+            if (c.f16()) {
+                Report.Measurement f16 = Report.Measurement.of(Benchmark.openCl(d, shape, WeightsDtype.F16, budget,
+                        SEED));
+                f16Rounds.add(f16);
+                line.append(", clrnn f16 ").append(ms(f16));
+            }
+            if (peers.torch().isPresent()) {
+                for (int t : peers.threads()) {
+                    torchRun(peers.torch().get(), shape, t, false, budget, line).ifPresent(torchRounds::add);
+                }
+                if (peers.cuda()) {
+                    torchRun(peers.torch().get(), shape, 1, true, budget, line).ifPresent(torchRounds::add);
+                }
+            }
+            if (model != null) {
+                try {
+                    List<Report.Measurement> runs = peers.ort().get().run(model, shape, SEED, peers.threads(), budget);
+                    ortRounds.addAll(runs);
+                    runs.forEach(m -> line.append(", ").append(m.implementation()).append(' ').append(ms(m)));
+                } catch (IOException | RuntimeException e) {
+                    ortFailure = Main.oneLine(e.getMessage());
+                    line.append(", ONNX Runtime FAILED: ").append(ortFailure);
+                }
+            }
+            if (peers.torch().isPresent()) {
+                for (int t : peers.threads()) {
+                    sgemmRounds.addAll(sgemmRun(peers.torch().get(), gemms, t, gemmBudget, line));
+                }
+            }
+            if (round == 1 && reference) {
+                // Once, and last, so that it does not stand between the timings that are compared: it is slow
+                // and only informative.
+                referenceRun = reference(shape);
+                line.append(", reference ").append(ms(referenceRun));
+            }
+            progress.line(line.toString());
+        }
+        if (model != null && ortRounds.isEmpty()) {
+            ortNote = "ONNX Runtime failed: " + ortFailure;
+        }
         // Each implementation (each thread count, each matmul) keeps its own best round; for SGEMM then the
-        // fastest thread count, as before.
-        List<Report.Measurement> torchBest = torchRounds.stream()
-                .collect(Collectors.groupingBy(Report.Measurement::implementation, LinkedHashMap::new,
-                        Collectors.toList()))
-                .values().stream().map(Report.Measurement::bestRound).toList();
+        // fastest thread count.
         Map<Shape.Gemm, Report.GemmTime> sgemm = new LinkedHashMap<>();
         sgemmRounds.stream()
                 .collect(Collectors.groupingBy(g -> List.of(g.gemm(), g.threads()), LinkedHashMap::new,
@@ -191,7 +315,9 @@ final class BenchSuiteCommand implements Callable<Integer> {
                 .values().stream().map(Report.GemmTime::bestRound)
                 .forEach(g -> sgemm.merge(g.gemm(), g, (a, b) -> a.ms() <= b.ms() ? a : b));
         return new Report.Row(c.name(), shape, Report.Measurement.bestRound(clrnnRounds),
-                reference, torchBest, List.copyOf(sgemm.values()));
+                f16Rounds.isEmpty() ? null : Report.Measurement.bestRound(f16Rounds), referenceRun,
+                Report.Measurement.bestRounds(torchRounds), Report.Measurement.bestRounds(ortRounds), ortNote,
+                List.copyOf(sgemm.values()));
     }
 
     /** The Java reference, briefly: big shapes take seconds a forward. */
@@ -199,7 +325,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         Benchmark.Budget budget = quick ? new Benchmark.Budget(0, 1, 0)
                 : shape.flops() > BIG_FLOPS ? new Benchmark.Budget(1, 2, 0)
                 : new Benchmark.Budget(1, 3, Math.min(seconds, 1));
-        return Report.Measurement.of(Benchmark.reference(shape, budget, 42));
+        return Report.Measurement.of(Benchmark.reference(shape, budget, SEED));
     }
 
     /** OpenBLAS's times for the shape's projection GEMMs; a failure costs the comparison only, not the suite. */
@@ -227,6 +353,41 @@ final class BenchSuiteCommand implements Callable<Integer> {
             progress.append(", torch ").append(cuda ? "cuda" : threads + "t").append(" FAILED: ")
                     .append(Main.oneLine(e.getMessage()));
             return Optional.empty();
+        }
+    }
+
+    /**
+     * ONNX Runtime's runner, unless --ort-jar none; its models are torch's modules exported, so it needs torch.
+     * Unavailable, it is said so and the suite goes on without it.
+     */
+    private Optional<OrtRunner> findOrt(PrintWriter err, boolean torchRuns) {
+        if ("none".equals(ortJar)) {
+            err.println("ONNX Runtime: not run (--ort-jar none)");
+            return Optional.empty();
+        }
+        if (!torchRuns) {
+            err.println("ONNX Runtime: not run (its models are torch.onnx exports, and torch does not run)");
+            return Optional.empty();
+        }
+        try {
+            OrtRunner runner = OrtRunner.locate(ortJar == null ? null : Path.of(ortJar));
+            err.println("ONNX Runtime: " + runner.version() + " from " + runner.source() + " (in a JVM of its own)");
+            return Optional.of(runner);
+        } catch (OrtRunner.Unavailable e) {
+            if (ortJar != null) {
+                throw new InvalidInputException(e.getMessage());
+            }
+            err.println("ONNX Runtime: not run (" + e.getMessage() + ")");
+            return Optional.empty();
+        }
+    }
+
+    /** Removes the temporary ONNX models; what cannot be removed stays in the temporary directory. */
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Left behind in the temporary directory; nothing else depends on it.
         }
     }
 

@@ -1,0 +1,177 @@
+package io.clrnn.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clrnn.Tensor;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Times an ONNX model of a shape with ONNX Runtime: the main of the child JVM that {@link OrtRunner} starts, and
+ * the only class that touches ONNX Runtime, so that its threads never share a process with an OpenCL runtime's.
+ * The input, h_0 (and c_0) and lengths are clrnn's for the same shape and seed; a timed forward is what clrnn's is:
+ * copy them in, run, copy every output back.
+ *
+ * <pre>
+ *   java -cp clrnn.jar:onnxruntime.jar io.clrnn.bench.OrtTimer --version
+ *   java -cp ... io.clrnn.bench.OrtTimer MODEL.onnx "LSTM T5 B4 I8 H8" SEED THREADS[,THREADS...] \
+ *       WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS
+ * </pre>
+ *
+ * prints one line of JSON: {@code {"version": ...}}, or {@code {"onnxruntime_version": ..., "measurements":
+ * [...]}} with one measurement per thread count in the keys of {@link Report.Measurement#fromJson}.
+ */
+public final class OrtTimer {
+    private OrtTimer() {}
+
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Exception | LinkageError e) {
+            // One line, last, for the parent's failure message (a stack trace's last line is a frame).
+            e.printStackTrace();
+            System.err.println("OrtTimer: " + e);
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws OrtException, IOException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "clrnn-bench");
+        if (args.length == 1 && args[0].equals("--version")) {
+            System.out.println(Report.JSON.createObjectNode().put("version", env.getVersion()));
+            return;
+        }
+        if (args.length != 8) {
+            System.err.println("usage: OrtTimer --version | MODEL SHAPE SEED THREADS WARMUP WARMUP_SECONDS "
+                    + "MIN_ITERATIONS MIN_SECONDS");
+            System.exit(2);
+        }
+        Path model = Path.of(args[0]);
+        Shape shape = Grid.parseShape(args[1]);
+        long seed = Long.parseLong(args[2]);
+        int[] threads = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
+        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[4]), Double.parseDouble(args[5]),
+                Integer.parseInt(args[6]), Double.parseDouble(args[7]));
+        ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
+        ArrayNode measurements = answer.putArray("measurements");
+        for (int t : threads) {
+            measurements.add(time(env, model, shape, seed, t, budget));
+        }
+        System.out.println(answer);
+    }
+
+    private static ObjectNode time(OrtEnvironment env, Path model, Shape shape, long seed, int threads,
+            Benchmark.Budget budget) throws OrtException, IOException {
+        Benchmark.Case c = Benchmark.Case.of(shape, seed);
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            // Intra-op threads include the calling one: 1 runs everything on it. Nodes run one after the other.
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession session = env.createSession(model.toString(), options)) {
+                Forward forward = new Forward(env, session, c);
+                Timing timing = Benchmark.time(forward::run, budget);
+                ObjectNode n = Report.JSON.createObjectNode();
+                n.put("implementation", "ort-cpu-" + threads + "t");
+                n.put("device", cpuName());
+                n.put("shape", shape.label());
+                n.put("threads", threads);
+                n.put("median_ms", timing.medianMs());
+                n.put("min_ms", timing.minMs());
+                n.put("max_ms", timing.maxMs());
+                n.put("runs", timing.runs());
+                n.put("warmup_runs", timing.warmupRuns());
+                n.put("warmup_seconds", timing.warmupSeconds());
+                n.put("gflops", timing.gflops(shape.flops()));
+                n.put("recurrence", "");
+                n.putObject("device_ms");
+                return n;
+            }
+        }
+    }
+
+    /** One whole forward: the inputs into ONNX Runtime's tensors, the run, every output back into Java arrays. */
+    private record Forward(OrtEnvironment env, OrtSession session, Map<String, Tensor> floats, int[] lengths) {
+        Forward(OrtEnvironment env, OrtSession session, Benchmark.Case c) throws OrtException {
+            this(env, session, inputs(session, c), c.input().lengths());
+        }
+
+        /** The model's inputs by torch's names (bench_torch.py --export-onnx writes them). */
+        private static Map<String, Tensor> inputs(OrtSession session, Benchmark.Case c) throws OrtException {
+            Map<String, Tensor> floats = new HashMap<>();
+            for (String name : session.getInputNames()) {
+                switch (name) {
+                    case "input" -> floats.put(name, c.input().x());
+                    case "h_0" -> floats.put(name, c.input().h0());
+                    case "c_0" -> floats.put(name, c.input().c0());
+                    case "sequence_lens" -> {
+                        if (c.input().lengths() == null) {
+                            throw new IllegalArgumentException("the model takes sequence_lens, the shape is not ragged");
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("the model has an input '" + name
+                            + "' that is none of input, h_0, c_0, sequence_lens");
+                }
+            }
+            if (c.input().lengths() != null && !session.getInputNames().contains("sequence_lens")) {
+                throw new IllegalArgumentException("the shape is ragged and the model takes no sequence_lens");
+            }
+            return floats;
+        }
+
+        void run() {
+            List<OnnxTensor> tensors = new ArrayList<>();
+            try {
+                Map<String, OnnxTensor> feed = new HashMap<>();
+                for (Map.Entry<String, Tensor> e : floats.entrySet()) {
+                    OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().data()),
+                            Arrays.stream(e.getValue().shape()).asLongStream().toArray());
+                    tensors.add(t);
+                    feed.put(e.getKey(), t);
+                }
+                if (lengths != null) {
+                    OnnxTensor t = OnnxTensor.createTensor(env, IntBuffer.wrap(lengths), new long[] {lengths.length});
+                    tensors.add(t);
+                    feed.put("sequence_lens", t);
+                }
+                try (OrtSession.Result result = session.run(feed)) {
+                    for (Map.Entry<String, OnnxValue> output : result) {
+                        ((OnnxTensor) output.getValue()).getFloatBuffer();
+                    }
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            } finally {
+                tensors.forEach(OnnxTensor::close);
+            }
+        }
+    }
+
+    /** The CPU's model name, as bench_torch.py reports it. */
+    private static String cpuName() throws IOException {
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        if (Files.isReadable(cpuinfo)) {
+            for (String line : Files.readAllLines(cpuinfo)) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).strip();
+                }
+            }
+        }
+        return System.getProperty("os.arch");
+    }
+}
