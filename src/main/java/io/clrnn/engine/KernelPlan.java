@@ -226,10 +226,16 @@ public final class KernelPlan {
         int tb = layout.tiles().tb();
         int chunks = ceilDiv(batch, tb);
         boolean wLocalFits = fitsLocal(device, layout);
+        // rnn_rows: one work-item per direction when the work is latency-bound, else enough to fill the units
+        int items = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
+        boolean latency = latencyLane && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
         Variant variant = forced;
         if (variant == null) {
             if (device.isCpu()) {
-                variant = fmas < FUSE_THRESHOLD_FMAS && !twoPhase(config) ? Variant.ROWS_FUSED : Variant.ROWS;
+                // In the calling thread a launch costs little, but the projection's round trip through P still
+                // does: the latency lane fuses everything it takes.
+                long fuseBelow = latency ? LATENCY_LANE_FMAS : FUSE_THRESHOLD_FMAS;
+                variant = fmas < fuseBelow && !twoPhase(config) ? Variant.ROWS_FUSED : Variant.ROWS;
             } else {
                 variant = wLocalFits && device.localMemIsDedicated() || chunks * dirs >= device.computeUnits()
                         ? Variant.GROUP : Variant.STEP;
@@ -240,14 +246,9 @@ public final class KernelPlan {
         }
         int unitBlocks = Math.max(layout.hp(), layout.pp()) / layout.unit();
         return switch (variant) {
-            case ROWS, ROWS_FUSED -> {
-                int items = fmas < SPLIT_THRESHOLD_FMAS ? 1
-                        : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
-                boolean latency = latencyLane && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
-                yield new RecurrencePlan(variant, items, batch, 1,
-                        stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,
-                        latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
-            }
+            case ROWS, ROWS_FUSED -> new RecurrencePlan(variant, items, batch, 1,
+                    stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,
+                    latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
             case GROUP -> {
                 // Enough groups to fill the compute units when the batch allows, each a whole number of chunks.
                 int groups = Math.max(1, Math.min(chunks, ceilDiv(device.computeUnits(), dirs)));
@@ -259,7 +260,9 @@ public final class KernelPlan {
                 yield new RecurrencePlan(variant, 1, groupRows, (int) local,
                         stepsPerLaunch(device, layout, groupRows), wLocal, Device.Lane.THROUGHPUT);
             }
-            case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X, unitBlocks), 1, false,
+            // on CPUs a work-group is one thread's loop: one group per compute unit
+            case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X,
+                    device.isCpu() ? ceilDiv(unitBlocks, device.computeUnits()) : unitBlocks), 1, false,
                     Device.Lane.THROUGHPUT);
         };
     }
