@@ -201,8 +201,8 @@ class HardeningTest {
             OpenClException e = assertThrows(OpenClException.class, () -> {
                 try (Rnn rnn = Rnn.create(device, WEIGHTS)) {
                     rnn.forward(x, h);
-                    // a bigger shape: new buffers and plans, and results large enough to be mapped
-                    rnn.forward(x(23, 300, 10), h0(24, 10));
+                    // a bigger shape: new buffers, plans and programs (no longer fused), and results large enough to be mapped
+                    rnn.forward(x(23, 300, 40), h0(24, 40));
                 }
             });
             assertFalse(InjectFaults.pending(device));

@@ -409,7 +409,22 @@ public final class Device extends ClResource {
                 all.add(new Located(d.info, d.platform, d.id, latencyTwin(d, here)));
             }
         }
+        warnWithoutSignalChaining(all);
         return all;
+    }
+
+    /**
+     * NOTE: PoCL's compiler (LLVM) installs its own SIGSEGV handler over the JVM's, which uses SIGSEGV for
+     * implicit null checks and safepoints: the next such signal then kills the JVM without a word. The JDK's
+     * libjsig, preloaded, keeps the JVM's handler first (signal chaining). Said once, at enumeration.
+     */
+    private static void warnWithoutSignalChaining(List<Located> all) {
+        boolean pocl = all.stream().anyMatch(d -> d.info.platform().contains("Portable Computing Language"));
+        String preload = System.getenv("LD_PRELOAD");
+        if (pocl && (preload == null || !preload.contains("libjsig"))) {
+            log.warn("PoCL is installed and LD_PRELOAD lacks the JDK's libjsig.so: PoCL's compiler may replace the "
+                    + "JVM's SIGSEGV handler and crash it; start the JVM with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so");
+        }
     }
 
     /**
