@@ -60,7 +60,7 @@ enum ElementType {
                 ShortBuffer s = buf.asShortBuffer();
                 for (int i = 0; i < count; i++) {
                     // bfloat16 is the top half of a float32, so widening is exact.
-                    out[i] = Float.intBitsToFloat((s.get(i) & 0xFFFF) << 16);
+                    out[i] = Half.bfloat16ToFloat(s.get(i));
                 }
             }
         }
@@ -73,7 +73,7 @@ enum ElementType {
             case F32 -> buf.getFloat(index * 4);
             case F64 -> (float) buf.getDouble(index * 8);
             case F16 -> Half.toFloat(buf.getShort(index * 2));
-            case BF16 -> Float.intBitsToFloat((buf.getShort(index * 2) & 0xFFFF) << 16);
+            case BF16 -> Half.bfloat16ToFloat(buf.getShort(index * 2));
         };
     }
 }

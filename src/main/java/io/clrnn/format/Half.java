@@ -1,8 +1,9 @@
 package io.clrnn.format;
 
 /**
- * IEEE 754 binary16 to and from float32 (Java 17 has neither; Java 20 does): reading float16 weights
- * from files, and storing weights as half on a device, rounding to nearest even as hardware does.
+ * IEEE 754 binary16 to and from float32 (Java 17 has neither; Java 20 does), and bfloat16 to float32:
+ * reading float16 and bfloat16 weights from files, and storing weights as half on a device, rounding to
+ * nearest even as hardware does.
  */
 public final class Half {
     private Half() {}
@@ -24,6 +25,11 @@ public final class Half {
         }
         // Normal: rebias the exponent from 15 to 127.
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    /** bfloat16 to float32, exactly: a bfloat16 is the high half of a float32. */
+    public static float bfloat16ToFloat(short bfloat16) {
+        return Float.intBitsToFloat((bfloat16 & 0xFFFF) << 16);
     }
 
     /** float32 to the nearest binary16, ties to even; overflow gives infinity, NaN stays NaN. */

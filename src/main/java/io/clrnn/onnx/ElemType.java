@@ -65,24 +65,4 @@ enum ElemType {
             default -> v;
         };
     }
-
-    /** IEEE binary16 bits to float. */
-    static float halfToFloat(int bits) {
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1F;
-        int mantissa = bits & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float m = mantissa / 1024f * 0x1p-14f; // subnormal, or zero
-            return sign != 0 ? -m : m;
-        }
-        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
-    }
-
-    /** bfloat16 bits to float: the high half of a float32. */
-    static float bfloat16ToFloat(int bits) {
-        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
-    }
 }

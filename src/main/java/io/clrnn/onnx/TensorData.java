@@ -2,6 +2,7 @@ package io.clrnn.onnx;
 
 import io.clrnn.Tensor;
 import io.clrnn.format.FormatException;
+import io.clrnn.format.Half;
 import io.clrnn.onnx.proto.StringStringEntryProto;
 import io.clrnn.onnx.proto.TensorProto;
 import java.io.IOException;
@@ -119,8 +120,8 @@ final class TensorData {
                 data[i] = switch (type) {
                     case FLOAT -> t.getFloatData(i);
                     case DOUBLE -> (float) t.getDoubleData(i);
-                    case FLOAT16 -> ElemType.halfToFloat(t.getInt32Data(i));
-                    default -> ElemType.bfloat16ToFloat(t.getInt32Data(i));
+                    case FLOAT16 -> Half.toFloat((short) t.getInt32Data(i));
+                    default -> Half.bfloat16ToFloat((short) t.getInt32Data(i));
                 };
             }
             return Value.of(Tensor.of(data, shape));
@@ -151,12 +152,12 @@ final class TensorData {
                 }
                 case FLOAT16 -> {
                     for (int i = 0; i < n; i++) {
-                        data[i] = ElemType.halfToFloat(b.getShort() & 0xFFFF);
+                        data[i] = Half.toFloat(b.getShort());
                     }
                 }
                 default -> {
                     for (int i = 0; i < n; i++) {
-                        data[i] = ElemType.bfloat16ToFloat(b.getShort() & 0xFFFF);
+                        data[i] = Half.bfloat16ToFloat(b.getShort());
                     }
                 }
             }
