@@ -37,7 +37,6 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #endif
     #pragma unroll
     for (int i = 0; i < ROWS; i++) {
-        const long row = st->row + b0 + i;
         hp[i] = h_prev_row(st, b0 + i);
         #pragma unroll
         for (int g = 0; g < GA; g++) {
@@ -46,7 +45,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #if FUSED
                 acc[i][g][v] = vloadV(0, st->bias + pcol + g * U + v * VEC);
 #else
-                acc[i][g][v] = vloadV(0, st->P + row * st->ldp + pcol + g * U + v * VEC);
+                acc[i][g][v] = vloadV(0, st->P + (st->row + b0 + i) * st->ldp + pcol + g * U + v * VEC);
 #endif
             }
         }
@@ -90,7 +89,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
     }
 #endif
 
-    const long wbase = W_DIR(d) + (long)(col / PANEL_R) * st->Hin * PANEL_R + col % PANEL_R;
+    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->Hin, PANEL_R);
     floatV part[KS][ROWS][GA][NVR]; // KS partial sums over alternating k; the first starts from acc
     #pragma unroll
     for (int q = 0; q < KS; q++) {
@@ -151,8 +150,6 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
     for (int i = 0; i < ROWS; i++) {
         const int b = b0 + i;
         const long state = (long)d * st->B + b;      // index of this row's state vectors
-        const bool last = b >= st->bs_n;              // t is the row's last step in this direction
-        __global float *y = st->Y + (st->row + b) * st->ldy + d * st->Hin;
         #pragma unroll
         for (int v = 0; v < NVR; v++) {
             const int j0 = jb * U + v * VEC;
@@ -160,11 +157,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
                 break;
             }
 #if CELL == CELL_RNN
-            const floatV h = rnn_update(d, acc[i][0][v]);
-            store_row(h, j0, st->H, y + j0);
-            if (last) {
-                store_row(h, j0, st->H, st->hn + state * st->Hin + j0);
-            }
+            store_h(st, b, j0, rnn_update(d, acc[i][0][v]));
 #elif CELL == CELL_LSTM
             const bool first = b >= st->bs_p;
             const floatV c_prev = vloadV(0, (first ? st->c0 : st->c) + state * st->H + j0);
@@ -181,10 +174,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #if PROJ
             vstoreV(h, 0, st->scratch + state * st->Hp + j0);
 #else
-            store_row(h, j0, st->H, y + j0);
-            if (last) {
-                store_row(h, j0, st->H, st->hn + state * st->Hin + j0);
-            }
+            store_h(st, b, j0, h);
 #endif
 #elif CELL == CELL_GRU
             const floatV r = ACT_F(d, CLIP(acc[i][0][v]));
@@ -192,11 +182,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
             const floatV h_prev = vloadV(0, hp[i] + j0);
 #if LBR
             const floatV n = ACT_G(d, CLIP(MADD(r, acc[i][GATE_N][v], xn[i][v])));
-            const floatV h = gru_update(n, z, h_prev);
-            store_row(h, j0, st->H, y + j0);
-            if (last) {
-                store_row(h, j0, st->H, st->hn + state * st->Hin + j0);
-            }
+            store_h(st, b, j0, gru_update(n, z, h_prev));
 #else
             vstoreV(r * h_prev, 0, st->scratch + state * st->Hp + j0);
             vstoreV(z, 0, st->scratch + ((long)st->D * st->B + state) * st->Hp + j0);
@@ -215,13 +201,12 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
     const int U = NVR * VEC;
     __global const float *u[ROWS];
     floatV acc[ROWS][NVR];
+    const int K2 = st->H; // the length of u
 #if CELL == CELL_LSTM
-    const int K2 = st->H;
-    const long wbase = (long)d * st->H * st->Pp + (long)(jb * U / PANEL_HR) * st->H * PANEL_HR + (jb * U) % PANEL_HR;
+    const long wbase = (long)d * st->H * st->Pp + PANEL_AT(jb * U, 0, st->H, PANEL_HR);
 #else
-    const int K2 = st->H;
     const int col = jb * G * U + GATE_N * U;
-    const long wbase = W_DIR(d) + (long)(col / PANEL_R) * st->Hin * PANEL_R + col % PANEL_R;
+    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->Hin, PANEL_R);
     const long pcol = (long)d * G * st->Hp + col;
 #endif
     #pragma unroll
@@ -247,9 +232,8 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
             }
         }
     }
-    // k in steps of KSB, each partial sum taking one k, then the remainder on the first
-    int k = 0;
-    for (; k < K2; k += KSB) {
+    // k in steps of KSB, each partial sum taking one k; the last step may take fewer
+    for (int k = 0; k < K2; k += KSB) {
         #pragma unroll
         for (int q = 0; q < KSB; q++) {
             if (KSB > 1 && k + q >= K2) {
@@ -289,8 +273,6 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
     for (int i = 0; i < ROWS; i++) {
         const int b = b0 + i;
         const long state = (long)d * st->B + b;
-        const bool last = b >= st->bs_n;
-        __global float *y = st->Y + (st->row + b) * st->ldy + d * st->Hin;
         #pragma unroll
         for (int v = 0; v < NVR; v++) {
             const int j0 = jb * U + v * VEC;
@@ -304,10 +286,7 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
             const floatV z = vloadV(0, st->scratch + ((long)st->D * st->B + state) * st->Hp + j0);
             const floatV h = gru_update(n, z, vloadV(0, h_prev_row(st, b) + j0));
 #endif
-            store_row(h, j0, st->Hin, y + j0);
-            if (last) {
-                store_row(h, j0, st->Hin, st->hn + state * st->Hin + j0);
-            }
+            store_h(st, b, j0, h);
         }
     }
 }

@@ -52,7 +52,6 @@
 
 typedef struct {
     int d;          // direction
-    int t;          // time step
     long row;       // packed row of (t, 0)
     long row_p;     // packed row of (t_prev, 0), t_prev being the step before t in this direction's order
     int bs;         // rows active at t
@@ -84,7 +83,6 @@ void set_step(Step *st, int s, int T, int reverse, __global const int *table) {
     const int t = reverse ? T - 1 - s : s;
     const int t_prev = reverse ? t + 1 : t - 1;
     const int t_next = reverse ? t - 1 : t + 1;
-    st->t = t;
     st->row = table[t];
     st->bs = active_rows(table, T, t);
     st->bs_p = active_rows(table, T, t_prev);
@@ -98,14 +96,27 @@ __global const float *h_prev_row(const Step *st, int b) {
                         : st->h0 + (long)(st->d * st->B + b) * st->Hin;
 }
 
+// Where column c of row k sits in a matrix stored in panels of `panel` columns, `rows` deep: the order of
+// WeightLayout's wihIndex, whhIndex and whrIndex.
+#define PANEL_AT(c, k, rows, panel) \
+    ((long)((c) / (panel)) * (rows) * (panel) + (long)(k) * (panel) + (c) % (panel))
+
+// h, VEC units from j0 of row b: its output at this step, and its h_n when this is the row's last step.
+void store_h(const Step *st, int b, int j0, floatV h) {
+    store_row(h, j0, st->Hin, st->Y + (st->row + b) * st->ldy + st->d * st->Hin + j0);
+    if (b >= st->bs_n) {
+        store_row(h, j0, st->Hin, st->hn + ((long)st->d * st->B + b) * st->Hin + j0);
+    }
+}
+
 // A vector of VEC columns c.. of row k of W_ih^T, packed in panels of PANEL_P columns, K rows deep.
 floatV wih_vector(__global const WTYPE *Wih, int K, int k, long c) {
     if (PANEL_P % VEC == 0) {
-        return WLOADV(Wih, (c / PANEL_P) * K * PANEL_P + (long)k * PANEL_P + c % PANEL_P);
+        return WLOADV(Wih, PANEL_AT(c, k, K, PANEL_P));
     }
     float lanes[VEC];
     for (int l = 0; l < VEC; l++) {
-        lanes[l] = WLOAD1(Wih, ((c + l) / PANEL_P) * K * PANEL_P + (long)k * PANEL_P + (c + l) % PANEL_P);
+        lanes[l] = WLOAD1(Wih, PANEL_AT(c + l, k, K, PANEL_P));
     }
     return vloadV(0, lanes);
 }
