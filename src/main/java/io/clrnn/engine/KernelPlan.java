@@ -104,7 +104,11 @@ public final class KernelPlan {
      * @param lane           the queue the whole forward runs on
      */
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
-            boolean wLocal, Device.Lane lane) {}
+            boolean wLocal, Device.Lane lane) {
+        RecurrencePlan withWLocal(boolean wLocal) {
+            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane);
+        }
+    }
 
     /**
      * Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. With
@@ -244,7 +248,7 @@ public final class KernelPlan {
         if (variant == Variant.ROWS_FUSED && twoPhase(config)) {
             throw new IllegalArgumentException("the fused projection serves single-phase cells only, not " + config);
         }
-        int unitBlocks = Math.max(layout.hp(), layout.pp()) / layout.unit();
+        int unitBlocks = layout.unitBlocks();
         return switch (variant) {
             case ROWS, ROWS_FUSED -> new RecurrencePlan(variant, items, batch, 1,
                     stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,

@@ -23,7 +23,6 @@ record LayerWeights(ClBuffer wihT, ClBuffer bias, ClBuffer whhT, ClBuffer bhn, C
     /** Packs and uploads layer {@code layer}; on any failure the buffers made so far are released. */
     static LayerWeights upload(Device device, Workspace workspace, RnnWeights weights, WeightLayout layout,
             WeightsDtype dtype, int layer) {
-        RnnConfig config = weights.config();
         List<ClBuffer> owned = new ArrayList<>();
         try {
             Packed p = pack(weights, layout, layer);

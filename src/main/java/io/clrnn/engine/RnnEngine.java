@@ -36,6 +36,8 @@ public final class RnnEngine implements AutoCloseable {
     private final RnnConfig config;
     private final WeightLayout layout;
     private final WeightsDtype dtype;
+    /** Bit d set when direction d walks the steps backwards: the kernels' reverse_mask. */
+    private final int reverseMask;
     private final List<LayerWeights> layers = new ArrayList<>();
     private final Workspace workspace;
     /** Compiled kernels, made on first use, by variant or projection tiles. */
@@ -57,6 +59,11 @@ public final class RnnEngine implements AutoCloseable {
         this.device = device;
         this.config = weights.config();
         this.layout = WeightLayout.of(config, tiles);
+        int mask = 0;
+        for (int d = 0; d < config.numDirections(); d++) {
+            mask |= config.direction().reverse(d) ? 1 << d : 0;
+        }
+        this.reverseMask = mask;
         this.dtype = dtype;
         this.workspace = new Workspace(device, layout);
         try {
@@ -210,12 +217,8 @@ public final class RnnEngine implements AutoCloseable {
         int dirs = config.numDirections();
         int n = batch.batch();
         int seqLen = batch.seqLen();
-        int reverseMask = 0;
-        for (int d = 0; d < dirs; d++) {
-            reverseMask |= config.direction().reverse(d) ? 1 << d : 0;
-        }
         long states = (long) layer * dirs * n;
-        ClBuffer last = workspace.y[(config.numLayers() - 1) % 2];
+        ClBuffer last = workspace.lastOutput();
         long t = Timer.start(profile);
         k.arg("T", seqLen).arg("B", n).arg("D", dirs).arg("H", config.hiddenSize()).arg("Hp", layout.hp())
                 .arg("Hin", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
@@ -242,7 +245,7 @@ public final class RnnEngine implements AutoCloseable {
             }
             case STEP -> {
                 int chunks = KernelPlan.ceilDiv(n, layout.tiles().tb());
-                long unitBlocks = Math.max(layout.hp(), layout.pp()) / layout.unit();
+                long unitBlocks = layout.unitBlocks();
                 long[] local = KernelPlan.stepLocalSize(plan, chunks, device.maxWorkGroupSize(k));
                 long[] global = {KernelPlan.roundUp(unitBlocks, local[0]), KernelPlan.roundUp(chunks, local[1]), dirs};
                 int phases = KernelPlan.twoPhase(config) ? 2 : 1;
@@ -294,9 +297,7 @@ public final class RnnEngine implements AutoCloseable {
                     tuning.variant());
         }
         if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
-            boolean local = tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout);
-            plan = new KernelPlan.RecurrencePlan(plan.variant(), plan.items(), plan.groupRows(), plan.local(),
-                    plan.stepsPerLaunch(), local, plan.lane());
+            plan = plan.withWLocal(tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout));
         }
         Planned planned = new Planned(plan, recurrenceKernel(plan));
         lastPlan = new CachedPlan(seqLen, batch, rows, planned);

@@ -44,6 +44,11 @@ public record WeightLayout(RnnConfig config, KernelPlan.Tiles tiles, int gates, 
         return gates * hp;
     }
 
+    /** Blocks of {@code unit} units per direction, over the wider of the hidden and projected sizes. */
+    public int unitBlocks() {
+        return Math.max(hp, pp) / unit;
+    }
+
     /** Column of gate g, hidden unit j of direction d. */
     public int column(int d, int g, int j) {
         return d * gates * hp + (j / unit) * gates * unit + g * unit + j % unit;

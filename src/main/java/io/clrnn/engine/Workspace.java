@@ -160,6 +160,11 @@ final class Workspace implements AutoCloseable {
         }
     }
 
+    /** The last layer's output buffer, which h_n and c_n follow. */
+    ClBuffer lastOutput() {
+        return y[(config.numLayers() - 1) % 2];
+    }
+
     /**
      * One blocking read of out, h_n and c_n from the last layer's buffer: the forward's only wait. Rows go
      * back to the caller's order and layout; padded steps are left as they are (zero). A CPU device's
@@ -167,7 +172,7 @@ final class Workspace implements AutoCloseable {
      */
     void download(Device.Lane lane, PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
-        ClBuffer src = y[(config.numLayers() - 1) % 2];
+        ClBuffer src = lastOutput();
         int floats = Math.toIntExact(s.downloadFloats());
         // Small results come back faster through a plain read: a mapping costs a second command.
         boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
