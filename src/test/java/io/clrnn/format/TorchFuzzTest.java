@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -221,11 +220,7 @@ class TorchFuzzTest {
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        Arbitrary<Mutation> one = Combinators.combine(
-                Arbitraries.integers().between(0, 4),
-                Arbitraries.integers().between(0, 1_000_000),
-                Arbitraries.integers().between(Integer.MIN_VALUE, Integer.MAX_VALUE)).as(Mutation::new);
-        return one.list().ofMinSize(1).ofMaxSize(4);
+        return Mutation.lists();
     }
 
     /**
