@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -37,7 +36,6 @@ class TorchFuzzTest {
     private static final List<String> FIXTURES = List.of("lstm.pt", "checkpoint.pt", "views.pt", "prefixed.pt",
             "deflated.pt", "bigendian.pt", "legacy.pt", "legacy_lstm.pt", "module.pt", "evil_system.pt");
     private static final List<String> ZIP_FIXTURES = List.of("lstm.pt", "checkpoint.pt", "views.pt", "prefixed.pt");
-    private static final Set<String> FLOATS = Set.of("float32", "float16", "bfloat16", "float64");
     private static final Duration QUICKLY = Duration.ofSeconds(5);
     private static final Map<String, byte[]> CACHE = new ConcurrentHashMap<>();
 
@@ -149,15 +147,7 @@ class TorchFuzzTest {
 
     /** Opens, then reads every floating-point tensor; a FormatException is fine, anything else fails. */
     private static void readAll(byte[] bytes) {
-        expectOnlyFormatException(() -> {
-            WeightFile w = WeightFile.open(bytes, "fuzz.pt");
-            for (WeightFile.Entry e : w.entries()) {
-                if (FLOATS.contains(e.dtype())) {
-                    w.tensor(e.name());
-                }
-            }
-            return w;
-        });
+        expectOnlyFormatException(() -> TorchFixtures.readAll(bytes, "fuzz.pt"));
     }
 
     private static void expectOnlyFormatException(java.util.concurrent.Callable<?> reader) {
