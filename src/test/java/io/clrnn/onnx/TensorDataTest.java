@@ -137,14 +137,13 @@ class TensorDataTest {
     void weightsOfEveryFloatTypeRunAsOrtRunsThem() {
         OrtOracle.assumeAvailable();
         Tensor x = Tensor.randn(7, 5, 2, 3);
-        try (Device device = TestDevice.open()) {
-            for (int type : new int[] {10, 16, 11}) {
-                for (boolean typed : new boolean[] {false, true}) {
-                    byte[] model = castWeights(type, typed);
-                    Tensor expected = Ort.run(model, Map.of("X", x), Map.of()).get("Y");
-                    try (OnnxSession s = OnnxModel.load(model, "w.onnx").open(device)) {
-                        assertClose(expected, s.run(Map.of("X", x)).get("Y"), "type " + type + (typed ? " typed" : " raw"));
-                    }
+        Device device = TestDevice.shared();
+        for (int type : new int[] {10, 16, 11}) {
+            for (boolean typed : new boolean[] {false, true}) {
+                byte[] model = castWeights(type, typed);
+                Tensor expected = Ort.run(model, Map.of("X", x), Map.of()).get("Y");
+                try (OnnxSession s = OnnxModel.load(model, "w.onnx").open(device)) {
+                    assertClose(expected, s.run(Map.of("X", x)).get("Y"), "type " + type + (typed ? " typed" : " raw"));
                 }
             }
         }
