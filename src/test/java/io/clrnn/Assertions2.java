@@ -1,6 +1,8 @@
 package io.clrnn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Tensor comparison with stated tolerances: |a - e| <= atol + rtol * |e|, NaN only where expected. */
@@ -30,6 +32,23 @@ public final class Assertions2 {
                 fail(String.format("%s: element %d of %s differs: expected %s, got %s (atol %g, rtol %g)",
                         what, i, Tensor.format(expected.shape()), e[i], a[i], atol, rtol));
             }
+        }
+    }
+
+    /**
+     * A forward's out, h_n and c_n, each as {@link #assertClose(Tensor, Tensor, double, double, String)}; c_n when
+     * {@code expected} has one (then {@code actual} must have one too), and none in {@code actual} when it has not.
+     * Messages name the field, then {@code what}: "out, with lengths".
+     */
+    public static void assertClose(RnnOutput expected, RnnOutput actual, double atol, double rtol, String what) {
+        String suffix = what.isEmpty() ? "" : ", " + what;
+        assertClose(expected.output(), actual.output(), atol, rtol, "out" + suffix);
+        assertClose(expected.hidden(), actual.hidden(), atol, rtol, "h_n" + suffix);
+        if (expected.cell() != null) {
+            assertNotNull(actual.cell(), "c_n" + suffix + ": expected a cell state, got none");
+            assertClose(expected.cell(), actual.cell(), atol, rtol, "c_n" + suffix);
+        } else {
+            assertNull(actual.cell(), "c_n" + suffix + ": expected no cell state");
         }
     }
 }

@@ -9,6 +9,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -99,6 +102,31 @@ final class Cli {
             Files.deleteIfExists(outFile);
             Files.deleteIfExists(errFile);
         }
+    }
+
+    /**
+     * A little-endian integer .npy as np.save writes one (format 1.0, header padded to 64 bytes): {@code <i4} when
+     * {@code bytes} is 4 (np.int32), {@code <i8} when it is 8 (np.int64, as torch.tensor(...).numpy() gives);
+     * {@code shape} is the Python tuple, e.g. "(4,)" or "(1, 4)".
+     */
+    static byte[] npyInts(long[] values, int bytes, String shape) {
+        if (bytes != 4 && bytes != 8) {
+            throw new IllegalArgumentException("bytes must be 4 or 8, not " + bytes);
+        }
+        String dict = "{'descr': '<i" + bytes + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        int pad = (64 - (10 + dict.length() + 1) % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + bytes * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+                .put(header.getBytes(StandardCharsets.US_ASCII));
+        for (long v : values) {
+            if (bytes == 4) {
+                b.putInt((int) v);
+            } else {
+                b.putLong(v);
+            }
+        }
+        return b.array();
     }
 
     static String sha256(Path file) {

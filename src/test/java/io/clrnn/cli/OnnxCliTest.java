@@ -12,9 +12,6 @@ import io.clrnn.onnx.OnnxModel.Port;
 import io.clrnn.onnx.OnnxModel.Role;
 import io.clrnn.onnx.OnnxTestData;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,20 +37,6 @@ class OnnxCliTest {
         return OnnxTestData.all();
     }
 
-    /** A 1-D int32 .npy, as numpy saves np.array(lengths, dtype=np.int32). */
-    static void writeInts(Path path, long[] values) throws IOException {
-        String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + values.length + ",), }";
-        int total = 10 + header.length() + 1;
-        header = header + " ".repeat((64 - total % 64) % 64) + "\n";
-        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
-                .put(header.getBytes(StandardCharsets.US_ASCII));
-        for (long v : values) {
-            b.putInt((int) v);
-        }
-        Files.write(path, b.array());
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("nodeTests")
     void runsOnnxNodeTests(OnnxTestData.Case c) throws IOException {
@@ -62,7 +45,8 @@ class OnnxCliTest {
         for (OnnxTestData.Named in : c.inputs()) {
             Path file = dir.resolve("in_" + in.name() + ".npy");
             if (in.isInt()) {
-                writeInts(file, in.ints().data());
+                long[] ints = in.ints().data(); // 1-D int32, as numpy saves np.array(lengths, dtype=np.int32)
+                Files.write(file, Cli.npyInts(ints, 4, "(" + ints.length + ",)"));
             } else {
                 Npy.write(file, in.floats());
             }

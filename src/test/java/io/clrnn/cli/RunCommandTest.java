@@ -358,10 +358,10 @@ class RunCommandTest {
         Fixtures.Case c = fixture(fixtureName);
         Npy.write(dir.resolve("lengths-float.npy"), Tensor.of(new float[] {1, 2, 3, 4}, 4));
         Npy.write(dir.resolve("lengths-2d.npy"), Tensor.of(new float[] {1, 2, 3, 4}, 1, 4));
-        Files.write(dir.resolve("lengths-2d-int.npy"), npyInt64(new long[] {1, 2, 3, 4}, "(1, 4)"));
-        Files.write(dir.resolve("lengths-3.npy"), npyInt64(new long[] {1, 2, 3}, "(3,)"));
-        Files.write(dir.resolve("lengths-long.npy"), npyInt64(new long[] {1, 2, 9, 4}, "(4,)"));
-        Files.write(dir.resolve("lengths-zero.npy"), npyInt64(new long[] {1, 0, 3, 4}, "(4,)"));
+        Files.write(dir.resolve("lengths-2d-int.npy"), Cli.npyInts(new long[] {1, 2, 3, 4}, 8, "(1, 4)"));
+        Files.write(dir.resolve("lengths-3.npy"), Cli.npyInts(new long[] {1, 2, 3}, 8, "(3,)"));
+        Files.write(dir.resolve("lengths-long.npy"), Cli.npyInts(new long[] {1, 2, 9, 4}, 8, "(4,)"));
+        Files.write(dir.resolve("lengths-zero.npy"), Cli.npyInts(new long[] {1, 0, 3, 4}, 8, "(4,)"));
         List<String> args = runArgs(c, dir.resolve("out.npy"), null);
         // pairs: "--option value" sets or adds it ("@f": a file in the temp dir, "%f": the fixture's); "!--option" drops it
         for (int i = 0; i < extra.size(); i++) {
@@ -409,22 +409,6 @@ class RunCommandTest {
                         "lengths[2] is 9, longer than the input's sequence length 5"),
                 org.junit.jupiter.params.provider.Arguments.of("a zero length", lab, List.of("--lengths", "@lengths-zero.npy"),
                         "Length of all samples has to be greater than 0"));
-    }
-
-    /** A 1-D (or any) int64 .npy, as np.save writes torch.tensor(lengths).numpy(). */
-    private static byte[] npyInt64(long[] values, String shape) {
-        String dict = "{'descr': '<i8', 'fortran_order': False, 'shape': " + shape + ", }";
-        int headerLength = dict.length() + 1;
-        int pad = (64 - (10 + headerLength) % 64) % 64;
-        String header = dict + " ".repeat(pad) + "\n";
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + 8 * values.length)
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
-                .put(header.getBytes(StandardCharsets.US_ASCII));
-        for (long v : values) {
-            b.putLong(v);
-        }
-        return b.array();
     }
 
     @Test

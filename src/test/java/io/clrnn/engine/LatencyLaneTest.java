@@ -45,28 +45,27 @@ class LatencyLaneTest {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void bothLanesGiveTheSameResult(CellType mode) {
-        try (Device device = TestDevice.open()) {
-            assumeTrue(device.hasLatencyLane(), device + " has no in-thread twin (PoCL lists one with "
-                    + "POCL_DEVICES=\"pthread basic\", as scripts/test sets)");
-            RnnConfig config = RnnConfig.of(mode, 12, 9).withBidirectional(true);
-            RnnWeights weights = RnnWeights.init(config, 5);
-            RnnInput in = RnnInput.of(Tensor.randn(1, 5, 4, 12)).lengths(5, 2, 4, 1);
-            ForwardShape shape = ForwardShape.check(config, in);
-            try (RnnEngine engine = new RnnEngine(device, weights)) {
-                Profile latency = new Profile();
-                RnnOutput a = engine.forward(shape, in, latency);
-                assertTrue(latency.plan().endsWith("(latency lane)"), latency.plan());
-                Engines.latencyLane(engine, false);
-                Profile throughput = new Profile();
-                RnnOutput b = engine.forward(shape, in, throughput);
-                assertTrue(!throughput.plan().contains("latency"), throughput.plan());
-                // and back: buffers move between the lanes' devices as the runtime needs
-                Engines.latencyLane(engine, true);
-                RnnOutput c = engine.forward(shape, in, null);
-                assertClose(b.output(), a.output(), 0, 0, "out, latency lane");
-                assertClose(b.hidden(), a.hidden(), 0, 0, "h_n, latency lane");
-                assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
-            }
+        Device device = TestDevice.shared();
+        assumeTrue(device.hasLatencyLane(), device + " has no in-thread twin (PoCL lists one with "
+                + "POCL_DEVICES=\"pthread basic\", as scripts/test sets)");
+        RnnConfig config = RnnConfig.of(mode, 12, 9).withBidirectional(true);
+        RnnWeights weights = RnnWeights.init(config, 5);
+        RnnInput in = RnnInput.of(Tensor.randn(1, 5, 4, 12)).lengths(5, 2, 4, 1);
+        ForwardShape shape = ForwardShape.check(config, in);
+        try (RnnEngine engine = new RnnEngine(device, weights)) {
+            Profile latency = new Profile();
+            RnnOutput a = engine.forward(shape, in, latency);
+            assertTrue(latency.plan().endsWith("(latency lane)"), latency.plan());
+            Engines.latencyLane(engine, false);
+            Profile throughput = new Profile();
+            RnnOutput b = engine.forward(shape, in, throughput);
+            assertTrue(!throughput.plan().contains("latency"), throughput.plan());
+            // and back: buffers move between the lanes' devices as the runtime needs
+            Engines.latencyLane(engine, true);
+            RnnOutput c = engine.forward(shape, in, null);
+            assertClose(b.output(), a.output(), 0, 0, "out, latency lane");
+            assertClose(b.hidden(), a.hidden(), 0, 0, "h_n, latency lane");
+            assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
         }
     }
 }

@@ -30,6 +30,15 @@ class FormatFuzzTest {
 
     /** One edit to a valid file; positions and lengths are reduced modulo the file length. */
     record Mutation(int kind, int position, int value) {
+        /** One to four random mutations: the provider behind each fuzz class's "mutations". */
+        static Arbitrary<List<Mutation>> lists() {
+            Arbitrary<Mutation> one = Combinators.combine(
+                    Arbitraries.integers().between(0, 4),
+                    Arbitraries.integers().between(0, 1_000_000),
+                    Arbitraries.integers().between(Integer.MIN_VALUE, Integer.MAX_VALUE)).as(Mutation::new);
+            return one.list().ofMinSize(1).ofMaxSize(4);
+        }
+
         byte[] apply(byte[] in, int lengthFieldOffset, int lengthFieldSize) {
             int n = in.length;
             switch (kind) {
@@ -159,11 +168,7 @@ class FormatFuzzTest {
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        Arbitrary<Mutation> one = Combinators.combine(
-                Arbitraries.integers().between(0, 4),
-                Arbitraries.integers().between(0, 1_000_000),
-                Arbitraries.integers().between(Integer.MIN_VALUE, Integer.MAX_VALUE)).as(Mutation::new);
-        return one.list().ofMinSize(1).ofMaxSize(4);
+        return Mutation.lists();
     }
 
     /** Header-like text built from the tokens a header is made of, so the parser sees near misses. */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -76,6 +77,19 @@ final class TorchFixtures {
         Zip z = new Zip().stored("archive/data.pkl", dataPkl);
         storages.forEach((key, data) -> z.stored("archive/data/" + key, data));
         return z.stored("archive/version", "3\n".getBytes(StandardCharsets.US_ASCII)).build();
+    }
+
+    private static final Set<String> FLOATS = Set.of("float32", "float16", "bfloat16", "float64");
+
+    /** Opens {@code bytes} as the file {@code name} and reads every floating-point tensor, as a model loader would. */
+    static WeightFile readAll(byte[] bytes, String name) {
+        WeightFile w = WeightFile.open(bytes, name);
+        for (WeightFile.Entry e : w.entries()) {
+            if (FLOATS.contains(e.dtype())) {
+                w.tensor(e.name());
+            }
+        }
+        return w;
     }
 
     /** A zip written field by field, every size and checksum as the caller says. */

@@ -1,6 +1,8 @@
 package io.clrnn.format;
 
+import static io.clrnn.format.FormatFixtures.concat;
 import static io.clrnn.format.TorchFixtures.f32;
+import static io.clrnn.format.TorchFixtures.readAll;
 import static io.clrnn.format.TorchFixtures.torchZip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.format.TorchFixtures.Pickle;
 import io.clrnn.format.TorchFixtures.Zip;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -403,16 +403,6 @@ class TorchHostileTest {
         return concat(magic, version, sysInfo, object, keys, storages);
     }
 
-    /** Opens and reads every floating-point tensor, as a model loader would. */
-    private static void readAll(byte[] bytes, String name) {
-        WeightFile w = WeightFile.open(bytes, name);
-        for (WeightFile.Entry e : w.entries()) {
-            if (Set.of("float32", "float16", "bfloat16", "float64").contains(e.dtype())) {
-                w.tensor(e.name());
-            }
-        }
-    }
-
     private static FormatException refused(byte[] file, String fragment) {
         FormatException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
                 () -> assertThrows(FormatException.class, () -> readAll(file, FILE)));
@@ -431,14 +421,6 @@ class TorchHostileTest {
 
     private static byte[] le64(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

@@ -9,7 +9,6 @@ import com.google.protobuf.ByteString;
 import io.clrnn.InvalidInputException;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
-import io.clrnn.device.Device;
 import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.GraphProto;
 import io.clrnn.onnx.proto.ModelProto;
@@ -283,7 +282,7 @@ class OnnxHostileTest {
     @Test
     void refusesRunInputsThatDoNotFit() {
         OnnxModel model = OnnxModel.load(base().toByteArray(), "m.onnx");
-        try (Device device = TestDevice.open(); OnnxSession s = model.open(device)) {
+        try (OnnxSession s = model.open(TestDevice.shared())) {
             assertOneLine(assertThrows(InvalidInputException.class, () -> s.run(Map.of())), "m.onnx needs input 'X'");
             assertOneLine(assertThrows(InvalidInputException.class, () -> s.run(Map.of("X", Tensor.zeros(5, 2, 3),
                     "Q", Tensor.zeros(1)))), "m.onnx has no input 'Q'; its inputs are ['X']");
@@ -300,7 +299,7 @@ class OnnxHostileTest {
     @Test
     void refusesSequenceLengthsOutOfRange() {
         RecurrentCase c = new RecurrentCase("lengths", "GRU").lengths(6, 2).sizes(3, 4, 5, 2).lengths(6, 2);
-        try (Device device = TestDevice.open(); OnnxSession s = OnnxModel.load(c.model(0), "g.onnx").open(device)) {
+        try (OnnxSession s = OnnxModel.load(c.model(0), "g.onnx").open(TestDevice.shared())) {
             assertOneLine(assertThrows(InvalidInputException.class, () -> s.run(c.floatInputs(0), c.intInputs())),
                     "sequence_lens[0] is 6, outside 0..5 (seq_length)");
         }

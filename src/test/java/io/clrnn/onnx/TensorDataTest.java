@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
+import io.clrnn.format.Half;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -116,7 +117,7 @@ class TensorDataTest {
         float[] v = t.data();
         ByteBuffer raw = ByteBuffer.allocate(v.length * (type == 11 ? 8 : 2)).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
-            int bits = type == 16 ? Float.floatToIntBits(f) >>> 16 : type == 10 ? half(f) : 0;
+            int bits = type == 16 ? Float.floatToIntBits(f) >>> 16 : type == 10 ? (Half.fromFloat(f) & 0xFFFF) : 0;
             if (type == 11) {
                 if (typed) {
                     p.addDoubleData(f);
@@ -132,28 +133,17 @@ class TensorDataTest {
         return typed ? p.build() : p.setRawData(ByteString.copyFrom(raw.array())).build();
     }
 
-    /** float to half, rounding to nearest (the values here are normal halves). */
-    private static int half(float f) {
-        int bits = Float.floatToIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int e = ((bits >>> 23) & 0xFF) - 127 + 15;
-        int m = bits & 0x7FFFFF;
-        int h = sign | (e << 10) | (m >>> 13);
-        return (m & 0x1000) != 0 ? h + 1 : h;
-    }
-
     @Test
     void weightsOfEveryFloatTypeRunAsOrtRunsThem() {
         OrtOracle.assumeAvailable();
         Tensor x = Tensor.randn(7, 5, 2, 3);
-        try (Device device = TestDevice.open()) {
-            for (int type : new int[] {10, 16, 11}) {
-                for (boolean typed : new boolean[] {false, true}) {
-                    byte[] model = castWeights(type, typed);
-                    Tensor expected = Ort.run(model, Map.of("X", x), Map.of()).get("Y");
-                    try (OnnxSession s = OnnxModel.load(model, "w.onnx").open(device)) {
-                        assertClose(expected, s.run(Map.of("X", x)).get("Y"), "type " + type + (typed ? " typed" : " raw"));
-                    }
+        Device device = TestDevice.shared();
+        for (int type : new int[] {10, 16, 11}) {
+            for (boolean typed : new boolean[] {false, true}) {
+                byte[] model = castWeights(type, typed);
+                Tensor expected = Ort.run(model, Map.of("X", x), Map.of()).get("Y");
+                try (OnnxSession s = OnnxModel.load(model, "w.onnx").open(device)) {
+                    assertClose(expected, s.run(Map.of("X", x)).get("Y"), "type " + type + (typed ? " typed" : " raw"));
                 }
             }
         }

@@ -15,6 +15,7 @@ import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
+import io.clrnn.TestResources;
 import io.clrnn.device.ClResource;
 import io.clrnn.device.Device;
 import io.clrnn.format.Npy;
@@ -22,7 +23,6 @@ import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,11 +159,11 @@ class ClrnnScorerTest {
     /** A real torch.save GRU, shipped with addFile and named only; flat array<double> rows; PyTorch's numbers. */
     @Test
     @Order(2)
-    void torchFileThroughSparkFilesMatchesPyTorch() throws IOException, URISyntaxException {
-        Path gru = resource("torch/gru.pt");
-        Tensor x = Npy.read(resource("torch/gru.x.npy"));     // (seq, batch, 3)
-        Tensor out = Npy.read(resource("torch/gru.out.npy")); // (seq, batch, 4)
-        Tensor hn = Npy.read(resource("torch/gru.h_n.npy"));  // (2, batch, 4)
+    void torchFileThroughSparkFilesMatchesPyTorch() throws IOException {
+        Path gru = TestResources.path("torch/gru.pt");
+        Tensor x = Npy.read(TestResources.path("torch/gru.x.npy"));     // (seq, batch, 3)
+        Tensor out = Npy.read(TestResources.path("torch/gru.out.npy")); // (seq, batch, 4)
+        Tensor hn = Npy.read(TestResources.path("torch/gru.h_n.npy"));  // (2, batch, 4)
         int seq = x.size(0), batch = x.size(1), input = x.size(2), hidden = hn.size(2), layers = hn.size(0);
         spark.sparkContext().addFile(gru.toString());
 
@@ -360,9 +360,5 @@ class ClrnnScorerTest {
             System.arraycopy(step, 0, f, t * width, width);
         }
         return f;
-    }
-
-    private static Path resource(String name) throws URISyntaxException {
-        return Path.of(ClrnnScorerTest.class.getClassLoader().getResource(name).toURI());
     }
 }
