@@ -85,6 +85,11 @@ final class TorchGlobals {
         return Collections.unmodifiableCollection(storages.values());
     }
 
+    /** The storage the pickle named {@code key}, or null when it named none. */
+    Storage storage(String key) {
+        return storages.get(key);
+    }
+
     /** The value of an allowed global, or null when it is not allowed. */
     Object global(String module, String name) {
         return ALLOWED.get(module + "." + name);
