@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -261,16 +259,8 @@ public final class Safetensors {
     }
 
     private static JsonNode parseHeader(byte[] bytes, int length, String name) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, length))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw FormatException.of(name, "header is not valid UTF-8");
-        }
+        String text = StrictText.decode(bytes, 8, length, StandardCharsets.UTF_8,
+                () -> FormatException.of(name, "header is not valid UTF-8"));
         try {
             return JSON.readTree(text);
         } catch (JsonProcessingException e) {
