@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import io.clrnn.format.AtomicFiles;
 import io.clrnn.format.FormatException;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.proto.FunctionProto;
@@ -18,7 +19,6 @@ import io.clrnn.onnx.proto.TensorShapeProto;
 import io.clrnn.onnx.proto.TypeProto;
 import io.clrnn.onnx.proto.ValueInfoProto;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -256,13 +256,10 @@ public final class OnnxModel {
     /** Loads a model; its external data, if any, is read from beside it. */
     public static OnnxModel load(Path path) throws IOException {
         String name = String.valueOf(path.getFileName());
-        long size = Files.size(path);
-        if (size > TensorData.MAX_ELEMENTS) {
-            throw new FormatException(name + ": " + size + " bytes; an ONNX file holds at most 2 GiB (larger models "
-                    + "keep their weights as external data)");
-        }
+        byte[] bytes = AtomicFiles.readAll(path, size -> size + " bytes; an ONNX file holds at most 2 GiB (larger "
+                + "models keep their weights as external data)");
         Path dir = path.toAbsolutePath().getParent();
-        return new OnnxModel(parse(Files.readAllBytes(path), name), dir, name);
+        return new OnnxModel(parse(bytes, name), dir, name);
     }
 
     /** Loads a model from memory; {@code name} starts every message. External data is refused: it has no folder. */
