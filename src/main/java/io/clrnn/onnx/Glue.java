@@ -5,7 +5,6 @@ import io.clrnn.format.FormatException;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -600,10 +599,5 @@ final class Glue {
     /** The operators, for messages: "Cast, Concat, ...". */
     static String names() {
         return String.join(", ", OPS.keySet().stream().sorted().toList());
-    }
-
-    /** A list for tests and describe(). */
-    static List<String> sorted() {
-        return OPS.keySet().stream().sorted().toList();
     }
 }

@@ -17,7 +17,6 @@ import io.clrnn.onnx.OnnxModel.Role;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -141,10 +140,6 @@ final class Recurrent {
     /** The name the node reads in {@code role}'s slot, or "" when it leaves it out. */
     String input(Role role) {
         return node.input(java.util.Arrays.asList(INPUTS).indexOf(role));
-    }
-
-    String output(Role role) {
-        return node.output(java.util.Arrays.asList(OUTPUTS).indexOf(role));
     }
 
     /** The slot's role of input {@code i}. */
@@ -303,14 +298,6 @@ final class Recurrent {
 
     /** What describe() says about this node's cell beyond its module's repr. */
     String extras() {
-        List<String> parts = new ArrayList<>();
-        if (layout == 1) {
-            parts.add("layout=1");
-        }
-        return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
-    }
-
-    String opName() {
-        return node.opType.toUpperCase(Locale.ROOT);
+        return layout == 1 ? ", layout=1" : "";
     }
 }
