@@ -178,15 +178,7 @@ final class Glue {
         ElemType to = castTarget(n);
         if (to.isFloat()) {
             // float16, bfloat16 and float64 values are kept as float32, as everywhere in clrnn.
-            if (v instanceof Value.Floats) {
-                return v;
-            }
-            long[] src = ((Value.Ints) v).tensor().data();
-            float[] dst = new float[src.length];
-            for (int i = 0; i < src.length; i++) {
-                dst[i] = src[i];
-            }
-            return Value.of(Tensor.of(dst, v.shape()));
+            return v instanceof Value.Floats ? v : Value.of(Value.toFloats(v));
         }
         long[] dst = new long[v.numel()];
         if (v instanceof Value.Floats f) {
