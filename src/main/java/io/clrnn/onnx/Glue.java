@@ -332,12 +332,12 @@ final class Glue {
             }
             out[axis] += s[axis];
         }
-        Value.checkedNumel(out, n.where);
+        int count = Value.checkedNumel(out, n.where);
         int outer = (int) Tensor.numel(Arrays.copyOfRange(shape, 0, axis));
         int inner = (int) Tensor.numel(Arrays.copyOfRange(shape, axis + 1, shape.length));
         int row = out[axis] * inner;
         if (first instanceof Value.Floats) {
-            float[] dst = new float[(int) Tensor.numel(out)];
+            float[] dst = new float[count];
             int at = 0;
             for (Value v : in) {
                 int block = v.shape()[axis] * inner;
@@ -349,7 +349,7 @@ final class Glue {
             }
             return Value.of(Tensor.of(dst, out));
         }
-        long[] dst = new long[(int) Tensor.numel(out)];
+        long[] dst = new long[count];
         int at = 0;
         for (Value v : in) {
             int block = v.shape()[axis] * inner;
