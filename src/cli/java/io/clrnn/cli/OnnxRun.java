@@ -121,8 +121,7 @@ final class OnnxRun {
             throw new InvalidInputException(before + " and " + flag + " both feed input "
                     + FormatException.quote(p.name()));
         }
-        boolean isFloat = p.type().startsWith("float") || p.type().equals("bfloat16");
-        (isFloat ? floatFiles : intFiles).put(p.name(), path);
+        (p.isFloat() ? floatFiles : intFiles).put(p.name(), path);
     }
 
     /** Sends the one graph output that comes from {@code role} to {@code path}, when the flag is given. */

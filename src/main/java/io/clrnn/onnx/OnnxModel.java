@@ -86,6 +86,12 @@ public final class OnnxModel {
         public String shape() {
             return dims == null ? "?" : "[" + String.join(", ", dims) + "]";
         }
+
+        /** Whether the element type is floating-point: a float {@link Tensor} feeds it, not an {@link IntTensor}. */
+        public boolean isFloat() {
+            ElemType t = ElemType.ofLabel(type);
+            return t != null && t.isFloat();
+        }
     }
 
     final String file;
