@@ -3,6 +3,7 @@ package io.clrnn.cli;
 import io.clrnn.InvalidInputException;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import io.clrnn.format.FormatException;
 import io.clrnn.format.Npy;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
@@ -53,8 +54,8 @@ final class OnnxRun {
         }
         for (Port p : model.inputs()) {
             if (!fedBy.containsKey(p.name())) {
-                throw new InvalidInputException("the model needs input '" + p.name() + "' (" + p.type() + " "
-                        + p.shape() + describeRoles(p) + "): give it with " + flagFor(p));
+                throw new InvalidInputException("the model needs input " + FormatException.quote(p.name()) + " ("
+                        + p.type() + " " + p.shape() + describeRoles(p) + "): give it with " + flagFor(p));
             }
         }
 
@@ -117,10 +118,10 @@ final class OnnxRun {
             Map<String, String> fedBy) {
         String before = fedBy.put(p.name(), flag);
         if (before != null) {
-            throw new InvalidInputException(before + " and " + flag + " both feed input '" + p.name() + "'");
+            throw new InvalidInputException(before + " and " + flag + " both feed input "
+                    + FormatException.quote(p.name()));
         }
-        boolean isFloat = p.type().startsWith("float") || p.type().equals("bfloat16");
-        (isFloat ? floatFiles : intFiles).put(p.name(), path);
+        (p.isFloat() ? floatFiles : intFiles).put(p.name(), path);
     }
 
     /** Sends the one graph output that comes from {@code role} to {@code path}, when the flag is given. */
@@ -165,6 +166,6 @@ final class OnnxRun {
     }
 
     private static String names(List<Port> ports) {
-        return ports.stream().map(p -> "'" + p.name() + "'").toList().toString();
+        return ports.stream().map(p -> FormatException.quote(p.name())).toList().toString();
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import java.util.function.LongFunction;
 
 /** Writes a whole file so that readers see either the old file or the new one, never half of one. */
 public final class AtomicFiles {
@@ -69,11 +70,18 @@ public final class AtomicFiles {
      * Reads a whole file, refusing one too large for a Java array before trying, so the failure is
      * a clear message rather than an OutOfMemoryError.
      */
-    static byte[] readAll(Path path) throws IOException {
+    public static byte[] readAll(Path path) throws IOException {
+        return readAll(path, size -> "file is " + size + " bytes, more than clrnn reads in one piece (2 GiB)");
+    }
+
+    /**
+     * As {@link #readAll(Path)}, {@code tooLarge} wording the refusal (after the file's name) from the
+     * file's size.
+     */
+    public static byte[] readAll(Path path, LongFunction<String> tooLarge) throws IOException {
         long size = Files.size(path);
         if (size > Integer.MAX_VALUE - 8) {
-            throw FormatException.of(String.valueOf(path.getFileName()),
-                    "file is " + size + " bytes, more than clrnn reads in one piece (2 GiB)");
+            throw FormatException.of(String.valueOf(path.getFileName()), tooLarge.apply(size));
         }
         return Files.readAllBytes(path);
     }

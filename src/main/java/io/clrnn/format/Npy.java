@@ -4,10 +4,7 @@ import io.clrnn.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -122,7 +119,8 @@ public final class Npy {
         }
         // Version 3.0 exists only to allow UTF-8 in the header; earlier ones are Latin-1.
         Charset charset = major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
-        String text = decode(bytes, headerStart, (int) headerLength, charset, name);
+        String text = StrictText.decode(bytes, headerStart, (int) headerLength, charset,
+                () -> FormatException.of(name, "header is not valid " + charset.name()));
         Map<String, Object> header = NpyHeader.parseDict(text, name);
 
         for (String key : KEYS) {
@@ -244,18 +242,6 @@ public final class Npy {
             shape[i] = (int) (long) d;
         }
         return shape;
-    }
-
-    private static String decode(byte[] bytes, int offset, int length, Charset charset, String name) {
-        try {
-            CharBuffer chars = charset.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, offset, length));
-            return chars.toString();
-        } catch (CharacterCodingException e) {
-            throw FormatException.of(name, "header is not valid " + charset.name());
-        }
     }
 
     /**

@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,7 +92,7 @@ public final class Safetensors {
     public static SafetensorsFile readFile(byte[] bytes, String name) {
         Opened file = parse(bytes, name);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Span span : file.spans) {
+        for (Span span : file.byName.values()) {
             tensors.put(span.name, file.decode(span));
         }
         return new SafetensorsFile(tensors, file.metadata);
@@ -150,7 +148,7 @@ public final class Safetensors {
         if (covered != bufferLength) {
             throw FormatException.of(name, (bufferLength - covered) + " trailing bytes after the last tensor");
         }
-        return new Opened(bytes, name, bufferStart, List.copyOf(spans), metadata);
+        return new Opened(bytes, name, bufferStart, spans, metadata);
     }
 
     /** Writes F32 tensors (in map order) and optional metadata, atomically. */
@@ -216,21 +214,22 @@ public final class Safetensors {
         private final byte[] bytes;
         private final String name;
         private final int bufferStart;
-        private final List<Span> spans;
+        /** The spans by tensor name, in data-offset order (the header refuses duplicate names). */
         private final Map<String, Span> byName = new LinkedHashMap<>();
         private final Map<String, String> metadata;
-        private final List<Entry> entries = new ArrayList<>();
+        private final List<Entry> entries;
 
         Opened(byte[] bytes, String name, int bufferStart, List<Span> spans, Map<String, String> metadata) {
             this.bytes = bytes;
             this.name = name;
             this.bufferStart = bufferStart;
-            this.spans = spans;
             this.metadata = metadata;
+            List<Entry> list = new ArrayList<>();
             for (Span s : spans) {
                 byName.put(s.name, s);
-                entries.add(new Entry(s.name, s.dtype.torchName, s.shape));
+                list.add(new Entry(s.name, s.dtype.torchName, s.shape));
             }
+            this.entries = Collections.unmodifiableList(list);
         }
 
         @Override
@@ -240,7 +239,7 @@ public final class Safetensors {
 
         @Override
         public List<Entry> entries() {
-            return Collections.unmodifiableList(entries);
+            return entries;
         }
 
         @Override
@@ -261,16 +260,8 @@ public final class Safetensors {
     }
 
     private static JsonNode parseHeader(byte[] bytes, int length, String name) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, length))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw FormatException.of(name, "header is not valid UTF-8");
-        }
+        String text = StrictText.decode(bytes, 8, length, StandardCharsets.UTF_8,
+                () -> FormatException.of(name, "header is not valid UTF-8"));
         try {
             return JSON.readTree(text);
         } catch (JsonProcessingException e) {

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -213,13 +212,11 @@ public final class TorchFile implements WeightFile {
             throw FormatException.of(name, "legacy torch.save storage keys are not a list");
         }
 
-        Map<String, Storage> byKey = new HashMap<>();
-        globals.storages().forEach(s -> byKey.put(s.key, s));
         Map<Storage, Integer> where = new IdentityHashMap<>();
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int p = at[0];
         for (Object key : keys) {
-            Storage s = key instanceof String k ? byKey.get(k) : null;
+            Storage s = key instanceof String k ? globals.storage(k) : null;
             if (s == null || where.containsKey(s)) {
                 throw FormatException.of(name, "legacy storage key " + (key instanceof String k ? FormatException.quote(k)
                         : "of type " + Unpickler.typeName(key)) + (s == null ? " names no storage of the object" : " is listed twice"));
@@ -239,9 +236,9 @@ public final class TorchFile implements WeightFile {
             where.put(s, p + 8);
             p += 8 + (int) s.bytes();
         }
-        if (where.size() != byKey.size()) {
+        if (where.size() != globals.storages().size()) {
             throw FormatException.of(name, "legacy torch.save file lists " + where.size() + " storages, the object uses "
-                    + byKey.size());
+                    + globals.storages().size());
         }
         if (p != bytes.length) {
             throw FormatException.of(name, (bytes.length - p) + " trailing bytes after the last legacy storage");

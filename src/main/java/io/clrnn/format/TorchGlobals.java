@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The globals a torch.save pickle may name, and what the callable ones build. The list is
@@ -84,6 +85,11 @@ final class TorchGlobals {
         return Collections.unmodifiableCollection(storages.values());
     }
 
+    /** The storage the pickle named {@code key}, or null when it named none. */
+    Storage storage(String key) {
+        return storages.get(key);
+    }
+
     /** The value of an allowed global, or null when it is not allowed. */
     Object global(String module, String name) {
         return ALLOWED.get(module + "." + name);
@@ -113,7 +119,7 @@ final class TorchGlobals {
                 // (data, requires_grad, backward_hooks[, state]): the parameter is its data.
                 int n = f == Function.REBUILD_PARAMETER ? 3 : 4;
                 arity("torch._utils._rebuild_parameter", args, n, n);
-                expect(args.get(0) instanceof TensorRef, "_rebuild_parameter's data is a "
+                expect(args.get(0) instanceof TensorRef, () -> "_rebuild_parameter's data is a "
                         + Unpickler.typeName(args.get(0)) + ", not a tensor");
                 return args.get(0);
             }
@@ -152,19 +158,20 @@ final class TorchGlobals {
         if (!(t.get(1) instanceof StorageType type)) {
             throw new Refusal("a storage record names a " + Unpickler.typeName(t.get(1)) + " where a storage class belongs");
         }
-        expect(t.get(2) instanceof String, "a storage key is a " + Unpickler.typeName(t.get(2)) + ", not a str");
-        expect(t.get(3) instanceof String, "a storage location is a " + Unpickler.typeName(t.get(3)) + ", not a str");
+        expect(t.get(2) instanceof String, () -> "a storage key is a " + Unpickler.typeName(t.get(2)) + ", not a str");
+        expect(t.get(3) instanceof String, () -> "a storage location is a " + Unpickler.typeName(t.get(3))
+                + ", not a str");
         expect(t.size() == 5 || t.get(5) == null, "a legacy storage record is a view of another storage, "
                 + "which PyTorch has not written since 0.4 and clrnn does not read");
         String key = (String) t.get(2);
         long numel = nonNegative(t.get(4), "storage " + FormatException.quote(key) + " size", MAX_STORAGE_NUMEL);
         Storage known = storages.get(key);
         if (known != null) {
-            expect(known.type.equals(type) && known.numel == numel, "storage " + FormatException.quote(key)
+            expect(known.type.equals(type) && known.numel == numel, () -> "storage " + FormatException.quote(key)
                     + " is declared twice, as " + known.numel + " " + known.type.dtype + " and " + numel + " " + type.dtype);
             return known;
         }
-        expect(storages.size() < maxStorages, "names more than " + maxStorages + " storages");
+        expect(storages.size() < maxStorages, () -> "names more than " + maxStorages + " storages");
         Storage s = new Storage(key, type, numel);
         storages.put(key, s);
         return s;
@@ -195,7 +202,7 @@ final class TorchGlobals {
         expect(args.get(2) instanceof Tuple && args.get(3) instanceof Tuple, "a tensor's size and stride are not tuples");
         List<Object> size = ((Tuple) args.get(2)).items();
         List<Object> strides = ((Tuple) args.get(3)).items();
-        expect(size.size() == strides.size(), "a tensor has " + size.size() + " dimensions but "
+        expect(size.size() == strides.size(), () -> "a tensor has " + size.size() + " dimensions but "
                 + strides.size() + " strides");
         int[] shape = new int[size.size()];
         long[] stride = new long[shape.length];
@@ -205,7 +212,7 @@ final class TorchGlobals {
             stride[i] = nonNegative(strides.get(i), "stride", Long.MAX_VALUE);
             numel *= shape[i];
             // Checked at each step, so the product never overflows.
-            expect(numel <= Integer.MAX_VALUE - 8, "a tensor of shape " + shapeText(size)
+            expect(numel <= Integer.MAX_VALUE - 8, () -> "a tensor of shape " + shapeText(size)
                     + " holds more elements than one Java array");
         }
         if (numel > 0) {
@@ -220,8 +227,10 @@ final class TorchGlobals {
             } catch (ArithmeticException e) {
                 last = "past 2^63";
             }
-            expect(last == null, "a tensor of shape " + shapeText(size) + " at offset " + offset + " reaches element "
-                    + last + " of storage " + FormatException.quote(storage.key) + ", which holds " + storage.numel);
+            if (last != null) {
+                throw new Refusal("a tensor of shape " + shapeText(size) + " at offset " + offset + " reaches element "
+                        + last + " of storage " + FormatException.quote(storage.key) + ", which holds " + storage.numel);
+            }
         }
         return new TensorRef(storage, offset, shape, stride, (int) numel);
     }
@@ -254,6 +263,13 @@ final class TorchGlobals {
     private static void expect(boolean ok, String refusal) {
         if (!ok) {
             throw new Refusal(refusal);
+        }
+    }
+
+    /** As {@link #expect(boolean, String)}, the message built only when it is thrown. */
+    private static void expect(boolean ok, Supplier<String> refusal) {
+        if (!ok) {
+            throw new Refusal(refusal.get());
         }
     }
 

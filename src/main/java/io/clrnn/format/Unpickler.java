@@ -3,8 +3,6 @@ package io.clrnn.format;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -447,17 +445,10 @@ final class Unpickler {
 
     private String utf8(long n) {
         int length = length(n, "string");
-        try {
-            String s = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(data, pos, length))
-                    .toString();
-            pos += length;
-            return s;
-        } catch (CharacterCodingException e) {
-            throw error("a string is not valid UTF-8");
-        }
+        String s = StrictText.decode(data, pos, length, StandardCharsets.UTF_8,
+                () -> error("a string is not valid UTF-8"));
+        pos += length;
+        return s;
     }
 
     private String latin1(long n) {
@@ -481,15 +472,8 @@ final class Unpickler {
             if (data[i] == '\n') {
                 int start = pos;
                 pos = i + 1;
-                try {
-                    return StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(data, start, i - start))
-                            .toString();
-                } catch (CharacterCodingException e) {
-                    throw error("a GLOBAL name is not valid UTF-8");
-                }
+                return StrictText.decode(data, start, i - start, StandardCharsets.UTF_8,
+                        () -> error("a GLOBAL name is not valid UTF-8"));
             }
         }
         throw error("a GLOBAL name is unterminated or longer than " + MAX_GLOBAL_LINE + " bytes");

@@ -33,6 +33,16 @@ enum ElemType {
         return null;
     }
 
+    /** The type {@link #label} names, or null for none of these (a type clrnn does not read). */
+    static ElemType ofLabel(String label) {
+        for (ElemType t : values()) {
+            if (t.label.equals(label)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     /** A DataType code in words, for messages; also for the types clrnn does not read. */
     static String label(int code) {
         ElemType t = of(code);

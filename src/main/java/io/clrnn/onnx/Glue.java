@@ -5,7 +5,6 @@ import io.clrnn.format.FormatException;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -179,15 +178,7 @@ final class Glue {
         ElemType to = castTarget(n);
         if (to.isFloat()) {
             // float16, bfloat16 and float64 values are kept as float32, as everywhere in clrnn.
-            if (v instanceof Value.Floats) {
-                return v;
-            }
-            long[] src = ((Value.Ints) v).tensor().data();
-            float[] dst = new float[src.length];
-            for (int i = 0; i < src.length; i++) {
-                dst[i] = src[i];
-            }
-            return Value.of(Tensor.of(dst, v.shape()));
+            return v instanceof Value.Floats ? v : Value.of(Value.toFloats(v));
         }
         long[] dst = new long[v.numel()];
         if (v instanceof Value.Floats f) {
@@ -341,12 +332,12 @@ final class Glue {
             }
             out[axis] += s[axis];
         }
-        Value.checkedNumel(out, n.where);
+        int count = Value.checkedNumel(out, n.where);
         int outer = (int) Tensor.numel(Arrays.copyOfRange(shape, 0, axis));
         int inner = (int) Tensor.numel(Arrays.copyOfRange(shape, axis + 1, shape.length));
         int row = out[axis] * inner;
         if (first instanceof Value.Floats) {
-            float[] dst = new float[(int) Tensor.numel(out)];
+            float[] dst = new float[count];
             int at = 0;
             for (Value v : in) {
                 int block = v.shape()[axis] * inner;
@@ -358,7 +349,7 @@ final class Glue {
             }
             return Value.of(Tensor.of(dst, out));
         }
-        long[] dst = new long[(int) Tensor.numel(out)];
+        long[] dst = new long[count];
         int at = 0;
         for (Value v : in) {
             int block = v.shape()[axis] * inner;
@@ -600,10 +591,5 @@ final class Glue {
     /** The operators, for messages: "Cast, Concat, ...". */
     static String names() {
         return String.join(", ", OPS.keySet().stream().sorted().toList());
-    }
-
-    /** A list for tests and describe(). */
-    static List<String> sorted() {
-        return OPS.keySet().stream().sorted().toList();
     }
 }

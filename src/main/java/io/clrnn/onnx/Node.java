@@ -18,8 +18,6 @@ import java.util.Set;
  * input or output), and its attributes, read with their types checked.
  */
 final class Node {
-    final int index;
-    final String name;
     final String opType;
     final List<String> inputs;
     final List<String> outputs;
@@ -32,8 +30,7 @@ final class Node {
     private final Map<String, AttributeProto> attributes;
 
     Node(int index, NodeProto proto, String file) {
-        this.index = index;
-        this.name = proto.getName();
+        String name = proto.getName();
         this.opType = proto.getOpType();
         this.inputs = List.copyOf(proto.getInputList());
         this.outputs = List.copyOf(proto.getOutputList());

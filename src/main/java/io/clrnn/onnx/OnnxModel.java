@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import io.clrnn.format.AtomicFiles;
 import io.clrnn.format.FormatException;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.proto.FunctionProto;
@@ -18,7 +19,6 @@ import io.clrnn.onnx.proto.TensorShapeProto;
 import io.clrnn.onnx.proto.TypeProto;
 import io.clrnn.onnx.proto.ValueInfoProto;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -85,6 +85,12 @@ public final class OnnxModel {
         /** {@code [2, batch, 3]}, or {@code ?} for a tensor whose rank the model does not say. */
         public String shape() {
             return dims == null ? "?" : "[" + String.join(", ", dims) + "]";
+        }
+
+        /** Whether the element type is floating-point: a float {@link Tensor} feeds it, not an {@link IntTensor}. */
+        public boolean isFloat() {
+            ElemType t = ElemType.ofLabel(type);
+            return t != null && t.isFloat();
         }
     }
 
@@ -256,13 +262,10 @@ public final class OnnxModel {
     /** Loads a model; its external data, if any, is read from beside it. */
     public static OnnxModel load(Path path) throws IOException {
         String name = String.valueOf(path.getFileName());
-        long size = Files.size(path);
-        if (size > TensorData.MAX_ELEMENTS) {
-            throw new FormatException(name + ": " + size + " bytes; an ONNX file holds at most 2 GiB (larger models "
-                    + "keep their weights as external data)");
-        }
+        byte[] bytes = AtomicFiles.readAll(path, size -> size + " bytes; an ONNX file holds at most 2 GiB (larger "
+                + "models keep their weights as external data)");
         Path dir = path.toAbsolutePath().getParent();
-        return new OnnxModel(parse(Files.readAllBytes(path), name), dir, name);
+        return new OnnxModel(parse(bytes, name), dir, name);
     }
 
     /** Loads a model from memory; {@code name} starts every message. External data is refused: it has no folder. */

@@ -83,25 +83,13 @@ public final class OnnxSession implements AutoCloseable {
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (Port p : model.outputs()) {
-            result.put(p.name(), toFloats(values.get(p.name())));
+            result.put(p.name(), Value.toFloats(values.get(p.name())));
         }
         return result;
     }
 
     private static Value arg(Value[] in, int i) {
         return i < in.length ? in[i] : null;
-    }
-
-    private static Tensor toFloats(Value v) {
-        if (v instanceof Value.Floats f) {
-            return f.tensor();
-        }
-        long[] src = ((Value.Ints) v).tensor().data();
-        float[] dst = new float[src.length];
-        for (int i = 0; i < src.length; i++) {
-            dst[i] = src[i];
-        }
-        return Tensor.of(dst, v.shape());
     }
 
     private void feed(Map<String, Value> values, Map<String, Tensor> floats, Map<String, IntTensor> ints) {

@@ -17,7 +17,6 @@ import io.clrnn.onnx.OnnxModel.Role;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -123,9 +122,9 @@ final class Recurrent {
                         + String.join(", ", java.util.Arrays.stream(Activation.Function.values())
                         .map(Activation.Function::onnxName).toList()));
             }
-            Activation kind = new Activation(f, 0, 0);
-            float alpha = kind.takesAlpha() ? (a < alphas.length ? alphas[a++] : defaultAlpha(f)) : 0;
-            float beta = kind.takesBeta() ? (b < betas.length ? betas[b++] : defaultBeta(f)) : 0;
+            Activation d = Activation.of(f); // ORT's defaults
+            float alpha = d.takesAlpha() ? (a < alphas.length ? alphas[a++] : d.alpha()) : 0;
+            float beta = d.takesBeta() ? (b < betas.length ? betas[b++] : d.beta()) : 0;
             out.add(new Activation(f, alpha, beta));
         }
         if (dirs == 2 && out.subList(0, slots).equals(out.subList(slots, 2 * slots))) {
@@ -138,26 +137,9 @@ final class Recurrent {
         return f == null ? new float[0] : f;
     }
 
-    private static float defaultAlpha(Activation.Function f) {
-        return switch (f) {
-            case LEAKY_RELU -> 0.01f;
-            case HARD_SIGMOID -> 0.2f;
-            case ELU -> 1.0f;
-            default -> 0;
-        };
-    }
-
-    private static float defaultBeta(Activation.Function f) {
-        return f == Activation.Function.HARD_SIGMOID ? 0.5f : 0;
-    }
-
     /** The name the node reads in {@code role}'s slot, or "" when it leaves it out. */
     String input(Role role) {
         return node.input(java.util.Arrays.asList(INPUTS).indexOf(role));
-    }
-
-    String output(Role role) {
-        return node.output(java.util.Arrays.asList(OUTPUTS).indexOf(role));
     }
 
     /** The slot's role of input {@code i}. */
@@ -316,14 +298,6 @@ final class Recurrent {
 
     /** What describe() says about this node's cell beyond its module's repr. */
     String extras() {
-        List<String> parts = new ArrayList<>();
-        if (layout == 1) {
-            parts.add("layout=1");
-        }
-        return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
-    }
-
-    String opName() {
-        return node.opType.toUpperCase(Locale.ROOT);
+        return layout == 1 ? ", layout=1" : "";
     }
 }

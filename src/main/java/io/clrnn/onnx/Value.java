@@ -96,6 +96,19 @@ sealed interface Value permits Value.Floats, Value.Ints {
         return new Ints(t);
     }
 
+    /** {@code v} as float32: a float value's own tensor, an integer one's converted element by element. */
+    static Tensor toFloats(Value v) {
+        if (v instanceof Floats f) {
+            return f.tensor();
+        }
+        long[] src = ((Ints) v).tensor().data();
+        float[] dst = new float[src.length];
+        for (int i = 0; i < src.length; i++) {
+            dst[i] = src[i];
+        }
+        return Tensor.of(dst, v.shape());
+    }
+
     /** Checks that a tensor of {@code shape} may be made: its size fits an array and {@link #MAX_MADE_ELEMENTS}. */
     static int checkedNumel(int[] shape, String what) {
         long n = 1;
