@@ -70,7 +70,7 @@ public final class AtomicFiles {
      * Reads a whole file, refusing one too large for a Java array before trying, so the failure is
      * a clear message rather than an OutOfMemoryError.
      */
-    public static byte[] readAll(Path path) throws IOException {
+    static byte[] readAll(Path path) throws IOException {
         return readAll(path, size -> "file is " + size + " bytes, more than clrnn reads in one piece (2 GiB)");
     }
 
