@@ -50,9 +50,10 @@ public final class Benchmark {
     /** Warm-up stops here even when the median keeps moving (a shared machine's noise). */
     static final double MAX_WARMUP_SECONDS = 10;
 
-    /** A timed shape; {@code familyMs} is the mean device time per forward of each kernel family (empty when not profiled). */
     /**
-     * @param familyMs device time per forward of each kernel family (empty when not profiled)
+     * A timed shape.
+     *
+     * @param familyMs mean device time per forward of each kernel family (empty when not profiled)
      * @param hostMs   host time per forward of each phase (empty when not profiled)
      */
     public record Result(Shape shape, String implementation, String deviceName, Timing timing,

@@ -167,10 +167,6 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             return new Row(name, shape, clrnn, value, reference, torch, ort, ortNote, sgemm);
         }
 
-        public Row withReference(Measurement value) {
-            return new Row(name, shape, clrnn, clrnnF16, value, torch, ort, ortNote, sgemm);
-        }
-
         /** The peer's measurements: one per thread count (and torch's CUDA run). */
         public List<Measurement> runs(Peer peer) {
             return peer == Peer.TORCH ? torch : ort;
