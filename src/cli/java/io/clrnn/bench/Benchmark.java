@@ -1,5 +1,6 @@
 package io.clrnn.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.model.RnnConfig;
@@ -12,6 +13,7 @@ import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -50,9 +52,10 @@ public final class Benchmark {
     /** Warm-up stops here even when the median keeps moving (a shared machine's noise). */
     static final double MAX_WARMUP_SECONDS = 10;
 
-    /** A timed shape; {@code familyMs} is the mean device time per forward of each kernel family (empty when not profiled). */
     /**
-     * @param familyMs device time per forward of each kernel family (empty when not profiled)
+     * A timed shape.
+     *
+     * @param familyMs mean device time per forward of each kernel family (empty when not profiled)
      * @param hostMs   host time per forward of each phase (empty when not profiled)
      */
     public record Result(Shape shape, String implementation, String deviceName, Timing timing,
@@ -60,6 +63,23 @@ public final class Benchmark {
             Map<Profile.Host, Double> hostMs) {
         public double gflops() {
             return timing.gflops(shape.flops());
+        }
+
+        /** What {@code clrnn bench --json} prints: the keys bench_torch.py's JSON has too, the sizes, the split. */
+        public ObjectNode toJson() {
+            ObjectNode node = Report.JSON.createObjectNode();
+            node.put("implementation", implementation);
+            node.put("device", deviceName);
+            node.put("shape", shape.label());
+            Report.putSizes(node, shape);
+            node.put("weights_dtype", weightsDtype.name().toLowerCase(Locale.ROOT));
+            Report.putTiming(node, timing, shape.flops());
+            node.put("recurrence", recurrenceVariant);
+            ObjectNode families = node.putObject("device_ms");
+            familyMs.forEach((f, ms) -> families.put(f.name().toLowerCase(Locale.ROOT), ms));
+            ObjectNode host = node.putObject("host_ms");
+            hostMs.forEach((h, ms) -> host.put(h.name().toLowerCase(Locale.ROOT), ms));
+            return node;
         }
     }
 

@@ -91,13 +91,7 @@ public final class OrtTimer {
                 n.put("device", cpuName());
                 n.put("shape", shape.label());
                 n.put("threads", threads);
-                n.put("median_ms", timing.medianMs());
-                n.put("min_ms", timing.minMs());
-                n.put("max_ms", timing.maxMs());
-                n.put("runs", timing.runs());
-                n.put("warmup_runs", timing.warmupRuns());
-                n.put("warmup_seconds", timing.warmupSeconds());
-                n.put("gflops", timing.gflops(shape.flops()));
+                Report.putTiming(n, timing, shape.flops());
                 n.put("recurrence", "");
                 n.putObject("device_ms");
                 return n;

@@ -167,10 +167,6 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             return new Row(name, shape, clrnn, value, reference, torch, ort, ortNote, sgemm);
         }
 
-        public Row withReference(Measurement value) {
-            return new Row(name, shape, clrnn, clrnnF16, value, torch, ort, ortNote, sgemm);
-        }
-
         /** The peer's measurements: one per thread count (and torch's CUDA run). */
         public List<Measurement> runs(Peer peer) {
             return peer == Peer.TORCH ? torch : ort;
@@ -345,15 +341,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             c.put("name", r.name());
             c.put("shape", shape.label());
             c.put("cells", r.cells());
-            c.put("mode", shape.mode().cliName());
-            c.put("seq", shape.seqLen());
-            c.put("batch", shape.batch());
-            c.put("input", shape.inputSize());
-            c.put("hidden", shape.hiddenSize());
-            c.put("layers", shape.layers());
-            c.put("bidirectional", shape.bidirectional());
-            c.put("proj_size", shape.projSize());
-            c.put("ragged", shape.ragged());
+            putSizes(c, shape);
             c.put("flops", shape.flops());
             c.set("clrnn", r.clrnn().toJson());
             c.set("clrnn_f16", r.clrnnF16() == null ? null : r.clrnnF16().toJson());
@@ -399,6 +387,33 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         List<Double> rounds = new ArrayList<>();
         n.path("round_median_ms").forEach(r -> rounds.add(r.asDouble()));
         return List.copyOf(rounds);
+    }
+
+    /** A shape's sizes, under the keys of the cases here and of {@code clrnn bench --json}: mode, seq, ..., ragged. */
+    static void putSizes(ObjectNode n, Shape shape) {
+        n.put("mode", shape.mode().cliName());
+        n.put("seq", shape.seqLen());
+        n.put("batch", shape.batch());
+        n.put("input", shape.inputSize());
+        n.put("hidden", shape.hiddenSize());
+        n.put("layers", shape.layers());
+        n.put("bidirectional", shape.bidirectional());
+        n.put("proj_size", shape.projSize());
+        n.put("ragged", shape.ragged());
+    }
+
+    /**
+     * One timed run's figures, under the keys {@code clrnn bench --json}, {@link OrtTimer} and bench_torch.py share:
+     * median_ms, min_ms, max_ms, runs, warmup_runs, warmup_seconds and gflops (of {@code flops} per forward).
+     */
+    static void putTiming(ObjectNode n, Timing timing, double flops) {
+        n.put("median_ms", timing.medianMs());
+        n.put("min_ms", timing.minMs());
+        n.put("max_ms", timing.maxMs());
+        n.put("runs", timing.runs());
+        n.put("warmup_runs", timing.warmupRuns());
+        n.put("warmup_seconds", timing.warmupSeconds());
+        n.put("gflops", timing.gflops(flops));
     }
 
     static void putOptional(ObjectNode n, String key, OptionalDouble value) {

@@ -1,7 +1,5 @@
 package io.clrnn.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.Shape;
@@ -74,39 +72,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json ? toJson(result) : toText(result));
+        out.println(json ? result.toJson().toString() : toText(result));
         return Main.EXIT_OK;
-    }
-
-    static String toJson(Benchmark.Result r) {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode node = mapper.createObjectNode();
-        node.put("implementation", r.implementation());
-        node.put("device", r.deviceName());
-        node.put("shape", r.shape().label());
-        node.put("mode", r.shape().mode().cliName());
-        node.put("seq", r.shape().seqLen());
-        node.put("batch", r.shape().batch());
-        node.put("input", r.shape().inputSize());
-        node.put("hidden", r.shape().hiddenSize());
-        node.put("layers", r.shape().layers());
-        node.put("bidirectional", r.shape().bidirectional());
-        node.put("proj_size", r.shape().projSize());
-        node.put("ragged", r.shape().ragged());
-        node.put("weights_dtype", r.weightsDtype().name().toLowerCase(Locale.ROOT));
-        node.put("median_ms", r.timing().medianMs());
-        node.put("min_ms", r.timing().minMs());
-        node.put("max_ms", r.timing().maxMs());
-        node.put("runs", r.timing().runs());
-        node.put("warmup_runs", r.timing().warmupRuns());
-        node.put("warmup_seconds", r.timing().warmupSeconds());
-        node.put("gflops", r.gflops());
-        node.put("recurrence", r.recurrenceVariant());
-        ObjectNode families = node.putObject("device_ms");
-        r.familyMs().forEach((f, ms) -> families.put(f.name().toLowerCase(Locale.ROOT), ms));
-        ObjectNode host = node.putObject("host_ms");
-        r.hostMs().forEach((h, ms) -> host.put(h.name().toLowerCase(Locale.ROOT), ms));
-        return node.toString();
     }
 
     static String toText(Benchmark.Result r) {

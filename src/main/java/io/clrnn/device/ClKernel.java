@@ -70,11 +70,6 @@ public final class ClKernel extends ClResource {
         return name;
     }
 
-    /** Whether the kernel has an argument of this name. */
-    public boolean hasArg(String arg) {
-        return argIndex.containsKey(arg);
-    }
-
     public ClKernel arg(String arg, ClBuffer buffer) {
         int i = index(arg);
         if (lastValue[i] != buffer || buffer.isClosed()) {

@@ -56,6 +56,8 @@ public final class Device extends ClResource {
     private final cl_device_id id;
     /** The in-thread twin of a multi-threaded CPU device, or null. */
     private final cl_device_id latencyId;
+    /** The context's devices: {@link #id}, then {@link #latencyId} when there is one. */
+    private final cl_device_id[] devices;
     /** The fault-injection seam, armed only by tests in this package. */
     final Faults faults = new Faults();
     private final cl_context context;
@@ -71,12 +73,13 @@ public final class Device extends ClResource {
         this.info = located.info;
         this.id = located.id;
         this.latencyId = located.twin;
+        this.devices = latencyId == null ? new cl_device_id[] {id} : new cl_device_id[] {id, latencyId};
         this.profiling = profiling;
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL.CL_CONTEXT_PLATFORM, located.platform);
         int[] status = new int[1];
         synchronized (SETUP) {
-            context = CL.clCreateContext(properties, devices().length, devices(), null, null, status);
+            context = CL.clCreateContext(properties, devices.length, devices, null, null, status);
         }
         Cl.check(status[0], "clCreateContext");
         cl_command_queue main = null;
@@ -105,10 +108,6 @@ public final class Device extends ClResource {
                 status);
         Cl.check(status[0], "clCreateCommandQueue");
         return q;
-    }
-
-    private cl_device_id[] devices() {
-        return latencyId == null ? new cl_device_id[] {id} : new cl_device_id[] {id, latencyId};
     }
 
     /** Whether small forwards can take the in-thread {@link Lane#LATENCY} lane. */
@@ -203,7 +202,7 @@ public final class Device extends ClResource {
         int built;
         synchronized (SETUP) {
             // arg info lets kernels' arguments be set by name (ClKernel.arg)
-            built = CL.clBuildProgram(program, devices().length, devices(), "-cl-kernel-arg-info", null, null);
+            built = CL.clBuildProgram(program, devices.length, devices, "-cl-kernel-arg-info", null, null);
         }
         if (built != CL.CL_SUCCESS) {
             String buildLog = buildLog(program);
@@ -250,7 +249,7 @@ public final class Device extends ClResource {
 
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
         guarded("clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
+            cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -266,7 +265,7 @@ public final class Device extends ClResource {
     public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
         guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
+            cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -280,7 +279,7 @@ public final class Device extends ClResource {
      */
     public ByteBuffer mapForReading(Lane lane, ClBuffer src, long bytes, Profile profile) {
         return guarded("clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
-            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
+            cl_event event = eventFor(profile);
             int[] status = new int[1];
             ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
                     event, status);
@@ -314,7 +313,7 @@ public final class Device extends ClResource {
             }
         }
         guarded("clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
-            cl_event event = profile == null || !profile.wantsEvents() ? null : new cl_event();
+            cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
             return record(profile, family, event);
@@ -330,6 +329,11 @@ public final class Device extends ClResource {
             }
             return null;
         });
+    }
+
+    /** An event for the command to fill when {@code profile} wants events, else null (no event made). */
+    private static cl_event eventFor(Profile profile) {
+        return profile == null || !profile.wantsEvents() ? null : new cl_event();
     }
 
     private Void record(Profile profile, Profile.Family family, cl_event event) {

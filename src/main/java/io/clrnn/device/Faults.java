@@ -17,10 +17,6 @@ final class Faults {
         armed = new Armed(callPrefix, status, new AtomicInteger(skip));
     }
 
-    void failNext(String callPrefix, int status) {
-        failAfter(callPrefix, 0, status);
-    }
-
     /** Whether an armed fault has not fired yet. */
     boolean pending() {
         return armed != null;

@@ -31,9 +31,10 @@ final class ExecutorModules {
 
     /**
      * A module's identity. The file's size and modification time are part of it, so a weights file rewritten in
-     * place (a model retrained to the same path) is loaded anew instead of served stale.
+     * place (a model retrained to the same path) is loaded anew instead of served stale. The options are taken
+     * with their dropout at 0: it changes only a module's repr, never its results, so it opens no module of its own.
      */
-    record Key(String weights, long size, long modified, String options, int device) {}
+    record Key(String weights, long size, long modified, RnnOptions options, int device) {}
 
     private static final Map<Key, Rnn> modules = new LinkedHashMap<>();
     /** Open devices by their index in {@link Device#list()}; a spec's device is found once, then kept. */
@@ -53,7 +54,7 @@ final class ExecutorModules {
         BasicFileAttributes attributes = attributes(path);
         Device device = device(deviceSpec);
         Key key = new Key(path.toString(), attributes.size(), attributes.lastModifiedTime().toMillis(),
-                describe(options), device.info().index());
+                options.dropout(0), device.info().index());
         Rnn rnn = modules.get(key);
         if (rnn == null) {
             long start = System.nanoTime();
@@ -158,10 +159,6 @@ final class ExecutorModules {
         }
         specs.put(spec, index);
         return kept;
-    }
-
-    private static String describe(RnnOptions o) {
-        return o.mode() + "|" + o.nonlinearity() + "|" + o.prefix() + "|" + o.weightsDtype() + "|" + o.batchFirst();
     }
 
     /** The fallback when {@link ClrnnPlugin} is not enabled: close everything at JVM exit. */

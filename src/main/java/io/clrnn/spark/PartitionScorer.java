@@ -312,11 +312,19 @@ final class PartitionScorer implements Iterator<InternalRow> {
         }
     }
 
-    /** A nested output: one array per step; each its own, since the projection reads them all at once. */
+    /**
+     * A nested output: one array per step; each its own, since the projection reads them all at once. Each step is
+     * copied once, straight from {@code src} into its UnsafeArrayData, by byte offset; that offset is an int in
+     * Spark's API, so a step beyond 2 GiB into {@code src} goes through a copy of its own instead.
+     */
     private static GenericArrayData steps(float[] src, int from, int count, int width) {
         Object[] rows = new Object[count];
         for (int s = 0; s < count; s++) {
-            rows[s] = UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(src, from + s * width, from + (s + 1) * width));
+            int at = from + s * width;
+            long offset = Platform.FLOAT_ARRAY_OFFSET + 4L * at;
+            rows[s] = offset <= Integer.MAX_VALUE
+                    ? UnsafeArrayData.fromPrimitiveArray(src, (int) offset, width, Float.BYTES)
+                    : UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(src, at, at + width));
         }
         return new GenericArrayData(rows);
     }

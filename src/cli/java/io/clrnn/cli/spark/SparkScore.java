@@ -9,6 +9,7 @@ import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
+import io.clrnn.cli.Main;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceSpec;
 import io.clrnn.model.CellType;
@@ -46,10 +47,6 @@ import picocli.CommandLine.Option;
         description = {"Scores a Parquet file of sequences with an RNN, LSTM or GRU through Spark (local mode).",
             "Writes the input's other columns plus output, h_n and (LSTM) c_n to a new Parquet file."})
 public final class SparkScore implements Callable<Integer> {
-    static final int EXIT_OK = 0;
-    static final int EXIT_RUNTIME = 1;
-    static final int EXIT_USAGE = 2;
-
     @ArgGroup(exclusive = true)
     Task task = new Task();
 
@@ -126,21 +123,21 @@ public final class SparkScore implements Callable<Integer> {
         cli.setParameterExceptionHandler((e, a) -> {
             err.println("error: " + e.getMessage());
             err.println("(see 'spark-score --help')");
-            return EXIT_USAGE;
+            return Main.EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable cause = clrnnCause(e);
             if (cause instanceof ClrnnException) {
                 err.println("error: " + cause.getMessage());
-                return cause instanceof InvalidInputException ? EXIT_USAGE : EXIT_RUNTIME;
+                return cause instanceof InvalidInputException ? Main.EXIT_USAGE : Main.EXIT_RUNTIME;
             }
             if (e instanceof AnalysisException || e instanceof NoSuchFileException) {
                 err.println("error: " + firstLine(e instanceof NoSuchFileException ? "no such file: " + e.getMessage()
                         : e.getMessage()));
-                return EXIT_USAGE;
+                return Main.EXIT_USAGE;
             }
             e.printStackTrace(err);
-            return EXIT_RUNTIME;
+            return Main.EXIT_RUNTIME;
         });
         return cli.execute(args);
     }
@@ -165,7 +162,7 @@ public final class SparkScore implements Callable<Integer> {
                     scored.seconds(), scored.rows() / scored.seconds(), output,
                     scored.withoutOutput() == 0 ? "" : String.format(Locale.ROOT,
                             " (%,d null or malformed rows got null outputs)", scored.withoutOutput()));
-            return EXIT_OK;
+            return Main.EXIT_OK;
         } finally {
             spark.stop();
         }
@@ -255,7 +252,7 @@ public final class SparkScore implements Callable<Integer> {
                     scored.rows() / scored.seconds(), scored.withoutOutput(), out);
             boolean ok = worst <= 1e-5 && shading.ok();
             err.println(ok ? "example: ok" : "example: FAILED");
-            return ok ? EXIT_OK : EXIT_RUNTIME;
+            return ok ? Main.EXIT_OK : Main.EXIT_RUNTIME;
         } finally {
             spark.stop();
         }
@@ -297,7 +294,7 @@ public final class SparkScore implements Callable<Integer> {
         SparkBench.Result r = SparkBench.run(config, data, n, batchSize, 8, rounds, master, device, dir, err);
         spec.commandLine().getOut().printf(Locale.ROOT, "bare clrnn: %,.0f rows/s%nspark path: %,.0f rows/s (%.0f%% of bare)%n",
                 r.bareRowsPerSecond(), r.sparkRowsPerSecond(), 100 * r.ratio());
-        return EXIT_OK;
+        return Main.EXIT_OK;
     }
 
     private static double maxDiff(float[] expected, List<Object> actual) {
