@@ -7,6 +7,9 @@
 //               work-items share the unit blocks and meet at a barrier after each step (GPUs).
 //  - rnn_step:  one launch per step (and phase), every row block and unit block in parallel (GPUs, when
 //               too few rows would leave most of the chip idle in rnn_group).
+//  - rnn_team:  the work-items of a direction split its unit blocks and take every row, meeting at a
+//               barrier in global memory after each phase: one launch for the whole sequence that still
+//               keeps every core busy when there are too few rows to split (CPUs, batch 1).
 
 #ifndef VARIANT
 #define VARIANT 0
@@ -14,6 +17,7 @@
 #define VARIANT_ROWS 0
 #define VARIANT_GROUP 1
 #define VARIANT_STEP 2
+#define VARIANT_TEAM 3
 
 // rows_a(st, b0, n, jb) and rows_b: phase A (or B) of one step for rows [b0, b0 + n), n <= TB, in blocks
 // of TB, TB/2, ..., 1 rows; the host writes them beside the block instantiations they call.
@@ -46,6 +50,14 @@
     st.scratch = scratch; st.Whr = Whr; st.bhn = bhn; st.peep = peep; st.A = A; st.Wih = Wih;               \
     st.bias = bias
 
+// The j-th unit block of [first, end) that step s works on: forwards on even steps, backwards on odd
+// ones. W_hh^T is read block after block, and a core's share of it is often a little larger than its
+// cache; walking back over what the last step read last finds that part still cached, where walking
+// forwards again would evict every block just before it is needed (T200 B1 H512 LSTM: 15% faster, GRU 25%).
+int zigzag(int j, int first, int end, int s) {
+    return (s & 1) ? end - 1 - (j - first) : j;
+}
+
 #if VARIANT == VARIANT_ROWS
 // Global (items, D), local (1, 1). Work-item i owns row chunks i, i + items, ... (TB rows each; sorted by
 // length, so every item keeps work as rows finish) and runs steps [s_begin, s_end).
@@ -58,13 +70,15 @@ __kernel void rnn_rows(const int s_begin, const int s_end, STEP_PARAMS) {
     table += table_off;
     for (int s = s_begin; s < s_end; s++) {
         set_step(&st, s, T, (reverse_mask >> d) & 1, table);
-        for (int jb = 0; jb < UNIT_BLOCKS_A; jb++) {
+        for (int j = 0; j < UNIT_BLOCKS_A; j++) {
+            const int jb = zigzag(j, 0, UNIT_BLOCKS_A, s);
             for (int b0 = item * TB; b0 < st.bs; b0 += items * TB) {
                 rows_a(&st, b0, min(TB, st.bs - b0), jb);
             }
         }
 #if TWO_PHASE
-        for (int jb = 0; jb < UNIT_BLOCKS_B; jb++) {
+        for (int j = 0; j < UNIT_BLOCKS_B; j++) {
+            const int jb = zigzag(j, 0, UNIT_BLOCKS_B, s);
             for (int b0 = item * TB; b0 < st.bs; b0 += items * TB) {
                 rows_b(&st, b0, min(TB, st.bs - b0), jb);
             }
@@ -141,5 +155,78 @@ __kernel void rnn_step(const int s, const int phase, STEP_PARAMS) {
         rows_b(&st, b0, min(TB, st.bs - b0), jb);
     }
 #endif
+}
+#endif
+
+#if VARIANT == VARIANT_TEAM
+#ifndef TEAM_SPINS
+#define TEAM_SPINS (1u << 26) // polls of a waiting item before it gives up: a few tenths of a second
+#endif
+
+// The first of `n` things that item i of `items` owns: contiguous shares, so that each item reads the
+// same slice of W_hh^T at every step and that slice stays in its core's cache.
+int share(int n, int i, int items) {
+    return (int)((long)n * i / items);
+}
+
+// Arrives at the team's barrier and waits for `target` arrivals in all (counted since the engine made
+// sync; the count wraps). Returns 0 once they are in, or 1 when the team gave up: an item that waited
+// TEAM_SPINS polls sets sync[1], as every item of a launch must be running at once for the barrier to
+// open, and OpenCL does not promise that. The host then runs the forward again another way.
+// The atomics order the memory accesses around them: h written before arriving is seen after leaving.
+int team_barrier(volatile __global uint *sync, uint target) {
+    atomic_inc(sync);
+    for (uint spins = 0; (int)(sync[0] - target) < 0; spins++) {
+        if (sync[1] != 0 || spins == TEAM_SPINS) {
+            atomic_xchg(sync + 1, 1u);
+            return 1;
+        }
+    }
+    atomic_or(sync, 0u); // acquire: nothing after the wait is read before it
+    return 0;
+}
+
+// Global (items, D), local (1, 1); CPUs only, where a work-item is a thread of its own and memory is
+// coherent. Item i of direction d owns unit blocks [share(UB, i), share(UB, i + 1)) of every row; the
+// k-th barrier of this launch opens at sync_base + (k + 1) * items * D arrivals.
+__kernel void rnn_team(const int s_begin, const int s_end, const uint sync_base, volatile __global uint *sync,
+                       STEP_PARAMS) {
+    const int item = get_global_id(0);
+    const int items = get_global_size(0);
+    const int d = get_global_id(1);
+    const uint team = (uint)(items * get_global_size(1));
+    INIT_STEP(st, d);
+    st.W = W;
+    table += table_off;
+    const int a_first = share(UNIT_BLOCKS_A, item, items), a_end = share(UNIT_BLOCKS_A, item + 1, items);
+#if TWO_PHASE
+    const int b_first = share(UNIT_BLOCKS_B, item, items), b_end = share(UNIT_BLOCKS_B, item + 1, items);
+#endif
+    uint target = sync_base;
+    for (int s = s_begin; s < s_end; s++) {
+        set_step(&st, s, T, (reverse_mask >> d) & 1, table);
+        for (int j = a_first; j < a_end; j++) {
+            const int jb = zigzag(j, a_first, a_end, s);
+            for (int b0 = 0; b0 < st.bs; b0 += TB) {
+                rows_a(&st, b0, min(TB, st.bs - b0), jb);
+            }
+        }
+        target += team;
+        if (team_barrier(sync, target)) {
+            return;
+        }
+#if TWO_PHASE
+        for (int j = b_first; j < b_end; j++) {
+            const int jb = zigzag(j, b_first, b_end, s);
+            for (int b0 = 0; b0 < st.bs; b0 += TB) {
+                rows_b(&st, b0, min(TB, st.bs - b0), jb);
+            }
+        }
+        target += team;
+        if (team_barrier(sync, target)) {
+            return;
+        }
+#endif
+    }
 }
 #endif

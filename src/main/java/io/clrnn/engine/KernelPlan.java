@@ -29,6 +29,16 @@ public final class KernelPlan {
      * directions to run: about 50 us on one core, what the worker wake-ups of a few commands cost.
      */
     private static final long LATENCY_LANE_FMAS = 1L << 21;
+    /**
+     * From this many multiply-adds, and this many per step, a forward whose rows cannot fill the compute
+     * units (batch 1) runs as a team that splits the units instead: about 200 us on one core pays for the
+     * worker threads' wake-up (the latency lane has none), and 1 us per step for a barrier per step.
+     * Measured on PoCL with 2 cores against rnn_rows in the latency lane: T20 B1 H256 GRU (6M) and T10 B1
+     * H512 RNN were 5-15% slower as a team, T200 B1 H128 RNN (33k a step) 13% slower; T100 B1 H128 LSTM
+     * was 10% faster, T200 B1 H512 LSTM 1.7x, T200 B4 H512 LSTM 2x.
+     */
+    private static final long TEAM_THRESHOLD_FMAS = 1L << 23;
+    private static final long TEAM_STEP_THRESHOLD_FMAS = 1L << 16;
     /** GPU work-groups of rnn_group are whole warps/wavefronts of at least this many work-items. */
     private static final int GPU_GROUP_MIN = 32;
     private static final int GPU_GROUP_MAX = 256;
@@ -69,7 +79,8 @@ public final class KernelPlan {
 
     /** The recurrence kernels; ROWS_FUSED is rnn_rows with the input projection done inside it. */
     public enum Variant {
-        ROWS("rnn_rows", 0), ROWS_FUSED("rnn_rows", 0), GROUP("rnn_group", 1), STEP("rnn_step", 2);
+        ROWS("rnn_rows", 0), ROWS_FUSED("rnn_rows", 0), GROUP("rnn_group", 1), STEP("rnn_step", 2),
+        TEAM("rnn_team", 3);
 
         private final String kernel;
         private final int id;
@@ -96,7 +107,8 @@ public final class KernelPlan {
     /**
      * How one forward's recurrence runs.
      *
-     * @param items          ROWS(_FUSED): work-items per direction, each owning every items-th chunk of rows
+     * @param items          ROWS(_FUSED): work-items per direction, each owning every items-th chunk of rows;
+     *                       TEAM: work-items per direction, each owning a share of the unit blocks
      * @param groupRows      GROUP: batch rows per work-group
      * @param local          GROUP and STEP: work-items per work-group along the first dimension
      * @param stepsPerLaunch time steps one ROWS(_FUSED) or GROUP launch runs at most
@@ -106,6 +118,10 @@ public final class KernelPlan {
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
             boolean wLocal, Device.Lane lane) {
         RecurrencePlan withWLocal(boolean wLocal) {
+            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane);
+        }
+
+        RecurrencePlan withItems(int items) {
             return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane);
         }
     }
@@ -208,7 +224,8 @@ public final class KernelPlan {
     /**
      * The recurrence of a forward over {@code seqLen} steps of {@code batch} rows, {@code rows} of them
      * valid (the sum of the lengths). {@code forced} names a variant (tests and tuning); null chooses:
-     * CPUs run rnn_rows, with the projection fused in for tiny single-phase layers; GPUs run rnn_group
+     * CPUs run rnn_rows, with the projection fused in for tiny single-phase layers, or rnn_team when the
+     * rows are too few to keep every compute unit busy and the work pays for a team; GPUs run rnn_group
      * when W_hh^T fits in local memory or the batch fills the chip with groups, else rnn_step.
      *
      * A device with an in-thread latency lane runs there the forwards that one work-item per direction
@@ -232,10 +249,16 @@ public final class KernelPlan {
         boolean wLocalFits = fitsLocal(device, layout);
         // rnn_rows: one work-item per direction when the work is latency-bound, else enough to fill the units
         int items = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
-        boolean latency = latencyLane && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
+        // a team never has more items than compute units, whose threads must all run it at once
+        int teamItems = Math.max(1, device.computeUnits() / dirs);
+        boolean team = device.isCpu() && chunks < teamItems && fmas >= TEAM_THRESHOLD_FMAS
+                && fmas / Math.max(1, seqLen) >= TEAM_STEP_THRESHOLD_FMAS;
+        boolean latency = latencyLane && !team && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
         Variant variant = forced;
         if (variant == null) {
-            if (device.isCpu()) {
+            if (team) {
+                variant = Variant.TEAM;
+            } else if (device.isCpu()) {
                 // In the calling thread a launch costs little, but the projection's round trip through P still
                 // does: the latency lane fuses everything it takes.
                 long fuseBelow = latency ? LATENCY_LANE_FMAS : FUSE_THRESHOLD_FMAS;
@@ -248,11 +271,18 @@ public final class KernelPlan {
         if (variant == Variant.ROWS_FUSED && twoPhase(config)) {
             throw new IllegalArgumentException("the fused projection serves single-phase cells only, not " + config);
         }
+        if (variant == Variant.TEAM && !device.isCpu()) {
+            // A GPU's caches are not coherent across work-groups: h from another group needs volatile reads.
+            throw new IllegalArgumentException("rnn_team runs on CPU devices only, not on " + device.name());
+        }
         int unitBlocks = layout.unitBlocks();
         return switch (variant) {
             case ROWS, ROWS_FUSED -> new RecurrencePlan(variant, items, batch, 1,
                     stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,
                     latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
+            // the team needs its items running at once: the device's worker threads, never the calling thread
+            case TEAM -> new RecurrencePlan(variant, teamItems, batch, 1, Integer.MAX_VALUE, false,
+                    Device.Lane.THROUGHPUT);
             case GROUP -> {
                 // Enough groups to fill the compute units when the batch allows, each a whole number of chunks.
                 int groups = Math.max(1, Math.min(chunks, ceilDiv(device.computeUnits(), dirs)));

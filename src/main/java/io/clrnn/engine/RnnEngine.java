@@ -45,6 +45,10 @@ public final class RnnEngine implements AutoCloseable {
     private Tuning tuning = Tuning.NONE;
     /** The plan of the last shape seen: services call forward with the same shape again and again. */
     private CachedPlan lastPlan;
+    /** Arrivals at rnn_team's barrier so far, as the device counts them (wrapping like a uint). */
+    private int teamArrivals;
+    /** Set once a team gave up waiting (its items did not all run at once): rnn_rows from then on. */
+    private boolean teamFailed;
 
     public RnnEngine(Device device, RnnWeights weights) {
         this(device, weights, WeightsDtype.F32);
@@ -182,7 +186,21 @@ public final class RnnEngine implements AutoCloseable {
             runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
         }
+        boolean team = plan.plan.variant() == KernelPlan.Variant.TEAM;
+        if (team) {
+            workspace.readTeamFlag(lane);
+        }
         workspace.download(lane, batch, io, sizes, out, hn, cn, profile);
+        if (team && workspace.teamGaveUp()) {
+            // Every row this slice wrote is written again; the rest of the caller's arrays was never touched.
+            log.warn("{}: the {} work-items of rnn_team did not all run at once; using rnn_rows from now on",
+                    device, plan.plan.items() * config.numDirections());
+            teamFailed = true;
+            lastPlan = null;
+            workspace.resetTeam(lane);
+            teamArrivals = 0;
+            run(batch, in, io, out, hn, cn, profile);
+        }
     }
 
     private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
@@ -236,12 +254,18 @@ public final class RnnEngine implements AutoCloseable {
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         switch (plan.variant()) {
             case ROWS, ROWS_FUSED -> runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs},
-                    new long[] {1, 1}, profile);
+                    new long[] {1, 1}, 0, profile);
+            case TEAM -> {
+                k.arg("sync", workspace.teamSync(lane));
+                int phases = KernelPlan.twoPhase(config) ? 2 : 1;
+                runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs}, new long[] {1, 1},
+                        phases * plan.items() * dirs, profile);
+            }
             case GROUP -> {
                 k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlan.localWeightBytes(layout) : 4);
                 long groups = KernelPlan.ceilDiv(n, plan.groupRows());
                 runSteps(lane, k, seqLen, steps, new long[] {groups * plan.local(), dirs},
-                        new long[] {plan.local(), 1}, profile);
+                        new long[] {plan.local(), 1}, 0, profile);
             }
             case STEP -> {
                 int chunks = KernelPlan.ceilDiv(n, layout.tiles().tb());
@@ -261,14 +285,22 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    /** Launches a whole-sequence kernel over [s, s + steps) ranges until every step ran. */
+    /**
+     * Launches a whole-sequence kernel over [s, s + steps) ranges until every step ran; rnn_team's launches
+     * also learn where its barrier's count stands, {@code arrivalsPerStep} more after each step.
+     */
     private void runSteps(Device.Lane lane, ClKernel k, int seqLen, int steps, long[] global, long[] local,
-            Profile profile) {
+            int arrivalsPerStep, Profile profile) {
         for (int s = 0; s < seqLen; s += steps) {
-            k.arg("s_begin", s).arg("s_end", Math.min(seqLen, s + steps));
+            int end = Math.min(seqLen, s + steps);
+            k.arg("s_begin", s).arg("s_end", end);
+            if (arrivalsPerStep > 0) {
+                k.arg("sync_base", teamArrivals);
+            }
             long t = Timer.start(profile);
             device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
+            teamArrivals += arrivalsPerStep * (end - s); // once enqueued; wraps as the device's uint does
         }
     }
 
@@ -295,6 +327,12 @@ public final class RnnEngine implements AutoCloseable {
             long limit = device.maxWorkGroupSize(recurrenceKernel(plan));
             plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
                     tuning.variant());
+        }
+        if (plan.variant() == KernelPlan.Variant.TEAM && teamFailed) {
+            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
+                    KernelPlan.Variant.ROWS);
+        } else if (plan.variant() == KernelPlan.Variant.TEAM && tuning.teamItems() > 0) {
+            plan = plan.withItems(tuning.teamItems());
         }
         if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
             plan = plan.withWLocal(tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout));

@@ -3,35 +3,43 @@ package io.clrnn.engine;
 /**
  * Overrides of an engine's choices, for tests and tuning only (package-private; tests reach it through
  * their own accessor): a forced variant, a cap on steps per launch (as a GPU watchdog would need), and
- * lower memory and transfer limits, so that any device can be made to split a sequence or a batch.
+ * lower memory and transfer limits, so that any device can be made to split a sequence or a batch; and
+ * rnn_team's size (0: the plan's), so that a team can be made too big to run at once.
  */
 record Tuning(KernelPlan.Variant variant, Boolean localWeights, int maxStepsPerLaunch, long maxBufferBytes,
-        long totalBytes, long maxTransferBytes, boolean latencyLane) {
+        long totalBytes, long maxTransferBytes, boolean latencyLane, int teamItems) {
     static final Tuning NONE = new Tuning(null, null, Integer.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE,
-            Long.MAX_VALUE, true);
+            Long.MAX_VALUE, true, 0);
 
     /** Whether forwards may take the device's in-thread latency lane (tests compare both lanes). */
     Tuning withLatencyLane(boolean value) {
         return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
-                value);
+                value, teamItems);
     }
 
     /** A variant whatever the plan would choose; for GROUP, W_hh^T in local memory or not (where it fits). */
     Tuning withVariant(KernelPlan.Variant value, Boolean local) {
         return new Tuning(value, local, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
-                latencyLane);
+                latencyLane, teamItems);
     }
 
     Tuning withMaxStepsPerLaunch(int value) {
-        return new Tuning(variant, localWeights, value, maxBufferBytes, totalBytes, maxTransferBytes, latencyLane);
+        return new Tuning(variant, localWeights, value, maxBufferBytes, totalBytes, maxTransferBytes, latencyLane,
+                teamItems);
     }
 
     Tuning withMemory(long bufferBytes, long allBytes) {
         return new Tuning(variant, localWeights, maxStepsPerLaunch, bufferBytes, allBytes, maxTransferBytes,
-                latencyLane);
+                latencyLane, teamItems);
     }
 
     Tuning withMaxTransferBytes(long value) {
-        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, value, latencyLane);
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, value, latencyLane,
+                teamItems);
+    }
+
+    Tuning withTeamItems(int value) {
+        return new Tuning(variant, localWeights, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
+                latencyLane, value);
     }
 }

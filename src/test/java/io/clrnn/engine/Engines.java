@@ -38,4 +38,9 @@ public final class Engines {
     public static void limitTransfers(RnnEngine engine, long bytes) {
         engine.tune(engine.tuning().withMaxTransferBytes(bytes));
     }
+
+    /** Makes rnn_team {@code items} work-items per direction (0: as many as the plan says). */
+    public static void teamItems(RnnEngine engine, int items) {
+        engine.tune(engine.tuning().withTeamItems(items));
+    }
 }

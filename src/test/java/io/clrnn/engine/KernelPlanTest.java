@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
@@ -36,11 +37,33 @@ class KernelPlanTest {
     @Test
     void cpusRunTheBarrierFreeRowsKernelOverAllSteps() {
         RnnConfig config = rnn(128, 512, 1, false);
-        KernelPlan.RecurrencePlan r = plan(AVX512, config, 200, 1);
+        KernelPlan.RecurrencePlan r = plan(AVX512, config, 200, 16);
         assertEquals(KernelPlan.Variant.ROWS, r.variant());
         assertEquals(Integer.MAX_VALUE, r.stepsPerLaunch());
         assertEquals(16, layout(AVX512, config).tiles().vecR());
         assertFalse(r.wLocal(), "PoCL's local memory is ordinary memory: no copy");
+    }
+
+    @Test
+    void rowsTooFewForTheCoresRunAsATeamThatSplitsTheUnits() {
+        for (CellType mode : CellType.values()) {
+            KernelPlan.RecurrencePlan r = plan(AVX512, RnnConfig.of(mode, 128, 512), 200, 1);
+            assertEquals(KernelPlan.Variant.TEAM, r.variant(), mode + " batch 1");
+            assertEquals(2, r.items(), "one item per compute unit");
+            assertEquals(Device.Lane.THROUGHPUT, r.lane(), "the team needs the worker threads");
+        }
+        assertEquals(KernelPlan.Variant.TEAM, plan(AVX512, RnnConfig.of(CellType.LSTM, 128, 512), 200, 4).variant(),
+                "four LSTM rows are one register block");
+        assertEquals(4, plan(AVX2, rnn(128, 512, 1, true), 200, 1).items(), "eight units, two directions");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, true), 200, 1).variant(),
+                "two directions already keep two units busy");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 128, 1, false), 200, 1).variant(),
+                "33k multiply-adds a step do not pay for a barrier a step");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, false), 10, 1).variant(),
+                "3M multiply-adds do not pay for waking the worker threads");
+        assertEquals(KernelPlan.Variant.STEP, plan(GPU, rnn(128, 512, 1, false), 200, 1).variant());
+        assertThrows(IllegalArgumentException.class, () -> KernelPlan.recurrence(GPU, layout(GPU, rnn(8, 8, 1, false)),
+                5, 1, 5, 1024, KernelPlan.Variant.TEAM), "a GPU's work-groups do not share a coherent cache");
     }
 
     @Test

@@ -21,6 +21,7 @@ import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -94,7 +95,8 @@ class KernelVariantsTest {
         List<Arguments> all = new ArrayList<>();
         List<Forced> forced = List.of(new Forced(KernelPlan.Variant.ROWS, false),
                 new Forced(KernelPlan.Variant.ROWS_FUSED, false), new Forced(KernelPlan.Variant.GROUP, false),
-                new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false));
+                new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false),
+                new Forced(KernelPlan.Variant.TEAM, false));
         for (Case c : CASES) {
             for (int[] t : TILES) {
                 for (Forced f : forced) {
@@ -145,6 +147,26 @@ class KernelVariantsTest {
                 assertClose(actual.output(), split.output(), 0, 0, "out in 2-step launches" + what);
                 assertClose(actual.hidden(), split.hidden(), 0, 0, "h_n in 2-step launches" + what);
             }
+        }
+    }
+
+    /**
+     * A team with more work-items than the device has threads cannot meet at its barrier: its items give
+     * up, and the engine runs the forward again with rnn_rows, and keeps to rnn_rows from then on.
+     */
+    @Test
+    void aTeamThatCannotAllRunAtOnceGivesUpAndTheForwardStillComesOutRight() {
+        Case c = CASES.get(2);
+        RnnWeights weights = RnnWeights.init(c.config, 7);
+        try (RnnEngine engine = new RnnEngine(device, weights)) {
+            Engines.force(engine, KernelPlan.Variant.TEAM, false);
+            Engines.teamItems(engine, 4 * device.info().computeUnits());
+            RnnInput in = input(c, true);
+            ForwardShape shape = ForwardShape.check(c.config, in);
+            assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant());
+            assertClose(ReferenceRnn.forward(weights, in), engine.forward(shape, in, null), Assertions2.REF_ATOL,
+                    Assertions2.REF_RTOL, "after the team gave up");
+            assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
         }
     }
 

@@ -35,8 +35,10 @@ class LatencyLaneTest {
         assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, l, 5, 4, 20, 1024, null).lane());
         assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, false, l, 5, 4, 20, 1024, null).lane());
         RnnConfig batch1 = RnnConfig.of(128, 512);
-        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 200,
-                1, 200, 1024, null).lane(), "one row runs on one core either way");
+        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 10,
+                1, 10, 1024, null).lane(), "one short row runs on one core either way");
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 200,
+                1, 200, 1024, null).lane(), "a long one runs as a team, on the worker threads");
         RnnConfig big = RnnConfig.of(256, 256).withLayers(2).withBidirectional(true);
         assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, big), 100,
                 64, 6400, 1024, null).lane(), "two directions of real work want both cores");
