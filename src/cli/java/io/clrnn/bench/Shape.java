@@ -70,14 +70,16 @@ public record Shape(CellType mode, int seqLen, int batch, int inputSize, int hid
     }
 
     /**
-     * The input projections clrnn runs, one per layer: all T*B rows at once, every gate of both directions
-     * side by side in N, so M = T*B, N = D*G*H and K = the layer's input width.
+     * The input projections clrnn runs, one per layer: all T*B rows at once (the packed rows, the sum of
+     * the lengths, when ragged), every gate of both directions side by side in N, so M = T*B, N = D*G*H and
+     * K = the layer's input width.
      */
     public List<Gemm> projectionGemms() {
         RnnConfig c = config();
+        int[] lengths = lengths(Benchmark.LENGTHS_SEED);
+        int m = lengths == null ? seqLen * batch : IntStream.of(lengths).sum();
         return IntStream.range(0, layers)
-                .mapToObj(l -> new Gemm(seqLen * batch, c.numDirections() * c.gates() * hiddenSize,
-                        c.layerInputSize(l)))
+                .mapToObj(l -> new Gemm(m, c.numDirections() * c.gates() * hiddenSize, c.layerInputSize(l)))
                 .toList();
     }
 

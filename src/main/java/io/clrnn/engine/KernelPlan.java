@@ -30,9 +30,9 @@ public final class KernelPlan {
      */
     private static final long LATENCY_LANE_FMAS = 1L << 21;
     /**
-     * From this many multiply-adds, and this many per step, a forward whose rows cannot fill the compute
-     * units (batch 1) runs as a team that splits the units instead: about 200 us on one core pays for the
-     * worker threads' wake-up (the latency lane has none), and 1 us per step for a barrier per step.
+     * From this many multiply-adds, and this many per step and work-item, a forward whose rows cannot fill
+     * the compute units (batch 1) runs as a team that splits the units instead: about 200 us on one core
+     * pays for the worker threads' wake-up (the latency lane has none), and 1 us a step for a barrier.
      * Measured on PoCL with 2 cores against rnn_rows in the latency lane: T20 B1 H256 GRU (6M) and T10 B1
      * H512 RNN were 5-15% slower as a team, T200 B1 H128 RNN (33k a step) 13% slower; T100 B1 H128 LSTM
      * was 10% faster, T200 B1 H512 LSTM 1.7x, T200 B4 H512 LSTM 2x.
@@ -249,10 +249,14 @@ public final class KernelPlan {
         boolean wLocalFits = fitsLocal(device, layout);
         // rnn_rows: one work-item per direction when the work is latency-bound, else enough to fill the units
         int items = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
-        // a team never has more items than compute units, whose threads must all run it at once
+        // rnn_team: never more items than compute units, whose threads must all run it at once; unless forced,
+        // no more than have a unit block and TEAM_STEP_THRESHOLD_FMAS a step each to do between barriers
         int teamItems = Math.max(1, device.computeUnits() / dirs);
-        boolean team = device.isCpu() && chunks < teamItems && fmas >= TEAM_THRESHOLD_FMAS
-                && fmas / Math.max(1, seqLen) >= TEAM_STEP_THRESHOLD_FMAS;
+        if (forced != Variant.TEAM) {
+            long worthwhile = fmas / Math.max(1, seqLen) / dirs / TEAM_STEP_THRESHOLD_FMAS;
+            teamItems = (int) Math.min(teamItems, Math.min(layout.unitBlocks(), worthwhile));
+        }
+        boolean team = device.isCpu() && chunks < teamItems && fmas >= TEAM_THRESHOLD_FMAS;
         boolean latency = latencyLane && !team && (items == 1 && dirs == 1 || fmas < LATENCY_LANE_FMAS);
         Variant variant = forced;
         if (variant == null) {

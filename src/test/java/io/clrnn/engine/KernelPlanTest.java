@@ -55,6 +55,10 @@ class KernelPlanTest {
         assertEquals(KernelPlan.Variant.TEAM, plan(AVX512, RnnConfig.of(CellType.LSTM, 128, 512), 200, 4).variant(),
                 "four LSTM rows are one register block");
         assertEquals(4, plan(AVX2, rnn(128, 512, 1, true), 200, 1).items(), "eight units, two directions");
+        DeviceInfo manyCores = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 64, 8L << 30,
+                2L << 30, 2L << 20, false, 4096, 16, true);
+        assertEquals(5, plan(manyCores, rnn(128, 512, 1, false), 200, 1).items(),
+                "327k multiply-adds a step keep 5 items busy between barriers, not 64");
         assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, true), 200, 1).variant(),
                 "two directions already keep two units busy");
         assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 128, 1, false), 200, 1).variant(),
