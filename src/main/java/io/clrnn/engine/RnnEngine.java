@@ -45,10 +45,14 @@ public final class RnnEngine implements AutoCloseable {
     private Tuning tuning = Tuning.NONE;
     /** The plan of the last shape seen: services call forward with the same shape again and again. */
     private CachedPlan lastPlan;
+    /** After this many teams in a row gave up waiting for each other, forwards keep to rnn_rows. */
+    private static final int TEAM_GIVE_UPS = 3;
     /** Arrivals at rnn_team's barrier so far, as the device counts them (wrapping like a uint). */
     private int teamArrivals;
-    /** Set once a team gave up waiting (its items did not all run at once): rnn_rows from then on. */
-    private boolean teamFailed;
+    /** Teams that gave up since the last one that did not (its items did not all run at once). */
+    private int teamGiveUps;
+    /** Whether plans take rnn_rows where they would take rnn_team: while rerunning, or for good. */
+    private boolean avoidTeam;
 
     public RnnEngine(Device device, RnnWeights weights) {
         this(device, weights, WeightsDtype.F32);
@@ -192,14 +196,35 @@ public final class RnnEngine implements AutoCloseable {
         }
         workspace.download(lane, batch, io, sizes, out, hn, cn, profile);
         if (team && workspace.teamGaveUp()) {
-            // Every row this slice wrote is written again; the rest of the caller's arrays was never touched.
-            log.warn("{}: the {} work-items of rnn_team did not all run at once; using rnn_rows from now on",
-                    device, plan.plan.items() * config.numDirections());
-            teamFailed = true;
-            lastPlan = null;
-            workspace.resetTeam(lane);
-            teamArrivals = 0;
+            rerunWithoutTeam(batch, in, io, out, hn, cn, profile, plan.plan.items() * config.numDirections());
+        } else if (team) {
+            teamGiveUps = 0;
+        }
+    }
+
+    /**
+     * The slice again with rnn_rows, after its team gave up: some item was not running (a busy machine, or
+     * a runtime that does not run them all at once). Every row the team wrote is written again; the rest of
+     * the caller's arrays was never touched. Teams that keep giving up are not tried again.
+     */
+    private void rerunWithoutTeam(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
+            Profile profile, int items) {
+        workspace.resetTeam(Device.Lane.THROUGHPUT);
+        teamArrivals = 0;
+        boolean forGood = ++teamGiveUps >= TEAM_GIVE_UPS;
+        if (forGood) {
+            log.warn("{}: the {} work-items of rnn_team did not all run at once {} times in a row; using rnn_rows "
+                    + "from now on", device, items, teamGiveUps);
+        } else {
+            log.debug("{}: rnn_team gave up waiting; running the forward again with rnn_rows", device);
+        }
+        avoidTeam = true;
+        lastPlan = null;
+        try {
             run(batch, in, io, out, hn, cn, profile);
+        } finally {
+            avoidTeam = forGood;
+            lastPlan = null;
         }
     }
 
@@ -328,7 +353,7 @@ public final class RnnEngine implements AutoCloseable {
             plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
                     tuning.variant());
         }
-        if (plan.variant() == KernelPlan.Variant.TEAM && teamFailed) {
+        if (plan.variant() == KernelPlan.Variant.TEAM && avoidTeam) {
             plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
                     KernelPlan.Variant.ROWS);
         } else if (plan.variant() == KernelPlan.Variant.TEAM && tuning.teamItems() > 0) {
