@@ -35,7 +35,7 @@ public final class KernelPlan {
      * pays for the worker threads' wake-up (the latency lane has none), and 1 us a step for a barrier.
      * Measured on PoCL with 2 cores against rnn_rows in the latency lane: T20 B1 H256 GRU (6M) and T10 B1
      * H512 RNN were 5-15% slower as a team, T200 B1 H128 RNN (33k a step) 13% slower; T100 B1 H128 LSTM
-     * was 10% faster, T200 B1 H512 LSTM 1.7x, T200 B4 H512 LSTM 2x.
+     * was 10% faster, T200 B1 H512 LSTM 1.7x (2.2x with the zigzag walk), T200 B4 H512 LSTM 2x.
      */
     private static final long TEAM_THRESHOLD_FMAS = 1L << 23;
     private static final long TEAM_STEP_THRESHOLD_FMAS = 1L << 16;
