@@ -336,30 +336,19 @@ final class Glue {
         int outer = (int) Tensor.numel(Arrays.copyOfRange(shape, 0, axis));
         int inner = (int) Tensor.numel(Arrays.copyOfRange(shape, axis + 1, shape.length));
         int row = out[axis] * inner;
-        if (first instanceof Value.Floats) {
-            float[] dst = new float[count];
-            int at = 0;
-            for (Value v : in) {
-                int block = v.shape()[axis] * inner;
-                float[] src = ((Value.Floats) v).tensor().data();
-                for (int o = 0; o < outer; o++) {
-                    System.arraycopy(src, o * block, dst, o * row + at, block);
-                }
-                at += block;
-            }
-            return Value.of(Tensor.of(dst, out));
-        }
-        long[] dst = new long[count];
+        // every input is of first's kind (checked above): one copy loop serves float[] and long[] alike
+        boolean floats = first instanceof Value.Floats;
+        Object dst = floats ? new float[count] : new long[count];
         int at = 0;
         for (Value v : in) {
             int block = v.shape()[axis] * inner;
-            long[] src = ((Value.Ints) v).tensor().data();
+            Object src = floats ? ((Value.Floats) v).tensor().data() : ((Value.Ints) v).tensor().data();
             for (int o = 0; o < outer; o++) {
                 System.arraycopy(src, o * block, dst, o * row + at, block);
             }
             at += block;
         }
-        return Value.of(IntTensor.of(dst, out));
+        return floats ? Value.of(Tensor.of((float[]) dst, out)) : Value.of(IntTensor.of((long[]) dst, out));
     }
 
     private static Value reshape(Node n, Value v, IntTensor target) {
