@@ -141,7 +141,7 @@ public final class Benchmark {
     }
 
     /** Times {@code forward} (clrnn's, the reference's, ONNX Runtime's in its own JVM) as the class doc says. */
-    static Timing time(Runnable forward, Budget budget) {
+    public static Timing time(Runnable forward, Budget budget) {
         long start = System.nanoTime();
         int warmupRuns = 0;
         double previousWindow = Double.NaN;

@@ -151,4 +151,26 @@ public final class OrtRunner {
         }
         return measurements;
     }
+
+    /**
+     * Times a whole network with each of {@code threads} intra-op thread counts, on the given input files by
+     * graph input name; returns each count's median in milliseconds, in order.
+     */
+    public List<Double> runGraph(Path model, java.util.Map<String, Path> inputs, List<Integer> threads,
+            Benchmark.Budget budget) throws IOException {
+        List<String> command = new ArrayList<>(java);
+        command.addAll(List.of("--graph", model.toString(),
+                threads.stream().map(String::valueOf).collect(Collectors.joining(",")),
+                Integer.toString(budget.warmup()), String.format(Locale.ROOT, "%s", budget.warmupSeconds()),
+                Integer.toString(budget.minIterations()), String.format(Locale.ROOT, "%s", budget.minSeconds())));
+        inputs.forEach((name, path) -> command.add(name + "=" + path));
+        List<Double> medians = new ArrayList<>();
+        Subprocess.runForJson("ONNX Runtime's JVM", command, RUN_TIMEOUT_S).path("measurements")
+                .forEach(m -> medians.add(m.path("median_ms").asDouble()));
+        if (medians.size() != threads.size()) {
+            throw new ClrnnException("ONNX Runtime answered " + medians.size() + " measurements for "
+                    + threads.size() + " thread counts");
+        }
+        return medians;
+    }
 }

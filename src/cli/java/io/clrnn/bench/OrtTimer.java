@@ -55,6 +55,10 @@ public final class OrtTimer {
             System.out.println(Report.JSON.createObjectNode().put("version", env.getVersion()));
             return;
         }
+        if (args.length >= 1 && args[0].equals("--graph")) {
+            graph(env, args);
+            return;
+        }
         if (args.length != 8) {
             System.err.println("usage: OrtTimer --version | MODEL SHAPE SEED THREADS WARMUP WARMUP_SECONDS "
                     + "MIN_ITERATIONS MIN_SECONDS");
@@ -142,6 +146,96 @@ public final class OrtTimer {
                     OnnxTensor t = OnnxTensor.createTensor(env, IntBuffer.wrap(lengths), new long[] {lengths.length});
                     tensors.add(t);
                     feed.put("sequence_lens", t);
+                }
+                try (OrtSession.Result result = session.run(feed)) {
+                    for (Map.Entry<String, OnnxValue> output : result) {
+                        ((OnnxTensor) output.getValue()).getFloatBuffer();
+                    }
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            } finally {
+                tensors.forEach(OnnxTensor::close);
+            }
+        }
+    }
+
+    /**
+     * {@code --graph MODEL THREADS WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS NAME=FILE.npy...}: a whole
+     * network on given inputs (float or integer .npy, as the model declares each), for each thread count.
+     */
+    private static void graph(OrtEnvironment env, String[] args) throws OrtException, IOException {
+        Path model = Path.of(args[1]);
+        int[] threads = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
+        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[3]), Double.parseDouble(args[4]),
+                Integer.parseInt(args[5]), Double.parseDouble(args[6]));
+        Map<String, Path> files = new HashMap<>();
+        for (int i = 7; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            files.put(args[i].substring(0, eq), Path.of(args[i].substring(eq + 1)));
+        }
+        ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
+        ArrayNode measurements = answer.putArray("measurements");
+        for (int t : threads) {
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                options.setIntraOpNumThreads(t);
+                options.setInterOpNumThreads(1);
+                options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                try (OrtSession session = env.createSession(model.toString(), options)) {
+                    GraphRun run = new GraphRun(env, session, files);
+                    Timing timing = Benchmark.time(run::run, budget);
+                    ObjectNode n = Report.JSON.createObjectNode();
+                    n.put("implementation", "ort-cpu-" + t + "t");
+                    n.put("device", cpuName());
+                    n.put("threads", t);
+                    Report.putTiming(n, timing, 0);
+                    measurements.add(n);
+                }
+            }
+        }
+        System.out.println(answer);
+    }
+
+    /** One run of a whole network: the inputs into ONNX Runtime's tensors, the run, every output read. */
+    private record GraphRun(OrtEnvironment env, OrtSession session, Map<String, Object> arrays,
+            Map<String, long[]> shapes) {
+        GraphRun(OrtEnvironment env, OrtSession session, Map<String, Path> files) throws OrtException, IOException {
+            this(env, session, new HashMap<>(), new HashMap<>());
+            for (Map.Entry<String, ai.onnxruntime.NodeInfo> e : session.getInputInfo().entrySet()) {
+                Path file = files.get(e.getKey());
+                if (file == null) {
+                    throw new IllegalArgumentException("no file for input '" + e.getKey() + "'");
+                }
+                ai.onnxruntime.TensorInfo info = (ai.onnxruntime.TensorInfo) e.getValue().getInfo();
+                if (info.type == ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    Tensor t = io.clrnn.format.Npy.read(file);
+                    arrays.put(e.getKey(), t.data());
+                    shapes.put(e.getKey(), Arrays.stream(t.shape()).asLongStream().toArray());
+                } else {
+                    io.clrnn.format.Npy.IntArray a = io.clrnn.format.Npy.readIntArray(file);
+                    if (info.type == ai.onnxruntime.OnnxJavaType.INT32) {
+                        arrays.put(e.getKey(), Arrays.stream(a.data()).mapToInt(v -> (int) v).toArray());
+                    } else {
+                        arrays.put(e.getKey(), a.data());
+                    }
+                    shapes.put(e.getKey(), Arrays.stream(a.shape()).asLongStream().toArray());
+                }
+            }
+        }
+
+        void run() {
+            List<OnnxTensor> tensors = new ArrayList<>();
+            try {
+                Map<String, OnnxTensor> feed = new HashMap<>();
+                for (Map.Entry<String, Object> e : arrays.entrySet()) {
+                    long[] shape = shapes.get(e.getKey());
+                    Object data = e.getValue();
+                    OnnxTensor t = data instanceof float[] f ? OnnxTensor.createTensor(env, FloatBuffer.wrap(f), shape)
+                            : data instanceof int[] i ? OnnxTensor.createTensor(env, IntBuffer.wrap(i), shape)
+                            : OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap((long[]) data), shape);
+                    tensors.add(t);
+                    feed.put(e.getKey(), t);
                 }
                 try (OrtSession.Result result = session.run(feed)) {
                     for (Map.Entry<String, OnnxValue> output : result) {

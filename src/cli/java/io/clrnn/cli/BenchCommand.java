@@ -23,7 +23,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "rnn_tanh, rnn_relu, lstm or gru (default ${DEFAULT-VALUE}).") String mode;
     @Option(names = "--seq", defaultValue = "5", description = "Sequence length T (default ${DEFAULT-VALUE}).") int seq;
     @Option(names = "--batch", defaultValue = "4", description = "Batch size B (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--input", defaultValue = "128", description = "input_size I (default ${DEFAULT-VALUE}).") int input;
+    @Option(names = "--input", defaultValue = "128", paramLabel = "I|X.npy",
+            description = "input_size I (default ${DEFAULT-VALUE}); with --weights, the graph's input file.")
+    String input;
+    @Option(names = "--weights", paramLabel = "NET.onnx",
+            description = "Time a whole ONNX network on --input (and --feed) instead of a made-up module.")
+    java.nio.file.Path weights;
+    @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "The network's other inputs by name.")
+    java.util.Map<String, java.nio.file.Path> feeds;
     @Option(names = "--hidden", defaultValue = "64", description = "hidden_size H (default ${DEFAULT-VALUE}).") int hidden;
     @Option(names = "--layers", defaultValue = "1", description = "num_layers (default ${DEFAULT-VALUE}).") int layers;
     @Option(names = "--bidirectional") boolean bidirectional;
@@ -45,7 +52,20 @@ final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        if (weights != null) {
+            return GraphBench.run(this);
+        }
+        if (feeds != null) {
+            throw new InvalidInputException("--feed is for a network given with --weights");
+        }
+        int input;
+        try {
+            input = Integer.parseInt(this.input);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--input takes input_size, a number (or, with --weights NET.onnx, an "
+                    + ".npy file), not '" + this.input + "'");
+        }
         CellType cell = nonlinearity != null ? io.clrnn.Nonlinearity.parse(nonlinearity).mode() : CellType.parse(mode);
         if (!lengths.equals("full") && !lengths.equals("uniform")) {
             throw new InvalidInputException("--lengths takes full or uniform, not '" + lengths + "'");

@@ -29,9 +29,10 @@ final class OnnxRun {
 
     static int run(RunCommand cmd) throws IOException {
         refuseStateDictOptions(cmd);
-        if (cmd.out == null && cmd.hn == null && cmd.cn == null) {
-            throw new InvalidInputException("give at least one of --out, --hn, --cn: where to write the graph outputs "
-                    + "that come from Y, Y_h and Y_c");
+        Map<String, Path> byName = cmd.outputsByName == null ? Map.of() : cmd.outputsByName;
+        if (cmd.out == null && cmd.hn == null && cmd.cn == null && byName.isEmpty()) {
+            throw new InvalidInputException("give at least one of --out, --hn, --cn, --output NAME=FILE: where to write "
+                    + "the graph outputs");
         }
         cmd.checkPaths();
         OnnxModel model = OnnxModel.load(cmd.weights);
@@ -40,7 +41,6 @@ final class OnnxRun {
         Map<String, Path> floatFiles = new LinkedHashMap<>();
         Map<String, Path> intFiles = new LinkedHashMap<>();
         Map<String, String> fedBy = new HashMap<>();
-        assign(model, Role.X, "--input", cmd.input, floatFiles, intFiles, fedBy);
         assign(model, Role.INITIAL_H, "--h0", cmd.h0, floatFiles, intFiles, fedBy);
         assign(model, Role.INITIAL_C, "--c0", cmd.c0, floatFiles, intFiles, fedBy);
         assign(model, Role.SEQUENCE_LENS, "--lengths", cmd.lengths, floatFiles, intFiles, fedBy);
@@ -52,6 +52,18 @@ final class OnnxRun {
                 put(p, "--feed " + name, path, floatFiles, intFiles, fedBy);
             });
         }
+        if (!model.inputsFor(Role.X).isEmpty() || cmd.input == null) {
+            assign(model, Role.X, "--input", cmd.input, floatFiles, intFiles, fedBy);
+        } else {
+            // a whole network: its X is made inside (an embedding of token ids, say); --input feeds what is left
+            List<Port> left = model.inputs().stream().filter(p -> !fedBy.containsKey(p.name())).toList();
+            if (left.size() != 1) {
+                throw new InvalidInputException("--input: no input of the model becomes X, and " + (left.isEmpty()
+                        ? "every input is fed already" : "inputs " + names(left) + " are left; name each with --feed "
+                        + "NAME=FILE"));
+            }
+            put(left.get(0), "--input", cmd.input, floatFiles, intFiles, fedBy);
+        }
         for (Port p : model.inputs()) {
             if (!fedBy.containsKey(p.name())) {
                 throw new InvalidInputException("the model needs input " + FormatException.quote(p.name()) + " ("
@@ -61,9 +73,20 @@ final class OnnxRun {
 
         // Where each output goes.
         Map<Path, String> targets = new LinkedHashMap<>();
-        target(model, Role.Y, "--out", cmd.out, targets);
         target(model, Role.Y_H, "--hn", cmd.hn, targets);
         target(model, Role.Y_C, "--cn", cmd.cn, targets);
+        if (cmd.out != null && model.outputsFor(Role.Y).isEmpty() && model.outputs().size() == 1) {
+            targets.put(cmd.out, model.outputs().get(0).name()); // a network's one output: logits, say
+        } else {
+            target(model, Role.Y, "--out", cmd.out, targets);
+        }
+        byName.forEach((name, path) -> {
+            if (model.outputs().stream().noneMatch(p -> p.name().equals(name))) {
+                throw new InvalidInputException("--output " + name + ": the model has no output "
+                        + FormatException.quote(name) + "; its outputs are " + names(model.outputs()));
+            }
+            targets.put(path, name);
+        });
 
         Map<String, Tensor> floats = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : floatFiles.entrySet()) {
@@ -71,7 +94,8 @@ final class OnnxRun {
         }
         Map<String, IntTensor> ints = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : intFiles.entrySet()) {
-            ints.put(e.getKey(), IntTensor.of(Npy.readInts(e.getValue())));
+            Npy.IntArray a = Npy.readIntArray(e.getValue());
+            ints.put(e.getKey(), IntTensor.of(a.data(), a.shape()));
         }
         Map<String, Tensor> results;
         try (Device d = cmd.device.open(); OnnxSession session = model.open(d)) {

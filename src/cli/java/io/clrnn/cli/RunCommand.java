@@ -89,6 +89,11 @@ final class RunCommand implements Callable<Integer> {
             + "that become X, initial_h, initial_c and sequence_lens.")
     Map<String, Path> feeds;
 
+    @Option(names = "--output", paramLabel = "NAME=FILE.npy", description = "Where to write an ONNX model's graph "
+            + "outputs by name (integer outputs as float32); --out, --hn and --cn take those that come from Y, Y_h and "
+            + "Y_c, or --out a network's only output.")
+    Map<String, Path> outputsByName;
+
     @Mixin
     DeviceOption device;
 
@@ -106,6 +111,10 @@ final class RunCommand implements Callable<Integer> {
         }
         if (feeds != null && !feeds.isEmpty()) {
             throw new InvalidInputException("--feed is for an ONNX model's graph inputs; " + weights
+                    + " is a state_dict");
+        }
+        if (outputsByName != null && !outputsByName.isEmpty()) {
+            throw new InvalidInputException("--output is for an ONNX model's graph outputs; " + weights
                     + " is a state_dict");
         }
         RnnOptions options = RnnOptions.defaults().batchFirst(batchFirst).prefix(prefix)
@@ -148,6 +157,9 @@ final class RunCommand implements Callable<Integer> {
             feeds.forEach((name, path) -> inputs.put("--feed " + name, path));
         }
         Map<String, Path> outputs = paths("--out", out, "--hn", hn, "--cn", cn);
+        if (outputsByName != null) {
+            outputsByName.forEach((name, path) -> outputs.put("--output " + name, path));
+        }
         refuseOverwritingInputs(inputs, outputs);
         inputs.forEach(RunCommand::checkInput);
         outputs.forEach(RunCommand::checkOutput);

@@ -97,6 +97,41 @@ public final class ClKernel extends ClResource {
         return this;
     }
 
+    public ClKernel arg(String arg, float value) {
+        int i = index(arg);
+        if (!(lastValue[i] instanceof Float v && Float.floatToRawIntBits(v) == Float.floatToRawIntBits(value))) {
+            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_float, Pointer.to(new float[] {value})), call(arg));
+            lastValue[i] = value;
+        }
+        return this;
+    }
+
+    /** An {@code int8} argument: up to eight ints, the rest zero. */
+    public ClKernel arg8(String arg, int[] values) {
+        if (values.length > 8) {
+            throw new IllegalArgumentException(arg + ": " + values.length + " ints do not fit an int8");
+        }
+        int i = index(arg);
+        Int8 v = new Int8(java.util.Arrays.copyOf(values, 8));
+        if (!v.equals(lastValue[i])) {
+            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int * 8L, Pointer.to(v.values)), call(arg));
+            lastValue[i] = v;
+        }
+        return this;
+    }
+
+    private record Int8(int[] values) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Int8 other && java.util.Arrays.equals(values, other.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(values);
+        }
+    }
+
     /** A {@code __local} argument of the given size. */
     public ClKernel localArg(String arg, long bytes) {
         int i = index(arg);

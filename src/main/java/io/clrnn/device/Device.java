@@ -272,6 +272,20 @@ public final class Device extends ClResource {
         });
     }
 
+    /** Enqueues a copy between two buffers on the device (or within one, the ranges apart). */
+    public void copy(Lane lane, ClBuffer src, long srcOffsetBytes, ClBuffer dst, long dstOffsetBytes, long bytes,
+            Profile profile) {
+        if (bytes == 0) {
+            return;
+        }
+        guarded("clEnqueueCopyBuffer(" + bytes + " bytes)", call -> {
+            cl_event event = eventFor(profile);
+            Cl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
+                    null, event), call);
+            return record(profile, Profile.Family.TRANSFER, event);
+        });
+    }
+
     /**
      * Maps {@code bytes} of {@code src} for reading, blocking until every earlier command is done; on
      * a CPU device this reads the results in place instead of copying them out first. Hand the

@@ -14,7 +14,7 @@ import org.jocl.cl_event;
  * summed per kernel family, and the host's own time per phase. Releases the events when read.
  */
 public final class Profile {
-    public enum Family { PROJECTION, RECURRENCE, TRANSFER }
+    public enum Family { PROJECTION, RECURRENCE, OPERATORS, TRANSFER }
 
     /**
      * The host's phases of a forward: checking the input and allocating the outputs; packing X and the

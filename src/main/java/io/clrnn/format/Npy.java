@@ -54,21 +54,43 @@ public final class Npy {
     }
 
     public static int[] readInts(byte[] bytes, String name) {
+        IntArray a = readIntArray(bytes, name);
+        if (a.shape().length != 1) {
+            throw FormatException.of(name, "must be a 1-D array, got shape " + pyShape(a.shape()));
+        }
+        int[] values = new int[a.data().length];
+        for (int i = 0; i < values.length; i++) {
+            long v = a.data()[i];
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                throw FormatException.of(name, "element " + i + " (" + v + ") is out of range");
+            }
+            values[i] = (int) v;
+        }
+        return values;
+    }
+
+    /** An integer array of any rank, in C order: token ids, masks. */
+    public record IntArray(long[] data, int[] shape) {}
+
+    /** Reads an integer .npy file of any rank (numpy's signed or unsigned dtypes, either byte order, C or Fortran order). */
+    public static IntArray readIntArray(Path path) throws IOException {
+        return readIntArray(AtomicFiles.readAll(path), String.valueOf(path.getFileName()));
+    }
+
+    public static IntArray readIntArray(byte[] bytes, String name) {
         Header h = header(bytes, name);
-        if (!(h.descr instanceof String s) || s.length() < 3 || "iu".indexOf(s.charAt(1)) < 0
-                || "<>=|".indexOf(s.charAt(0)) < 0 || !s.substring(2).matches("[1248]")) {
+        if (!(h.descr instanceof String s) || s.length() < 3 || "iub".indexOf(s.charAt(1)) < 0
+                || "<>=|".indexOf(s.charAt(0)) < 0 || !s.substring(2).matches("[1248]")
+                || (s.charAt(1) == 'b' && s.charAt(2) != '1')) {
             throw FormatException.of(name, "holds " + (h.descr instanceof String s ? FormatException.quote(s)
                     : "a structured dtype") + ", not integers");
         }
-        if (h.shape.length != 1) {
-            throw FormatException.of(name, "must be a 1-D array, got shape " + pyShape(h.shape));
-        }
         int size = s.charAt(2) - '0';
         boolean signed = s.charAt(1) == 'i';
-        checkData(h, size, name);
-        ByteBuffer data = ByteBuffer.wrap(bytes, h.dataStart, h.shape[0] * size).slice()
+        long count = checkData(h, size, name) / size;
+        ByteBuffer data = ByteBuffer.wrap(bytes, h.dataStart, (int) (count * size)).slice()
                 .order(s.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        int[] values = new int[h.shape[0]];
+        long[] values = new long[(int) count];
         for (int i = 0; i < values.length; i++) {
             long v = switch (size) {
                 case 1 -> signed ? data.get(i) : data.get(i) & 0xFFL;
@@ -76,13 +98,45 @@ public final class Npy {
                 case 4 -> signed ? data.getInt(i * 4) : data.getInt(i * 4) & 0xFFFF_FFFFL;
                 default -> data.getLong(i * 8);
             };
-            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE || (size == 8 && !signed && v < 0)) {
-                throw FormatException.of(name, "element " + i + " (" + (size == 8 && !signed
-                        ? Long.toUnsignedString(v) : Long.toString(v)) + ") is out of range");
+            if (size == 8 && !signed && v < 0) {
+                throw FormatException.of(name, "element " + i + " (" + Long.toUnsignedString(v) + ") is out of range");
             }
-            values[i] = (int) v;
+            values[i] = v;
         }
-        return values;
+        if (h.fortranOrder && h.shape.length >= 2) {
+            // the same permutation as a float array's, through the floats' helper on indices
+            int[] at = fortranIndex(h.shape);
+            long[] c = new long[values.length];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = values[at[i]];
+            }
+            values = c;
+        }
+        return new IntArray(values, h.shape);
+    }
+
+    /** For each C-order position of {@code shape}, the position of the same element in Fortran order. */
+    private static int[] fortranIndex(int[] shape) {
+        int rank = shape.length;
+        int n = (int) Tensor.numel(shape);
+        int[] at = new int[n];
+        int[] c = new int[rank];
+        for (int i = 0; i < n; i++) {
+            int f = 0;
+            int stride = 1;
+            for (int d = 0; d < rank; d++) {
+                f += c[d] * stride;
+                stride *= shape[d];
+            }
+            at[i] = f;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (++c[d] < shape[d]) {
+                    break;
+                }
+                c[d] = 0;
+            }
+        }
+        return at;
     }
 
     /** A checked header: what the dict says and where the data starts. */

@@ -28,6 +28,7 @@ final class Glue {
             Map.entry("Identity", Set.of()),
             Map.entry("Reshape", Set.of("allowzero")),
             Map.entry("Shape", Set.of("start", "end")),
+            Map.entry("Size", Set.of()),
             Map.entry("Slice", Set.of("starts", "ends", "axes")),
             Map.entry("Squeeze", Set.of("axes")),
             Map.entry("Transpose", Set.of("perm")),
@@ -61,7 +62,7 @@ final class Glue {
             case "ConstantOfShape" -> n.arity(1, 1, 1);
             case "Expand", "Reshape" -> n.arity(2, 2, 1);
             case "Gather" -> n.arity(2, 2, 1);
-            case "Identity", "Shape", "Transpose" -> n.arity(1, 1, 1);
+            case "Identity", "Shape", "Size", "Transpose" -> n.arity(1, 1, 1);
             case "Slice" -> {
                 if (opset < 10) {
                     n.arity(1, 1, 1);
@@ -112,6 +113,7 @@ final class Glue {
             case "Constant" -> constant(n, dir, file);
             case "Cast" -> cast(n, in[0]);
             case "Shape" -> shape(n, in[0]);
+            case "Size" -> Value.of(IntTensor.of(new long[] {in[0].numel()}));
             case "Gather" -> gather(n, in[0], ints(n, in[1], "indices"));
             case "Concat" -> concat(n, in);
             case "Transpose" -> transpose(n, in[0]);
@@ -174,8 +176,12 @@ final class Glue {
         return t;
     }
 
-    private static Value cast(Node n, Value v) {
+    private static Value cast(Node n, Value value) {
         ElemType to = castTarget(n);
+        if (to.isFloat() && value instanceof Value.OnDevice) {
+            return value;
+        }
+        Value v = Value.onHost(value);
         if (to.isFloat()) {
             // float16, bfloat16 and float64 values are kept as float32, as everywhere in clrnn.
             return v instanceof Value.Floats ? v : Value.of(Value.toFloats(v));
@@ -230,28 +236,6 @@ final class Glue {
         return s;
     }
 
-    /** Source index of every element of {@code outShape}: base plus coordinate times stride, per axis. */
-    private static int[] affine(int[] outShape, long base, long[] srcStrides, String what) {
-        int n = Value.checkedNumel(outShape, what);
-        int[] from = new int[n];
-        int rank = outShape.length;
-        int[] c = new int[rank];
-        long off = base;
-        for (int i = 0; i < n; i++) {
-            from[i] = (int) off;
-            for (int d = rank - 1; d >= 0; d--) {
-                c[d]++;
-                off += srcStrides[d];
-                if (c[d] < outShape[d]) {
-                    break;
-                }
-                off -= srcStrides[d] * c[d];
-                c[d] = 0;
-            }
-        }
-        return from;
-    }
-
     private static Value transpose(Node n, Value v) {
         int[] shape = v.shape();
         int r = shape.length;
@@ -277,7 +261,7 @@ final class Glue {
             out[i] = shape[(int) perm[i]];
             src[i] = in[(int) perm[i]];
         }
-        return v.gather(affine(out, 0, src, n.where), out);
+        return v.affine(out, 0, src, n.where);
     }
 
     private static Value gather(Node n, Value data, IntTensor indices) {
@@ -295,20 +279,33 @@ final class Glue {
         int outer = (int) Tensor.numel(Arrays.copyOfRange(shape, 0, axis));
         int inner = (int) Tensor.numel(Arrays.copyOfRange(shape, axis + 1, shape.length));
         long[] idx = indices.data();
+        if (data instanceof Value.OnDevice d) {
+            Value.checkedNumel(out, n.where);
+            int[] rows = new int[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                rows[i] = (int) checkedIndex(n, idx[i], axis, dim);
+            }
+            return new Value.OnDevice(d.kernels().gather(d.tensor(), outer, dim, inner, rows, out), d.kernels());
+        }
         int[] from = new int[Value.checkedNumel(out, n.where)];
         int k = 0;
         for (int o = 0; o < outer; o++) {
             for (long j : idx) {
-                if (j < -dim || j >= dim) {
-                    throw n.fail("index " + j + " is out of range for axis " + axis + " of size " + dim);
-                }
-                int base = (o * dim + (int) (j < 0 ? j + dim : j)) * inner;
+                int base = (o * dim + (int) checkedIndex(n, j, axis, dim)) * inner;
                 for (int i = 0; i < inner; i++) {
                     from[k++] = base + i;
                 }
             }
         }
         return data.gather(from, out);
+    }
+
+    /** Index {@code j} into an axis of size {@code dim}, made non-negative; out of range is refused. */
+    private static long checkedIndex(Node n, long j, int axis, int dim) {
+        if (j < -dim || j >= dim) {
+            throw n.fail("index " + j + " is out of range for axis " + axis + " of size " + dim);
+        }
+        return j < 0 ? j + dim : j;
     }
 
     private static Value concat(Node n, Value[] in) {
@@ -336,6 +333,21 @@ final class Glue {
         int outer = (int) Tensor.numel(Arrays.copyOfRange(shape, 0, axis));
         int inner = (int) Tensor.numel(Arrays.copyOfRange(shape, axis + 1, shape.length));
         int row = out[axis] * inner;
+        GraphKernels kernels = Arrays.stream(in).filter(v -> v instanceof Value.OnDevice)
+                .map(v -> ((Value.OnDevice) v).kernels()).findFirst().orElse(null);
+        if (kernels != null) {
+            // any input on the device: every piece is copied into its place there
+            DeviceTensor dst = kernels.fresh(out);
+            long[] dstStrides = GraphKernels.contiguous(out);
+            long at = 0;
+            for (Value v : in) {
+                DeviceTensor src = v instanceof Value.OnDevice d ? d.tensor()
+                        : kernels.upload(((Value.Floats) v).tensor());
+                kernels.copyInto(src, 0, GraphKernels.contiguous(src.shape()), dst, at, dstStrides, src.shape());
+                at += (long) src.shape()[axis] * inner;
+            }
+            return new Value.OnDevice(dst, kernels);
+        }
         // every input is of first's kind (checked above): one copy loop serves float[] and long[] alike
         boolean floats = first instanceof Value.Floats;
         Object dst = floats ? new float[count] : new long[count];
@@ -483,7 +495,7 @@ final class Glue {
             }
             src[d] = step[d] * st[d];
         }
-        return v.gather(affine(out, base, src, n.where), out);
+        return v.affine(out, base, src, n.where);
     }
 
     private static Value expand(Node n, Value v, IntTensor target) {
@@ -507,7 +519,7 @@ final class Glue {
             out[d] = (int) (a == 1 ? b : a);
             src[d] = i >= 0 && in[i] != 1 ? st[i] : 0;
         }
-        return v.gather(affine(out, 0, src, n.where), out);
+        return v.affine(out, 0, src, n.where);
     }
 
     private static int[] shapeFrom(Node n, IntTensor shape) {
@@ -577,8 +589,4 @@ final class Glue {
         return Value.of(IntTensor.of(data, shape));
     }
 
-    /** The operators, for messages: "Cast, Concat, ...". */
-    static String names() {
-        return String.join(", ", OPS.keySet().stream().sorted().toList());
-    }
 }

@@ -165,6 +165,8 @@ public final class OnnxModel {
             checkOperator(n, p.getDomain(), functions);
             if (RECURRENT.contains(n.opType)) {
                 rec.put(n, new Recurrent(n));
+            } else if (Operators.OPS.containsKey(n.opType)) {
+                Operators.check(n, opset);
             } else {
                 Glue.check(n, opset);
             }
@@ -211,7 +213,7 @@ public final class OnnxModel {
         // Fold what is constant: glue whose inputs are all initializers or folded values.
         List<Node> rest = new ArrayList<>();
         for (Node n : order) {
-            boolean constant = !rec.containsKey(n);
+            boolean constant = Glue.OPS.containsKey(n.opType);
             for (String in : n.inputs) {
                 constant &= in.isEmpty() || consts.containsKey(in);
             }
@@ -336,14 +338,15 @@ public final class OnnxModel {
 
     private void checkOperator(Node n, String domain, Set<String> functions) {
         boolean known = (domain.isEmpty() || domain.equals("ai.onnx"))
-                && (RECURRENT.contains(n.opType) || Glue.OPS.containsKey(n.opType));
+                && (RECURRENT.contains(n.opType) || Glue.OPS.containsKey(n.opType)
+                || Operators.OPS.containsKey(n.opType));
         if (!known) {
             String what = functions.contains(n.opType) ? "a function defined in the model"
                     : domain.isEmpty() || domain.equals("ai.onnx") ? "an operator" : "an operator of domain "
                     + FormatException.quote(domain);
             throw new FormatException(file + ": " + n.label + " is " + what + " clrnn does not run; clrnn runs RNN, "
-                    + "GRU and LSTM (opset " + MIN_OPSET + " to " + MAX_OPSET + ") and the glue around them: "
-                    + Glue.names());
+                    + "GRU and LSTM (opset " + MIN_OPSET + " to " + MAX_OPSET + ") and the " + (Glue.OPS.size()
+                    + Operators.OPS.size()) + " operators around them that README's ONNX section lists");
         }
     }
 

@@ -24,7 +24,18 @@ public final class OnnxSession implements AutoCloseable {
     private final OnnxModel model;
     private final Device device;
     private final Map<Recurrent, Slot> engines = new HashMap<>();
+    /** The device side of the operators around the recurrent nodes, and the pool their tensors come from. */
+    private final GraphKernels kernels;
+    /** Float constants some device operator read, uploaded once. */
+    private final Map<String, Value> uploaded = new HashMap<>();
+    /** Values computed once at open: nodes whose inputs are all constants. */
+    private final Map<String, Value> folded = new HashMap<>();
+    /** The nodes each run evaluates (those not folded), and the index of the last one to read each value. */
+    private final List<Node> program;
+    private final Map<String, Integer> lastUse = new HashMap<>();
     private boolean closed;
+    /** Where the run in progress records its time; null for none. */
+    private io.clrnn.device.Profile profile;
 
     /** An engine and, for weights given at run time, the W, R, B and P it was made from. */
     private record Slot(RnnEngine engine, Value[] source) {}
@@ -32,8 +43,16 @@ public final class OnnxSession implements AutoCloseable {
     OnnxSession(OnnxModel model, Device device) {
         this.model = model;
         this.device = device;
+        this.kernels = new GraphKernels(device);
         try {
             model.fixedWeights.forEach((r, w) -> engines.put(r, new Slot(new RnnEngine(device, w), null)));
+            this.program = foldConstants();
+            for (int i = 0; i < program.size(); i++) {
+                for (String in : program.get(i).inputs) {
+                    lastUse.put(in, i);
+                }
+            }
+            model.outputs().forEach(p -> lastUse.put(p.name(), Integer.MAX_VALUE));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -58,34 +77,141 @@ public final class OnnxSession implements AutoCloseable {
      * graph input must be given, in the element kind and the shape the model declares (symbolic dims take any
      * size). Returns every graph output by name, in the model's order; an integer output comes back as floats.
      */
-    public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs) {
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs) {
+        return run(inputs, intInputs, null);
+    }
+
+    /** {@link #run(Map, Map)}, recording device and host time in {@code profile} (null for none). */
+    public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs,
+            io.clrnn.device.Profile profile) {
         if (closed) {
             throw new IllegalStateException("this ONNX session is closed");
         }
         Map<String, Value> values = new HashMap<>(model.constants);
-        feed(values, inputs, intInputs);
-        for (Node n : model.program) {
-            Value[] in = new Value[n.inputs.size()];
-            for (int i = 0; i < in.length; i++) {
-                in[i] = n.inputs.get(i).isEmpty() ? null : values.get(n.inputs.get(i));
-            }
-            Recurrent r = model.recurrent.get(n);
-            if (r != null) {
-                Value[] out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6));
-                for (int i = 0; i < n.outputs.size(); i++) {
-                    if (!n.outputs.get(i).isEmpty()) {
-                        values.put(n.outputs.get(i), out[i]);
+        values.putAll(folded);
+        values.putAll(uploaded);
+        this.profile = profile;
+        kernels.profile(profile);
+        try {
+            feed(values, inputs, intInputs);
+            for (int i = 0; i < program.size(); i++) {
+                Node n = program.get(i);
+                evaluate(n, values);
+                for (String in : new java.util.HashSet<>(n.inputs)) {
+                    if (!in.isEmpty() && lastUse.get(in) == i && values.get(in) instanceof Value.OnDevice d
+                            && !uploaded.containsKey(in) && !folded.containsKey(in)) {
+                        d.tensor().block().release(); // its last reader is enqueued: the block may serve the next node
                     }
                 }
-            } else {
-                values.put(n.output(0), Glue.run(n, in, model.opset, model.dir, model.file));
+            }
+            Map<String, Tensor> result = new LinkedHashMap<>();
+            for (Port p : model.outputs()) {
+                result.put(p.name(), Value.toFloats(values.get(p.name())));
+            }
+            return result;
+        } finally {
+            kernels.pool.recycle();
+            kernels.profile(null);
+            this.profile = null;
+        }
+    }
+
+    /** Runs one node on {@code values}, adding its outputs. */
+    private void evaluate(Node n, Map<String, Value> values) {
+        Value[] in = new Value[n.inputs.size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = n.inputs.get(i).isEmpty() ? null : values.get(n.inputs.get(i));
+        }
+        Value[] out;
+        Recurrent r = model.recurrent.get(n);
+        if (r != null) {
+            out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), profile);
+        } else if (Operators.OPS.containsKey(n.opType)) {
+            out = Operators.run(n, args(n, in, values), model.opset);
+        } else {
+            if (n.opType.equals("Gather") && in[0] instanceof Value.Floats) {
+                in[0] = new Value.OnDevice(args(n, in, values).device(0), kernels); // an embedding lookup
+            }
+            out = new Value[] {Glue.run(n, in, model.opset, model.dir, model.file)};
+        }
+        for (int i = 0; i < n.outputs.size() && i < out.length; i++) {
+            if (!n.outputs.get(i).isEmpty() && out[i] != null) {
+                values.put(n.outputs.get(i), out[i]);
+                if (out[i] instanceof Value.OnDevice d) {
+                    d.tensor().block().hold();
+                }
             }
         }
-        Map<String, Tensor> result = new LinkedHashMap<>();
-        for (Port p : model.outputs()) {
-            result.put(p.name(), Value.toFloats(values.get(p.name())));
+    }
+
+    /** A node's inputs for {@link Operators}: host floats go to the device when asked, constants once per session. */
+    private Operators.Args args(Node n, Value[] in, Map<String, Value> values) {
+        return new Operators.Args() {
+            @Override
+            public Value value(int i) {
+                return i < in.length ? in[i] : null;
+            }
+
+            @Override
+            public DeviceTensor device(int i) {
+                Value v = in[i];
+                if (v instanceof Value.OnDevice d) {
+                    return d.tensor();
+                }
+                if (!(v instanceof Value.Floats f)) {
+                    throw n.fail("input " + i + " is an integer tensor; " + n.opType + " takes floats here");
+                }
+                Value.OnDevice d = new Value.OnDevice(kernels.upload(f.tensor()), kernels);
+                String name = n.inputs.get(i);
+                d.tensor().block().hold();
+                if (model.constants.containsKey(name)) {
+                    d.tensor().block().pin();
+                    uploaded.put(name, d);
+                }
+                values.put(name, d);
+                in[i] = d;
+                return d.tensor();
+            }
+
+            @Override
+            public GraphKernels kernels() {
+                return kernels;
+            }
+        };
+    }
+
+    /**
+     * Evaluates, once, every node whose inputs are all constants (a weight transposed, a bias scaled); their
+     * results stay on the device for the session. Returns the nodes left for each run.
+     */
+    private List<Node> foldConstants() {
+        Map<String, Value> values = new HashMap<>(model.constants);
+        List<Node> rest = new java.util.ArrayList<>();
+        for (Node n : model.program) {
+            boolean constant = !model.recurrent.containsKey(n);
+            for (String in : n.inputs) {
+                constant &= in.isEmpty() || values.containsKey(in);
+            }
+            if (!constant) {
+                rest.add(n);
+                continue;
+            }
+            evaluate(n, values);
+            for (String out : n.outputs) {
+                Value v = values.get(out);
+                if (v != null) {
+                    if (v instanceof Value.OnDevice d) {
+                        d.tensor().block().pin();
+                    }
+                    folded.put(out, v);
+                }
+            }
         }
-        return result;
+        return List.copyOf(rest);
+    }
+
+    private static Value onHost(Value v) {
+        return v == null ? null : Value.onHost(v);
     }
 
     private static Value arg(Value[] in, int i) {
@@ -152,7 +278,7 @@ public final class OnnxSession implements AutoCloseable {
         if (slot != null && slot.source == null) {
             return slot.engine;
         }
-        Value[] source = {in[1], in[2], arg(in, 3), arg(in, 7)};
+        Value[] source = {onHost(in[1]), onHost(in[2]), onHost(arg(in, 3)), onHost(arg(in, 7))};
         if (slot != null && sameValues(slot.source, source)) {
             return slot.engine;
         }
@@ -215,6 +341,9 @@ public final class OnnxSession implements AutoCloseable {
             }
         }
         engines.clear();
+        if (kernels != null) {
+            kernels.close();
+        }
         if (first != null) {
             throw first;
         }

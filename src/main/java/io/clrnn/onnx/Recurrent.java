@@ -211,7 +211,7 @@ final class Recurrent {
     }
 
     private Tensor floats(Value v, String what) {
-        if (v instanceof Value.Floats f) {
+        if (Value.onHost(v) instanceof Value.Floats f) {
             return f.tensor();
         }
         throw node.fail(what + " is an integer tensor; it should be float");
@@ -229,7 +229,7 @@ final class Recurrent {
      * (each null when absent) to Y, Y_h and Y_c in ONNX's shapes for the node's layout. Sequences of length 0
      * give zeros, as ONNX Runtime's GRU and LSTM do.
      */
-    Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0) {
+    Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, io.clrnn.device.Profile profile) {
         RnnConfig config = engine.config();
         Tensor xt = floats(x, "X");
         if (xt.rank() != 3) {
@@ -260,7 +260,7 @@ final class Recurrent {
         Tensor yc = mode == CellType.LSTM ? zeros(state, "Y_c") : null;
         if (seq > 0 && batch > 0) {
             ForwardShape shape = new ForwardShape(config, seq, batch, false, lengths);
-            engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, null);
+            engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, profile);
         }
         return new Value[] {Value.of(y), Value.of(yh), yc == null ? null : Value.of(yc)};
     }

@@ -7,7 +7,7 @@ import io.clrnn.Tensor;
  * A value flowing through an ONNX graph: floating-point data as a {@link Tensor} (float32 whatever the
  * ONNX type), integer and bool data as an {@link IntTensor}. The glue operators work on both alike.
  */
-sealed interface Value permits Value.Floats, Value.Ints {
+sealed interface Value permits Value.Floats, Value.Ints, Value.OnDevice {
     /** The largest tensor a graph may make from a shape (ConstantOfShape, Expand): 2^28 elements, 1 GiB of float. */
     long MAX_MADE_ELEMENTS = 1L << 28;
 
@@ -23,6 +23,75 @@ sealed interface Value permits Value.Floats, Value.Ints {
 
     /** "float" or "int", for messages. */
     String kind();
+
+    /**
+     * A value of the same kind and of {@code outShape} whose element at coordinates c is this one's at
+     * {@code base + c·srcStrides}: what Transpose, Slice and Expand make.
+     */
+    default Value affine(int[] outShape, long base, long[] srcStrides, String what) {
+        return gather(affineMap(outShape, base, srcStrides, what), outShape);
+    }
+
+    /** A float tensor on the device; its glue runs there too, and it is read back only when a host needs it. */
+    record OnDevice(DeviceTensor tensor, GraphKernels kernels) implements Value {
+        @Override
+        public int[] shape() {
+            return tensor.shape();
+        }
+
+        @Override
+        public int numel() {
+            return tensor.numel();
+        }
+
+        @Override
+        public Value gather(int[] from, int[] shape) {
+            return new OnDevice(kernels.gather(tensor, 1, Math.max(1, tensor.numel()), 1, from, shape), kernels);
+        }
+
+        @Override
+        public Value affine(int[] outShape, long base, long[] srcStrides, String what) {
+            checkedNumel(outShape, what);
+            return new OnDevice(kernels.affine(tensor, outShape, base, srcStrides), kernels);
+        }
+
+        @Override
+        public Value reshape(int[] shape) {
+            return new OnDevice(tensor.reshape(shape), kernels);
+        }
+
+        @Override
+        public String kind() {
+            return "float";
+        }
+    }
+
+    /** {@code v} with its data on the host: a device tensor read back, anything else as it is. */
+    static Value onHost(Value v) {
+        return v instanceof OnDevice d ? new Floats(d.kernels().download(d.tensor())) : v;
+    }
+
+    /** Source index of every element of {@code outShape}: base plus coordinate times stride, per axis. */
+    static int[] affineMap(int[] outShape, long base, long[] srcStrides, String what) {
+        int n = checkedNumel(outShape, what);
+        int[] from = new int[n];
+        int rank = outShape.length;
+        int[] c = new int[rank];
+        long off = base;
+        for (int i = 0; i < n; i++) {
+            from[i] = (int) off;
+            for (int d = rank - 1; d >= 0; d--) {
+                c[d]++;
+                off += srcStrides[d];
+                if (c[d] < outShape[d]) {
+                    break;
+                }
+                off -= srcStrides[d] * c[d];
+                c[d] = 0;
+            }
+        }
+        return from;
+    }
 
     record Floats(Tensor tensor) implements Value {
         @Override
@@ -100,6 +169,9 @@ sealed interface Value permits Value.Floats, Value.Ints {
     static Tensor toFloats(Value v) {
         if (v instanceof Floats f) {
             return f.tensor();
+        }
+        if (v instanceof OnDevice d) {
+            return d.kernels().download(d.tensor());
         }
         long[] src = ((Ints) v).tensor().data();
         float[] dst = new float[src.length];

@@ -1,0 +1,59 @@
+package io.clrnn.onnx;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.clrnn.Tensor;
+import io.clrnn.TestDevice;
+import io.clrnn.device.Device;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * ONNX's own node tests for the operators around the recurrent core (Gemm, MatMul, Softmax, LayerNormalization,
+ * the elementwise and reduction operators...), through the Java API: every output ONNX recorded, at atol 1e-5,
+ * rtol 1e-4; integer outputs exactly.
+ */
+class OnnxOperatorNodeTest {
+    private static final Device device = TestDevice.shared();
+
+    static Stream<OnnxTestData.Case> cases() {
+        return OnnxTestData.OPERATOR_CASES.stream().map(OnnxTestData::load);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesOnnxExpectedOutputs(OnnxTestData.Case c) throws IOException {
+        OnnxModel model = OnnxModel.load(c.model());
+        Map<String, Tensor> floats = new HashMap<>();
+        Map<String, IntTensor> ints = new HashMap<>();
+        for (OnnxTestData.Named in : c.inputs()) {
+            if (in.isInt()) {
+                ints.put(in.name(), in.ints());
+            } else {
+                floats.put(in.name(), in.floats());
+            }
+        }
+        try (OnnxSession session = model.open(device)) {
+            Map<String, Tensor> out = session.run(floats, ints);
+            assertEquals(c.outputs().size(), out.size(), "outputs");
+            for (OnnxTestData.Named expected : c.outputs()) {
+                Tensor got = out.get(expected.name());
+                if (expected.isInt()) {
+                    assertArrayEquals(expected.ints().shape(), got.shape(), c.name() + " " + expected.name() + " shape");
+                    for (int i = 0; i < got.numel(); i++) {
+                        assertEquals(expected.ints().data()[i], (long) got.data()[i], c.name() + " " + expected.name()
+                                + " element " + i);
+                    }
+                } else {
+                    assertClose(expected.floats(), got, c.name() + " " + expected.name());
+                }
+            }
+        }
+    }
+}
