@@ -73,16 +73,12 @@ float binary_op(int op, float x, float y) {
     }
 }
 
-// The offset, under strides st, of element i of a C-order tensor of dims (trailing axes first).
+// The offset, under strides st, of element i of a C-order tensor of dims: both given innermost axis
+// first (the host reverses them), so that every component is named, not indexed (no private array).
+#define AXIS_(c) if (rank > c) { off += (i % dims.s##c) * st.s##c; i /= dims.s##c; }
 int offset_of(int i, int rank, int8 dims, int8 st) {
-    int d[8] = {dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7};
-    int s[8] = {st.s0, st.s1, st.s2, st.s3, st.s4, st.s5, st.s6, st.s7};
     int off = 0;
-    for (int a = rank - 1; a >= 0; a--) {
-        int c = i % d[a];
-        i /= d[a];
-        off += c * s[a];
-    }
+    AXIS_(0) AXIS_(1) AXIS_(2) AXIS_(3) AXIS_(4) AXIS_(5) AXIS_(6) AXIS_(7)
     return off;
 }
 
@@ -94,7 +90,23 @@ __kernel void unary(int n, int op, float alpha, float beta,
     }
 }
 
-// Y = op(A, B) over Y's dims, A and B read through their strides (0 on a broadcast axis).
+// Y = op(A, B) over up to three axes (d0 innermost), A and B read through their strides (0 on a
+// broadcast axis): what the host's merging leaves of almost every broadcast.
+__kernel void binary3(int d0, int d1, int d2, int op,
+                      __global const float *A, int a_off, int a0, int a1, int a2,
+                      __global const float *B, int b_off, int b0, int b1, int b2,
+                      __global float *Y, int y_off) {
+    int i = get_global_id(0);
+    int j = get_global_id(1);
+    int k = get_global_id(2);
+    if (i < d0 && j < d1 && k < d2) {
+        float a = A[a_off + i * a0 + j * a1 + k * a2];
+        float b = B[b_off + i * b0 + j * b1 + k * b2];
+        Y[y_off + (k * d1 + j) * d0 + i] = binary_op(op, a, b);
+    }
+}
+
+// Y = op(A, B) over Y's dims (innermost first) when more than three axes are left after merging.
 __kernel void binary(int n, int op, int rank, int8 dims, int8 a_st, int8 b_st,
                      __global const float *A, int a_off, __global const float *B, int b_off,
                      __global float *Y, int y_off) {
@@ -106,8 +118,19 @@ __kernel void binary(int n, int op, int rank, int8 dims, int8 a_st, int8 b_st,
     }
 }
 
-// Y[i] = X[src_off + offset of i under src_st]: Transpose, Slice, Expand and Concat's pieces. Y is
-// written through y_st too, so a piece of a Concat lands in its place.
+// Y[dst_off + i·y0 + j·y1 + k·y2] = X[src_off + i·x0 + j·x1 + k·x2]: Transpose, Slice, Expand and
+// Concat's pieces, over up to three axes (d0 innermost).
+__kernel void copy3(int d0, int d1, int d2, __global const float *X, int src_off, int x0, int x1, int x2,
+                    __global float *Y, int dst_off, int y0, int y1, int y2) {
+    int i = get_global_id(0);
+    int j = get_global_id(1);
+    int k = get_global_id(2);
+    if (i < d0 && j < d1 && k < d2) {
+        Y[dst_off + i * y0 + j * y1 + k * y2] = X[src_off + i * x0 + j * x1 + k * x2];
+    }
+}
+
+// The same over more axes (innermost first).
 __kernel void strided_copy(int n, int rank, int8 dims, int8 src_st, int8 dst_st,
                            __global const float *X, int src_off, __global float *Y, int dst_off) {
     int i = get_global_id(0);
@@ -116,15 +139,19 @@ __kernel void strided_copy(int n, int rank, int8 dims, int8 src_st, int8 dst_st,
     }
 }
 
-// Gather along one axis: Y[o, j, i] = X[o, idx[j], i]; the host checked every index and made it
-// non-negative (an embedding lookup is outer 1, inner the embedding width).
+// Gather along one axis: Y[o, j, :] = X[o, idx[j], :], one row of `inner` floats per work-item; the host
+// checked every index and made it non-negative (an embedding lookup is outer 1, inner the embedding width).
 __kernel void gather(int outer, int count, int inner, int dim,
                      __global const float *X, int x_off, __global const int *idx, __global float *Y) {
-    int i = get_global_id(0);
-    int j = get_global_id(1);
-    int o = get_global_id(2);
-    if (i < inner && j < count) {
-        Y[((long) o * count + j) * inner + i] = X[x_off + ((long) o * dim + idx[j]) * inner + i];
+    int j = get_global_id(0);
+    int o = get_global_id(1);
+    if (j >= count || o >= outer) {
+        return;
+    }
+    __global const float *src = X + x_off + ((long) o * dim + idx[j]) * inner;
+    __global float *dst = Y + ((long) o * count + j) * inner;
+    for (int i = 0; i < inner; i++) {
+        dst[i] = src[i];
     }
 }
 
@@ -182,6 +209,44 @@ __kernel void matmul(int M, int N, int K,
             v += beta * C[c_off + (long) m * c_m + (long) (nb + j) * c_n];
         }
         y[j] = act >= 0 ? unary_op(act, v, act_alpha, act_beta) : v;
+    }
+}
+
+// A dense layer: Y (M, N) = A (M, K) · W (K, ldw) + bias, then the activation act (-1 for none). W is the
+// weight packed once at load, its N columns padded with zeros to ldw (a multiple of 8), and so is the bias.
+// Each work-item makes a 4 x 8 tile: one row of W, 8 wide, against 4 broadcast elements of A per k.
+__kernel void dense(int M, int N, int K, __global const float *A, int a_off, int lda,
+                    __global const float *W, int w_off, int ldw, __global const float *bias, int b_off, int has_bias,
+                    int act, float act_alpha, float act_beta, __global float *Y, int y_off) {
+    int n0 = get_global_id(0) * 8;
+    int m0 = get_global_id(1) * 4;
+    if (n0 >= N || m0 >= M) {
+        return;
+    }
+    // rows past M read row M-1 again (in bounds) and are never stored
+    __global const float *a0 = A + a_off + (long) min(m0, M - 1) * lda;
+    __global const float *a1 = A + a_off + (long) min(m0 + 1, M - 1) * lda;
+    __global const float *a2 = A + a_off + (long) min(m0 + 2, M - 1) * lda;
+    __global const float *a3 = A + a_off + (long) min(m0 + 3, M - 1) * lda;
+    float8 b = has_bias ? vload8(0, bias + b_off + n0) : (float8)(0.0f);
+    float8 c0 = b, c1 = b, c2 = b, c3 = b;
+    __global const float *w = W + w_off + n0;
+    for (int k = 0; k < K; k++) {
+        float8 wk = vload8(0, w + (long) k * ldw);
+        c0 = fma((float8)(a0[k]), wk, c0);
+        c1 = fma((float8)(a1[k]), wk, c1);
+        c2 = fma((float8)(a2[k]), wk, c2);
+        c3 = fma((float8)(a3[k]), wk, c3);
+    }
+    float8 rows[4] = {c0, c1, c2, c3};
+    int cols = min(8, N - n0);
+    for (int r = 0; r < 4 && m0 + r < M; r++) {
+        float v[8];
+        vstore8(rows[r], 0, v);
+        __global float *y = Y + y_off + (long) (m0 + r) * N + n0;
+        for (int j = 0; j < cols; j++) {
+            y[j] = act >= 0 ? unary_op(act, v[j], act_alpha, act_beta) : v[j];
+        }
     }
 }
 

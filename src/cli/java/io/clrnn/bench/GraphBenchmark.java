@@ -19,11 +19,13 @@ import java.util.Map;
 public final class GraphBenchmark {
     private GraphBenchmark() {}
 
-    public record Result(String model, String deviceName, Timing timing, Map<Profile.Family, Double> familyMs) {
+    public record Result(String model, String deviceName, Timing timing, Map<Profile.Family, Double> familyMs,
+            long peakTensorBytes) {
         public ObjectNode toJson() {
             ObjectNode o = Report.JSON.createObjectNode().put("model", model).put("implementation", "clrnn")
                     .put("device", deviceName);
             Report.putTiming(o, timing, 0);
+            o.put("peak_tensor_bytes", peakTensorBytes);
             ObjectNode families = o.putObject("device_ms");
             familyMs.forEach((f, ms) -> families.put(f.name().toLowerCase(Locale.ROOT), ms));
             return o;
@@ -34,6 +36,8 @@ public final class GraphBenchmark {
                     "%s  clrnn on %s: median %.3f ms (min %.3f, max %.3f, %d runs after %d warm-up runs in %.1f s)",
                     model, deviceName, timing.medianMs(), timing.minMs(), timing.maxMs(), timing.runs(),
                     timing.warmupRuns(), timing.warmupSeconds()));
+            s.append(String.format(Locale.ROOT, "%n  peak device memory of the graph's tensors: %.2f MiB",
+                    peakTensorBytes / 1048576.0));
             if (!familyMs.isEmpty()) {
                 s.append("\n  device time per run:");
                 familyMs.forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms",
@@ -55,7 +59,7 @@ public final class GraphBenchmark {
                 profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
             }
             return new Result(model.toString().replaceAll("^OnnxModel\\((.*)\\)$", "$1"), device.info().name(),
-                    timing, families);
+                    timing, families, session.peakTensorBytes());
         }
     }
 }

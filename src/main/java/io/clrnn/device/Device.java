@@ -345,6 +345,33 @@ public final class Device extends ClResource {
         });
     }
 
+    /** Waits for everything enqueued so far on one lane (the other may still be busy). */
+    public void finish(Lane lane) {
+        guarded("clFinish", call -> {
+            Cl.check(CL.clFinish(queue(lane)), call);
+            return null;
+        });
+    }
+
+    /**
+     * Enqueues a copy of a 3-D region ({@code region}: bytes per row, rows, slices) between two buffers, each
+     * read or written from its byte offset through its own row and slice pitches: one command for a strided
+     * layout change (ONNX's Y of a bidirectional node from the engine's rows, say).
+     */
+    public void copyRect(Lane lane, ClBuffer src, long srcOffsetBytes, long srcRowPitch, long srcSlicePitch,
+            ClBuffer dst, long dstOffsetBytes, long dstRowPitch, long dstSlicePitch, long[] region, Profile profile) {
+        if (region[0] == 0 || region[1] == 0 || region[2] == 0) {
+            return;
+        }
+        guarded("clEnqueueCopyBufferRect", call -> {
+            cl_event event = eventFor(profile);
+            Cl.check(CL.clEnqueueCopyBufferRect(queue(lane), src.mem(), dst.mem(), new long[] {srcOffsetBytes, 0, 0},
+                    new long[] {dstOffsetBytes, 0, 0}, region, srcRowPitch, srcSlicePitch, dstRowPitch, dstSlicePitch,
+                    0, null, event), call);
+            return record(profile, Profile.Family.TRANSFER, event);
+        });
+    }
+
     /** An event for the command to fill when {@code profile} wants events, else null (no event made). */
     private static cl_event eventFor(Profile profile) {
         return profile == null || !profile.wantsEvents() ? null : new cl_event();

@@ -143,6 +143,107 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * A forward from and into device buffers, for a graph whose tensors stay on the device: X (seq, batch,
+     * input_size) from float {@code xOffset} of {@code x}; out into {@code y} as ONNX's Y (seq, D, batch, H_out),
+     * h_n and c_n into {@code hn} and {@code cn} as ONNX's Y_h and Y_c (D·layers, batch, ·). h_0 and c_0 come from
+     * the host (null: zeros), in the same state layout. Every sequence is seq long. Nothing is read back: the
+     * results are ready for the next command on the throughput lane. Returns false, having done nothing, when
+     * the batch would have to run in slices; the caller then takes the host path.
+     */
+    public boolean forwardOnDevice(ForwardShape shape, ClBuffer x, long xOffset, Tensor h0, Tensor c0, ClBuffer y,
+            long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+        if (shape.lengths() != null || shape.batchFirst()) {
+            throw new IllegalArgumentException("a forward on the device takes full-length, time-major sequences");
+        }
+        int[] order = PackedBatch.sortedOrder(shape);
+        if (order.length == 0) {
+            return true;
+        }
+        if (largestSliceThatFits(shape, order) < order.length) {
+            return false;
+        }
+        PackedBatch batch = PackedBatch.of(shape, order, 0, order.length);
+        IoLayout io = IoLayout.pytorch(shape);
+        try {
+            while (!runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, profile)) {
+                // a team that gave up: once more, without one
+            }
+        } catch (RuntimeException e) {
+            try {
+                device.finish();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return true;
+    }
+
+    /** One device-to-device forward; false when its team gave up and it must run again (without one). */
+    private boolean runOnDevice(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
+            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+        int rows = batch.rows();
+        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
+                (long) rows * layout.ldn() * config.inputSize());
+        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
+        workspace.ensure(sizes);
+        Planned plan = plan(batch.seqLen(), batch.batch(), rows);
+        Device.Lane lane = plan.plan.lane();
+        if (lane != Device.Lane.THROUGHPUT) {
+            device.finish(Device.Lane.THROUGHPUT); // X is written by commands of the other queue
+        }
+        workspace.uploadFromDevice(lane, batch, x, xOffset, h0, c0, io, sizes, profile);
+        if (profile != null) {
+            profile.plan(plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
+        }
+        ClBuffer layerIn = workspace.in;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            LayerWeights w = layers.get(layer);
+            ClBuffer layerOut = workspace.y[layer % 2];
+            if (plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
+                runProjection(lane, tiles, layerIn, config.layerInputSize(layer), sizes.paddedRows(), w, profile);
+            }
+            runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
+            layerIn = layerOut;
+        }
+        if (plan.plan.variant() == KernelPlan.Variant.TEAM) {
+            workspace.readTeamFlag(lane);
+            device.finish(lane);
+            if (workspace.teamGaveUp()) {
+                workspace.resetTeam(Device.Lane.THROUGHPUT);
+                teamArrivals = 0;
+                lastPlan = null;
+                if (++teamGiveUps >= TEAM_GIVE_UPS) {
+                    log.warn("{}: the {} work-items of rnn_team did not all run at once {} times in a row; using "
+                            + "rnn_rows from now on", device, plan.plan.items() * config.numDirections(), teamGiveUps);
+                    avoidTeam = true;
+                    return false;
+                }
+                return runWithoutTeamOnce(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset,
+                        profile);
+            }
+            teamGiveUps = 0;
+        }
+        workspace.copyResults(lane, batch, sizes, y, yOffset, hn, hnOffset, cn, cnOffset, profile);
+        if (lane != Device.Lane.THROUGHPUT) {
+            device.finish(lane); // the graph's next commands go to the throughput queue
+        }
+        return true;
+    }
+
+    /** Runs a slice whose team gave up once more with rnn_rows, keeping teams for later forwards. */
+    private boolean runWithoutTeamOnce(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
+            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+        avoidTeam = true;
+        try {
+            return runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, profile);
+        } finally {
+            avoidTeam = false;
+            lastPlan = null;
+        }
+    }
+
     /** The largest slice of the batch (longest sequences first) whose buffers and transfers fit. */
     private int largestSliceThatFits(ForwardShape shape, int[] sorted) {
         long maxBuffer = Math.min(tuning.maxBufferBytes(), device.info().maxAllocBytes());

@@ -170,6 +170,55 @@ final class Workspace implements AutoCloseable {
         Timer.stop(profile, Profile.Host.ENQUEUE, clock);
     }
 
+    /**
+     * The upload of a forward whose X is already on the device: X copied from {@code x} (time-major rows, in the
+     * batch's own order) on the device, then h_0, c_0 (zeros when absent) and the step table in one write.
+     */
+    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Tensor h0, Tensor c0,
+            IoLayout io, Sizes s, Profile profile) {
+        long clock = Timer.start(profile);
+        device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);
+        int floats = Math.toIntExact(s.uploadFloats());
+        upStaging = host(upStaging, floats);
+        FloatBuffer f = upStaging.asFloatBuffer();
+        putStates(f, s.h0Offset(), h0, batch, io, config.outputSize());
+        if (config.mode().hasCellState()) {
+            putStates(f, s.c0Offset(), c0, batch, io, config.hiddenSize());
+        }
+        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
+        clock = Timer.lap(profile, Profile.Host.PACK, clock);
+        int from = Math.toIntExact(s.h0Offset() * 4);
+        device.write(lane, in, from, upStaging.slice(from, floats * 4 - from), floats * 4L - from, profile);
+        Timer.stop(profile, Profile.Host.ENQUEUE, clock);
+    }
+
+    /**
+     * out, h_n and c_n copied on the device from the last layer's buffer into ONNX's layout 0: Y (seq, D, batch,
+     * H), Y_h and Y_c (D, batch, ·), rows in the batch's own order; one command each, or one per direction for Y.
+     */
+    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, ClBuffer y, long yOff, ClBuffer hn, long hnOff,
+            ClBuffer cn, long cnOff, Profile profile) {
+        ClBuffer src = lastOutput();
+        int hOut = config.outputSize();
+        int dirs = config.numDirections();
+        long rowBytes = (long) dirs * hOut * 4;
+        int n = batch.batch();
+        if (dirs == 1) {
+            device.copy(lane, src, 0, y, yOff * 4, batch.rows() * rowBytes, profile);
+        } else {
+            for (int d = 0; d < dirs; d++) {
+                // (seq, batch, D, H) rows to (seq, D, batch, H): H floats a row, batch rows, seq slices
+                device.copyRect(lane, src, d * hOut * 4L, rowBytes, n * rowBytes, y, (yOff + (long) d * n * hOut) * 4,
+                        hOut * 4L, n * rowBytes, new long[] {hOut * 4L, n, batch.seqLen()}, profile);
+            }
+        }
+        long states = (long) config.numLayers() * dirs * n;
+        device.copy(lane, src, s.hnOffset() * 4, hn, hnOff * 4, states * hOut * 4, profile);
+        if (cn != null) {
+            device.copy(lane, src, s.cnOffset() * 4, cn, cnOff * 4, states * config.hiddenSize() * 4L, profile);
+        }
+    }
+
     private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
         if (zeros.length < width) {
             zeros = new float[width];

@@ -35,11 +35,24 @@ final class GraphKernels implements AutoCloseable {
     private final Device device;
     final BufferPool pool;
     private final Map<Kind, ClKernel> kernels = new EnumMap<>(Kind.class);
-    /** Host data of uploads in flight, kept alive until the next blocking read. */
-    private final List<ByteBuffer> inFlight = new ArrayList<>();
+    /**
+     * Direct buffers for uploads: those in flight stay untouched until the next blocking read, then all are free
+     * again; kept across runs, so that a steady stream of runs allocates nothing.
+     */
+    private final List<ByteBuffer> staging = new ArrayList<>();
+    private int stagingInUse;
+    private ByteBuffer downloads = ByteBuffer.allocateDirect(0);
     private Profile profile;
 
-    private enum Kind { UNARY, BINARY, STRIDED_COPY, GATHER, MATMUL, SOFTMAX, REDUCE, LAYER_NORM }
+    private enum Kind { UNARY, BINARY3, BINARY, COPY3, STRIDED_COPY, GATHER, MATMUL, DENSE, SOFTMAX, REDUCE, LAYER_NORM }
+
+    /**
+     * Work (elements, or multiply-adds) below which a launch takes the device's in-thread latency lane, when it
+     * has one: a command there costs no worker wake-up, which is most of a small operator's time.
+     */
+    static final long LATENCY_WORK = 1L << 16;
+    /** The lane of the last command enqueued; a command on the other lane waits for this one's to finish. */
+    private Device.Lane lane = Device.Lane.THROUGHPUT;
 
     GraphKernels(Device device) {
         this.device = device;
@@ -62,10 +75,32 @@ final class GraphKernels implements AutoCloseable {
         });
     }
 
-    private void launch(ClKernel k, long... global) {
+    /** Enqueues {@code k} over {@code global} (padded), on the lane its {@code work} calls for. */
+    private void launch(ClKernel k, long work, long... global) {
+        long l0 = 1;
+        long limit = Math.min(GROUP, device.maxWorkGroupSize(k));
+        while (l0 * 2 <= limit && l0 < global[0]) {
+            l0 *= 2;
+        }
         long[] padded = global.clone();
-        padded[0] = roundUp(global[0], global.length == 1 ? GROUP : 8);
-        device.run(Device.Lane.THROUGHPUT, k, padded, null, profile, Profile.Family.OPERATORS);
+        padded[0] = roundUp(global[0], l0);
+        long[] local = new long[global.length];
+        java.util.Arrays.fill(local, 1);
+        local[0] = l0;
+        device.run(enter(work), k, padded, local, profile, Profile.Family.OPERATORS);
+    }
+
+    /** The lane for a command of this much work, the other lane's commands finished first when it changes. */
+    private Device.Lane enter(long work) {
+        return enter(device.hasLatencyLane() && work < LATENCY_WORK ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
+    }
+
+    Device.Lane enter(Device.Lane next) {
+        if (next != lane) {
+            device.finish(lane);
+            lane = next;
+        }
+        return next;
     }
 
     private static long roundUp(long n, long m) {
@@ -76,36 +111,54 @@ final class GraphKernels implements AutoCloseable {
         return new DeviceTensor(pool.take(Tensor.numel(shape)), 0, shape);
     }
 
+    /** A staging buffer of at least {@code bytes}, in flight until the next blocking read. */
+    private ByteBuffer stage(int bytes) {
+        int want = Math.max(4, bytes);
+        for (int i = stagingInUse; i < staging.size(); i++) {
+            if (staging.get(i).capacity() >= want) {
+                java.util.Collections.swap(staging, i, stagingInUse);
+                return staging.get(stagingInUse++).clear();
+            }
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(want, 4096)).order(ByteOrder.nativeOrder());
+        staging.add(b);
+        java.util.Collections.swap(staging, staging.size() - 1, stagingInUse);
+        stagingInUse++;
+        return b;
+    }
+
     DeviceTensor upload(Tensor t) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.max(4, t.numel() * 4)).order(ByteOrder.nativeOrder());
-        bytes.asFloatBuffer().put(t.data());
+        ByteBuffer bytes = stage(t.numel() * 4);
+        bytes.asFloatBuffer().put(t.data(), 0, t.numel());
         DeviceTensor d = fresh(t.shape());
-        device.write(Device.Lane.THROUGHPUT, d.block().buffer, 0, bytes, t.numel() * 4L, profile);
-        inFlight.add(bytes);
+        device.write(enter(t.numel()), d.block().buffer, 0, bytes, t.numel() * 4L, profile);
         return d;
     }
 
     /** Ints as a block of the pool, held once: gather's indices. */
     private BufferPool.Block uploadInts(int[] values) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.max(4, values.length * 4)).order(ByteOrder.nativeOrder());
+        ByteBuffer bytes = stage(values.length * 4);
         bytes.asIntBuffer().put(values);
         BufferPool.Block b = pool.take(values.length);
         b.hold();
-        device.write(Device.Lane.THROUGHPUT, b.buffer, 0, bytes, values.length * 4L, profile);
-        inFlight.add(bytes);
+        device.write(enter(values.length), b.buffer, 0, bytes, values.length * 4L, profile);
         return b;
     }
 
     /** Reads a tensor back, waiting for everything enqueued before. */
     Tensor download(DeviceTensor d) {
         int n = d.numel();
-        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.max(4, n * 4)).order(ByteOrder.nativeOrder());
-        if (n > 0) {
-            device.read(Device.Lane.THROUGHPUT, d.block().buffer, d.offset() * 4L, bytes, n * 4L, true, profile);
-        } else {
-            device.finish();
+        if (downloads.capacity() < n * 4L) {
+            downloads = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
         }
-        inFlight.clear();
+        ByteBuffer bytes = downloads.clear();
+        device.finish(lane == Device.Lane.THROUGHPUT ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
+        if (n > 0) {
+            device.read(lane, d.block().buffer, d.offset() * 4L, bytes, n * 4L, true, profile);
+        } else {
+            device.finish(lane);
+        }
+        stagingInUse = 0; // every upload before this read is done: both lanes have finished
         float[] data = new float[n];
         bytes.asFloatBuffer().get(data);
         return Tensor.of(data, d.shape());
@@ -117,7 +170,7 @@ final class GraphKernels implements AutoCloseable {
             ClKernel k = kernel(Kind.UNARY).arg("n", x.numel()).arg("op", op.ordinal()).arg("alpha", alpha)
                     .arg("beta", beta).arg("X", x.block().buffer).arg("x_off", x.offset()).arg("Y", y.block().buffer)
                     .arg("y_off", 0);
-            launch(k, x.numel());
+            launch(k, x.numel(), x.numel());
         }
         return y;
     }
@@ -156,15 +209,36 @@ final class GraphKernels implements AutoCloseable {
             return y;
         }
         Merged m = merge(outShape, broadcastStrides(a.shape(), r), broadcastStrides(b.shape(), r));
+        if (m.dims.length <= 3) {
+            int[] d = pad3(m.dims, 1);
+            int[] sa = pad3(m.strides[0], 0);
+            int[] sb = pad3(m.strides[1], 0);
+            ClKernel k = kernel(Kind.BINARY3).arg("d0", d[0]).arg("d1", d[1]).arg("d2", d[2]).arg("op", op.ordinal())
+                    .arg("A", a.block().buffer).arg("a_off", a.offset()).arg("a0", sa[0]).arg("a1", sa[1])
+                    .arg("a2", sa[2]).arg("B", b.block().buffer).arg("b_off", b.offset()).arg("b0", sb[0])
+                    .arg("b1", sb[1]).arg("b2", sb[2]).arg("Y", y.block().buffer).arg("y_off", 0);
+            launch(k, n, d[0], d[1], d[2]);
+            return y;
+        }
         ClKernel k = kernel(Kind.BINARY).arg("n", n).arg("op", op.ordinal()).arg("rank", m.dims.length)
                 .arg8("dims", m.dims).arg8("a_st", m.strides[0]).arg8("b_st", m.strides[1])
                 .arg("A", a.block().buffer).arg("a_off", a.offset()).arg("B", b.block().buffer).arg("b_off", b.offset())
                 .arg("Y", y.block().buffer).arg("y_off", 0);
-        launch(k, n);
+        launch(k, n, n);
         return y;
     }
 
-    /** Dims and per-operand strides with size-1 axes dropped and neighbours that walk alike merged. */
+    /** The first three of {@code v} (innermost first), {@code fill} where it has fewer. */
+    private static int[] pad3(int[] v, int fill) {
+        int[] out = {fill, fill, fill};
+        System.arraycopy(v, 0, out, 0, v.length);
+        return out;
+    }
+
+    /**
+     * Dims and per-operand strides with size-1 axes dropped and neighbours that walk alike merged, innermost
+     * axis first (as the kernels take them).
+     */
     private record Merged(int[] dims, int[][] strides) {}
 
     private static Merged merge(int[] dims, long[]... strides) {
@@ -200,9 +274,10 @@ final class GraphKernels implements AutoCloseable {
         int[] d = new int[axes.size()];
         int[][] st = new int[strides.length][axes.size()];
         for (int i = 0; i < d.length; i++) {
-            d[i] = Math.toIntExact(axes.get(i)[0]);
+            long[] axis = axes.get(d.length - 1 - i);
+            d[i] = Math.toIntExact(axis[0]);
             for (int s = 0; s < strides.length; s++) {
-                st[s][i] = Math.toIntExact(axes.get(i)[1 + s]);
+                st[s][i] = Math.toIntExact(axis[1 + s]);
             }
         }
         return new Merged(d, st);
@@ -223,11 +298,22 @@ final class GraphKernels implements AutoCloseable {
             return;
         }
         Merged m = merge(dims, srcStrides, dstStrides);
+        int src = Math.toIntExact(x.offset() + srcBase);
+        int dst = Math.toIntExact(y.offset() + dstBase);
+        if (m.dims.length <= 3) {
+            int[] d = pad3(m.dims, 1);
+            int[] sx = pad3(m.strides[0], 0);
+            int[] sy = pad3(m.strides[1], 0);
+            ClKernel k = kernel(Kind.COPY3).arg("d0", d[0]).arg("d1", d[1]).arg("d2", d[2])
+                    .arg("X", x.block().buffer).arg("src_off", src).arg("x0", sx[0]).arg("x1", sx[1]).arg("x2", sx[2])
+                    .arg("Y", y.block().buffer).arg("dst_off", dst).arg("y0", sy[0]).arg("y1", sy[1]).arg("y2", sy[2]);
+            launch(k, n, d[0], d[1], d[2]);
+            return;
+        }
         ClKernel k = kernel(Kind.STRIDED_COPY).arg("n", n).arg("rank", m.dims.length).arg8("dims", m.dims)
                 .arg8("src_st", m.strides[0]).arg8("dst_st", m.strides[1]).arg("X", x.block().buffer)
-                .arg("src_off", Math.toIntExact(x.offset() + srcBase)).arg("Y", y.block().buffer)
-                .arg("dst_off", Math.toIntExact(y.offset() + dstBase));
-        launch(k, n);
+                .arg("src_off", src).arg("Y", y.block().buffer).arg("dst_off", dst);
+        launch(k, n, n);
     }
 
     static long[] contiguous(int[] shape) {
@@ -251,7 +337,7 @@ final class GraphKernels implements AutoCloseable {
             ClKernel k = kernel(Kind.GATHER).arg("outer", outer).arg("count", idx.length).arg("inner", inner)
                     .arg("dim", dim).arg("X", x.block().buffer).arg("x_off", x.offset()).arg("idx", indices.buffer)
                     .arg("Y", y.block().buffer);
-            launch(k, inner, idx.length, outer);
+            launch(k, (long) outer * idx.length * inner, idx.length, outer);
         } finally {
             indices.release(); // reused only by commands enqueued after this launch
         }
@@ -278,7 +364,7 @@ final class GraphKernels implements AutoCloseable {
                 .arg("beta", beta).arg("has_c", c == null ? 0 : 1).arg("alpha", alpha)
                 .arg("act", act == null ? -1 : act.ordinal()).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
                 .arg("Y", y.block().buffer).arg("y_off", 0).arg("y_b", i((long) m * n));
-        launch(k, (n + 7) / 8, m, batch);
+        launch(k, (long) batch * m * n * kDim, (n + 7) / 8, m, batch);
         return y;
     }
 
@@ -293,7 +379,7 @@ final class GraphKernels implements AutoCloseable {
         }
         ClKernel k = kernel(Kind.SOFTMAX).arg("outer", outer).arg("len", len).arg("inner", inner)
                 .arg("take_log", log ? 1 : 0).arg("X", x.block().buffer).arg("x_off", x.offset()).arg("Y", y.block().buffer);
-        launch(k, inner, outer);
+        launch(k, (long) outer * len * inner, inner, outer);
         return y;
     }
 
@@ -306,7 +392,7 @@ final class GraphKernels implements AutoCloseable {
         ClKernel k = kernel(Kind.REDUCE).arg("outer", outer).arg("len", len).arg("inner", inner)
                 .arg("op", op.ordinal()).arg("last", last ? 1 : 0).arg("X", x.block().buffer).arg("x_off", x.offset())
                 .arg("Y", y.block().buffer);
-        launch(k, inner, outer);
+        launch(k, (long) outer * len * inner, inner, outer);
         return y;
     }
 
@@ -322,8 +408,55 @@ final class GraphKernels implements AutoCloseable {
                 .arg("s_off", scale.offset()).arg("s_st", scale.numel() == 1 ? 0 : 1).arg("Bi", bb.block().buffer)
                 .arg("b_off", bb.offset()).arg("b_st", bb.numel() == 1 ? 0 : 1).arg("has_bias", bias == null ? 0 : 1)
                 .arg("Y", y.block().buffer);
-        launch(k, rows);
+        launch(k, (long) rows * width, rows);
         return y;
+    }
+
+    /**
+     * A dense layer's weight packed for {@link #dense}: B (K, N), or (N, K) when {@code transposed}, as a (K, ldw)
+     * row-major tensor with ldw = N rounded up to 8, zeros in the padding; a bias of N likewise padded.
+     */
+    DeviceTensor packDense(Tensor b, boolean transposed, Tensor bias) {
+        int k = transposed ? b.size(1) : b.size(0);
+        int n = transposed ? b.size(0) : b.size(1);
+        int ldw = (int) roundUp(n, 8);
+        float[] packed = new float[Math.multiplyExact(k + 1, ldw)]; // the bias row last
+        float[] src = b.data();
+        for (int r = 0; r < k; r++) {
+            for (int c = 0; c < n; c++) {
+                packed[r * ldw + c] = transposed ? src[c * k + r] : src[r * n + c];
+            }
+        }
+        if (bias != null) {
+            System.arraycopy(bias.data(), 0, packed, k * ldw, n);
+        }
+        DeviceTensor d = upload(Tensor.of(packed, k + 1, ldw));
+        d.block().pin();
+        return d;
+    }
+
+    /** Y (M, N) = A (M, K) · W + bias, then {@code act}; W from {@link #packDense}, its bias row used when asked. */
+    DeviceTensor dense(DeviceTensor a, int m, int n, int kDim, DeviceTensor w, boolean bias, Unary act,
+            float actAlpha, float actBeta, int[] outShape) {
+        DeviceTensor y = fresh(outShape);
+        if (y.numel() == 0) {
+            return y;
+        }
+        int ldw = w.shape()[1];
+        ClKernel k = kernel(Kind.DENSE).arg("M", m).arg("N", n).arg("K", kDim).arg("A", a.block().buffer)
+                .arg("a_off", a.offset()).arg("lda", kDim).arg("W", w.block().buffer).arg("w_off", w.offset())
+                .arg("ldw", ldw).arg("bias", w.block().buffer).arg("b_off", w.offset() + kDim * ldw)
+                .arg("has_bias", bias ? 1 : 0)
+                .arg("act", act == null ? -1 : act.ordinal()).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
+                .arg("Y", y.block().buffer).arg("y_off", 0);
+        launch(k, (long) m * n * kDim, (n + 7) / 8, (m + 3) / 4);
+        return y;
+    }
+
+    /** Waits for both lanes: every command of the run is done, every staging buffer free again. */
+    void settle() {
+        device.finish();
+        stagingInUse = 0;
     }
 
     @Override

@@ -534,15 +534,82 @@ public final class OnnxModel {
                     + (r.hiddenSize > 0 ? r.hiddenSize : "from R") + ", weights given at run time)";
             s.append("  ").append(r.node.id).append(": ").append(module).append(r.extras()).append('\n');
         }
-        Map<String, Long> ops = new TreeMap<>(program.stream().filter(n -> !recurrent.containsKey(n))
-                .collect(Collectors.groupingBy(n -> n.opType, Collectors.counting())));
-        s.append("glue: ").append(glueNodes).append(" nodes, ").append(glueNodes - ops.values().stream()
-                .mapToLong(Long::longValue).sum()).append(" of them folded into constants at load");
-        if (!ops.isEmpty()) {
-            s.append("; run each call: ").append(ops.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                    .collect(Collectors.joining(", ")));
-        }
+        Set<String> floats = floatValues();
+        Map<Boolean, Map<String, Long>> where = program.stream().filter(n -> !recurrent.containsKey(n))
+                .collect(Collectors.partitioningBy(n -> runsOnDevice(n, floats), Collectors.groupingBy(n -> n.opType,
+                        TreeMap::new, Collectors.counting())));
+        long run = where.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+        s.append("operators: ").append(glueNodes).append(" nodes besides the recurrent ones, ")
+                .append(glueNodes - run).append(" of them folded into constants at load\n");
+        s.append("  on the device: ").append(counts(where.get(true))).append('\n');
+        s.append("  on the host (shape arithmetic, indices, masks): ").append(counts(where.get(false))).append('\n');
+        long weightBytes = constants.values().stream().filter(v -> v instanceof Value.Floats)
+                .mapToLong(v -> 4L * v.numel()).sum();
+        s.append(String.format(Locale.ROOT, "device memory: %.2f MiB of weights; a run's tensors come from a pool "
+                + "reused node to node and run to run (clrnn bench reports its peak)", weightBytes / 1048576.0));
         return s.append('\n').toString();
+    }
+
+    private static String counts(Map<String, Long> ops) {
+        return ops.isEmpty() ? "none" : ops.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The names whose values are floating-point, as a run will make them: float initializers and inputs, and what
+     * nodes make of them (Shape, Size, ArgMax, Equal and a Cast to integers make integers).
+     */
+    private Set<String> floatValues() {
+        Set<String> floats = new HashSet<>();
+        constants.forEach((name, v) -> {
+            if (v instanceof Value.Floats) {
+                floats.add(name);
+            }
+        });
+        inputTypes.forEach((name, t) -> {
+            ElemType e = ElemType.of(t.getElemType());
+            if (e != null && e.isFloat()) {
+                floats.add(name);
+            }
+        });
+        for (Node n : program) {
+            boolean out = switch (n.opType) {
+                case "Shape", "Size", "ArgMax", "ArgMin", "Equal" -> false;
+                case "Cast" -> {
+                    long to = n.getInt("to", 0);
+                    ElemType t = to > 0 && to < 100 ? ElemType.of((int) to) : null;
+                    yield t != null && t.isFloat();
+                }
+                case "ConstantOfShape", "Constant" -> {
+                    TensorProto v = n.has("value") ? n.getTensor("value") : null;
+                    ElemType t = v == null ? null : ElemType.of(v.getDataType());
+                    yield v == null ? !n.has("value_int") && !n.has("value_ints") : t != null && t.isFloat();
+                }
+                case "Where" -> floats.contains(n.input(1));
+                default -> floats.contains(n.input(0));
+            };
+            if (out) {
+                floats.add(n.output(0));
+                if (recurrent.containsKey(n)) {
+                    n.outputs.forEach(floats::add);
+                }
+            }
+        }
+        return floats;
+    }
+
+    /** Whether a node works on the device: float data, and an operator that runs there (not Where or Equal). */
+    private static boolean runsOnDevice(Node n, Set<String> floats) {
+        if (n.opType.equals("Where") || n.opType.equals("Equal") || n.opType.equals("Shape")
+                || n.opType.equals("Size") || n.opType.startsWith("Constant")) {
+            return false;
+        }
+        for (String in : n.inputs) {
+            if (floats.contains(in)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void appendPorts(StringBuilder s, List<Port> ports, String verb) {

@@ -33,6 +33,18 @@ public final class OnnxSession implements AutoCloseable {
     /** The nodes each run evaluates (those not folded), and the index of the last one to read each value. */
     private final List<Node> program;
     private final Map<String, Integer> lastUse = new HashMap<>();
+    /**
+     * Dense heads (MatMul or Gemm on a constant weight) and what they absorb: a following Add of a constant
+     * bias and a following activation, each the only reader of what it takes. The absorbed nodes are skipped;
+     * the head writes the last one's output.
+     */
+    private record Head(Node add, Tensor bias, Node act, String output) {}
+
+    private final Map<Node, Head> heads = new HashMap<>();
+    private final java.util.Set<Node> absorbed = new java.util.HashSet<>();
+    private final Map<Node, DeviceTensor> packed = new HashMap<>();
+    /** Graph inputs that some node other than a recurrent one reads. */
+    private final java.util.Set<String> feedsOperators = new java.util.HashSet<>();
     private boolean closed;
     /** Where the run in progress records its time; null for none. */
     private io.clrnn.device.Profile profile;
@@ -53,6 +65,12 @@ public final class OnnxSession implements AutoCloseable {
                 }
             }
             model.outputs().forEach(p -> lastUse.put(p.name(), Integer.MAX_VALUE));
+            for (Node n : program) {
+                if (!model.recurrent.containsKey(n)) {
+                    feedsOperators.addAll(n.inputs);
+                }
+            }
+            planHeads();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -65,6 +83,14 @@ public final class OnnxSession implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /**
+     * The most device memory the graph's tensors held at once, in bytes, over the runs so far (the recurrent
+     * nodes' own workspaces and the weights not included).
+     */
+    public synchronized long peakTensorBytes() {
+        return kernels.pool.peakBytes();
     }
 
     /** Runs the graph on float inputs by name; returns every graph output by name, in the model's order. */
@@ -110,6 +136,7 @@ public final class OnnxSession implements AutoCloseable {
             }
             return result;
         } finally {
+            kernels.settle();
             kernels.pool.recycle();
             kernels.profile(null);
             this.profile = null;
@@ -124,7 +151,15 @@ public final class OnnxSession implements AutoCloseable {
         }
         Value[] out;
         Recurrent r = model.recurrent.get(n);
-        if (r != null) {
+        Head head = heads.get(n);
+        if (absorbed.contains(n)) {
+            return; // its head wrote its output
+        } else if (head != null) {
+            Value v = Operators.dense(n, args(n, in, values), head.bias, head.act, packed);
+            values.put(head.output, v);
+            ((Value.OnDevice) v).tensor().block().hold();
+            return;
+        } else if (r != null) {
             out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), profile);
         } else if (Operators.OPS.containsKey(n.opType)) {
             out = Operators.run(n, args(n, in, values), model.opset);
@@ -142,6 +177,57 @@ public final class OnnxSession implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Finds the dense heads and the Add and activation each absorbs (see {@link Head}). */
+    private void planHeads() {
+        Map<String, List<Node>> readers = new HashMap<>();
+        for (Node n : program) {
+            for (String in : new java.util.HashSet<>(n.inputs)) {
+                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        model.outputs().forEach(p -> outputs.add(p.name()));
+        java.util.function.Function<String, Value> constant = name -> model.constants.get(name);
+        for (Node n : program) {
+            if (!Operators.isDenseHead(n, constant)) {
+                continue;
+            }
+            Value w = model.constants.get(n.input(1));
+            int cols = n.opType.equals("Gemm") && n.getInt("transB", 0) != 0 ? w.shape()[0] : w.shape()[1];
+            String out = n.output(0);
+            Node add = null;
+            Tensor bias = null;
+            Node next = onlyReader(out, readers, outputs);
+            if (n.opType.equals("MatMul") && next != null && next.opType.equals("Add")) {
+                String other = next.input(0).equals(out) ? next.input(1) : next.input(0);
+                if (model.constants.get(other) instanceof Value.Floats b && Operators.isBiasOf(b.tensor(), cols)
+                        && b.shape().length <= w.shape().length) {
+                    add = next;
+                    bias = b.tensor();
+                    out = add.output(0);
+                    next = onlyReader(out, readers, outputs);
+                }
+            }
+            Node act = next != null && Operators.HEAD_ACTIVATIONS.containsKey(next.opType) ? next : null;
+            if (act != null) {
+                out = act.output(0);
+            }
+            heads.put(n, new Head(add, bias, act, out));
+            if (add != null) {
+                absorbed.add(add);
+            }
+            if (act != null) {
+                absorbed.add(act);
+            }
+        }
+    }
+
+    /** The one node that reads {@code name}, when it is not also a graph output; else null. */
+    private static Node onlyReader(String name, Map<String, List<Node>> readers, java.util.Set<String> outputs) {
+        List<Node> r = readers.getOrDefault(name, List.of());
+        return r.size() == 1 && !outputs.contains(name) ? r.get(0) : null;
     }
 
     /** A node's inputs for {@link Operators}: host floats go to the device when asked, constants once per session. */
@@ -238,7 +324,14 @@ public final class OnnxSession implements AutoCloseable {
                 throw new InvalidInputException("input " + FormatException.quote(name) + " is null");
             }
             check(name, e.getValue());
-            values.put(name, e.getValue());
+            Value v = e.getValue();
+            if (v instanceof Value.Floats f && feedsOperators.contains(name)) {
+                // read by the graph's operators: on the device from the start, so they never come back to the host
+                DeviceTensor d = kernels.upload(f.tensor());
+                d.block().hold();
+                v = new Value.OnDevice(d, kernels);
+            }
+            values.put(name, v);
         }
         for (Port p : model.inputs()) {
             if (!given.containsKey(p.name())) {

@@ -368,6 +368,98 @@ final class Operators {
                 out));
     }
 
+    /** The activations a dense head can apply in the same kernel, with their attribute. */
+    static final Map<String, Unary> HEAD_ACTIVATIONS = Map.of("Relu", Unary.RELU, "Tanh", Unary.TANH, "Sigmoid",
+            Unary.SIGMOID, "LeakyRelu", Unary.LEAKY_RELU);
+
+    /**
+     * Whether {@code n} can be a dense head: a MatMul whose right operand is a constant matrix, or a Gemm with
+     * constant B (and C, when given) and A not transposed. {@code constant} gives a constant input by name.
+     */
+    static boolean isDenseHead(Node n, java.util.function.Function<String, Value> constant) {
+        Value b = n.inputs.size() > 1 ? constant.apply(n.input(1)) : null;
+        if (!(b instanceof Value.Floats f) || f.shape().length != 2) {
+            return false;
+        }
+        if (n.opType.equals("MatMul")) {
+            return true;
+        }
+        if (!n.opType.equals("Gemm") || n.getInt("transA", 0) != 0) {
+            return false;
+        }
+        Value c = n.hasInput(2) ? constant.apply(n.input(2)) : null;
+        int cols = n.getInt("transB", 0) != 0 ? f.shape()[0] : f.shape()[1];
+        return !n.hasInput(2) || c instanceof Value.Floats cf && isBiasOf(cf.tensor(), cols);
+    }
+
+    /** A bias of {@code n} columns: n values, or one, along the last axis only. */
+    static boolean isBiasOf(Tensor t, int n) {
+        int[] s = t.shape();
+        for (int d = 0; d < s.length - 1; d++) {
+            if (s[d] != 1) {
+                return false;
+            }
+        }
+        return t.numel() == n || t.numel() == 1;
+    }
+
+    /**
+     * A dense head in one launch: A times the constant weight (packed once, alpha folded in), plus Gemm's C times
+     * beta or a following Add's bias, then a following activation ({@code act}, null for none). A's leading axes
+     * are rows.
+     */
+    static Value dense(Node head, Args in, Tensor bias, Node act, java.util.Map<Node, DeviceTensor> packed) {
+        floatsOnly(head, in, 0);
+        Tensor b = ((Value.Floats) in.value(1)).tensor();
+        boolean gemm = head.opType.equals("Gemm");
+        boolean transB = gemm && head.getInt("transB", 0) != 0;
+        int k = transB ? b.size(1) : b.size(0);
+        int n = transB ? b.size(0) : b.size(1);
+        int[] as = in.value(0).shape();
+        if (as.length == 0 || (gemm && as.length != 2)) {
+            throw head.fail("A should be " + (gemm ? "2-D" : "of rank 1 or more") + ", got " + Tensor.format(as));
+        }
+        if (as[as.length - 1] != k) {
+            throw head.fail("cannot multiply " + Tensor.format(as) + " by " + Tensor.format(b.shape())
+                    + (transB ? " transposed" : "") + ": " + as[as.length - 1] + " != " + k);
+        }
+        int[] out = as.clone();
+        out[out.length - 1] = n;
+        if (as.length == 1) {
+            out = new int[] {n};
+        }
+        Value.checkedNumel(out, head.where);
+        int rows = prod(as, 0, as.length - 1);
+        float alpha = gemm ? head.getFloat("alpha", 1f) : 1f;
+        Tensor c = gemm && head.hasInput(2) ? ((Value.Floats) in.value(2)).tensor() : bias;
+        float beta = gemm && head.hasInput(2) ? head.getFloat("beta", 1f) : 1f;
+        DeviceTensor w = packed.computeIfAbsent(head, h -> in.kernels().packDense(scaled(b, alpha), transB,
+                c == null ? null : scaled(broadcastRow(c, n), beta)));
+        Unary a = act == null ? null : HEAD_ACTIVATIONS.get(act.opType);
+        float actAlpha = act != null && act.opType.equals("LeakyRelu") ? act.getFloat("alpha", 0.01f) : 0f;
+        return dev(in, in.kernels().dense(in.device(0), rows, n, k, w, c != null, a, actAlpha, 0, out));
+    }
+
+    private static Tensor scaled(Tensor t, float factor) {
+        if (factor == 1f) {
+            return t;
+        }
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= factor;
+        }
+        return Tensor.of(d, t.shape());
+    }
+
+    private static Tensor broadcastRow(Tensor bias, int n) {
+        if (bias.numel() == n) {
+            return bias;
+        }
+        float[] row = new float[n];
+        java.util.Arrays.fill(row, bias.data()[0]);
+        return Tensor.of(row, n);
+    }
+
     /** Before opset 13 the input is seen as 2-D around the axis (default 1); from 13 on, one axis (default -1). */
     private static Value softmax(Node n, Args in, int opset) {
         floatsOnly(n, in, 0);

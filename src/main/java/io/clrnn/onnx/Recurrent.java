@@ -3,6 +3,7 @@ package io.clrnn.onnx;
 import io.clrnn.InvalidInputException;
 import io.clrnn.RnnInput;
 import io.clrnn.Tensor;
+import io.clrnn.device.Device;
 import io.clrnn.engine.IoLayout;
 import io.clrnn.engine.RnnEngine;
 import io.clrnn.format.FormatException;
@@ -255,6 +256,21 @@ final class Recurrent {
                 ? new IoLayout(b * in, in, d * b * h, h, b * h, b, 1)
                 : new IoLayout(in, t * in, d * h, t * d * h, h, 1, d);
         int[] yShape = layout == 0 ? new int[] {seq, dirs, batch, h} : new int[] {batch, seq, dirs, h};
+        if (x instanceof Value.OnDevice onDevice && layout == 0 && lengths == null && seq > 0 && batch > 0) {
+            // X made on the device (an embedding, say): the results stay there too
+            GraphKernels k = onDevice.kernels();
+            Value.checkedNumel(yShape, node.where);
+            DeviceTensor y = k.fresh(yShape);
+            DeviceTensor yh = k.fresh(state);
+            DeviceTensor yc = mode == CellType.LSTM ? k.fresh(state) : null;
+            ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
+            k.enter(Device.Lane.THROUGHPUT); // the engine orders itself after that queue
+            if (engine.forwardOnDevice(shape, onDevice.tensor().block().buffer, onDevice.tensor().offset(), h0t, c0t,
+                    y.block().buffer, 0, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0, profile)) {
+                return new Value[] {new Value.OnDevice(y, k), new Value.OnDevice(yh, k),
+                        yc == null ? null : new Value.OnDevice(yc, k)};
+            }
+        }
         Tensor y = zeros(yShape, "Y");
         Tensor yh = zeros(state, "Y_h");
         Tensor yc = mode == CellType.LSTM ? zeros(state, "Y_c") : null;

@@ -146,6 +146,10 @@ class KernelVariantsTest {
                 Engines.maxStepsPerLaunch(engine, Integer.MAX_VALUE);
                 assertClose(actual.output(), split.output(), 0, 0, "out in 2-step launches" + what);
                 assertClose(actual.hidden(), split.hidden(), 0, 0, "h_n in 2-step launches" + what);
+                if (!withLengths && !c.config.batchFirst()) {
+                    // from and into device buffers, as a graph's recurrent node runs: the same numbers
+                    assertClose(actual, DeviceForward.run(device, engine, shape, in), 0, 0, "from device buffers");
+                }
             }
             assertEquals(forced.variant, engine.recurrencePlan(ForwardShape.check(c.config, input(c, true))).variant(),
                     "a team keeps its place unless it gave up three times in a row");
@@ -173,6 +177,39 @@ class KernelVariantsTest {
                         "forward " + i + ", after the team gave up");
             }
             assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
+        }
+    }
+
+    /** The same from and into device buffers: three give-ups, each forward rerun and right, then rnn_rows. */
+    @Test
+    void aTeamThatGivesUpOnDeviceBuffersRunsAgainAndComesOutRight() {
+        Case c = CASES.get(2);
+        RnnWeights weights = RnnWeights.init(c.config, 7);
+        try (RnnEngine engine = new RnnEngine(device, weights)) {
+            Engines.force(engine, KernelPlan.Variant.TEAM, false);
+            Engines.teamItems(engine, 4 * device.info().computeUnits());
+            RnnInput in = input(c, false);
+            ForwardShape shape = ForwardShape.check(c.config, in);
+            RnnOutput expected = ReferenceRnn.forward(weights, in);
+            for (int i = 1; i <= 3; i++) {
+                assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
+                assertClose(expected, DeviceForward.run(device, engine, shape, in), Assertions2.REF_ATOL,
+                        Assertions2.REF_RTOL, "forward " + i + " from device buffers, after the team gave up");
+            }
+            assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
+        }
+    }
+
+    /** A batch that would need slices is not run from device buffers: the caller takes the host path. */
+    @Test
+    void aForwardOnDeviceBuffersThatWouldNeedSlicesIsLeftToTheHostPath() {
+        Case c = CASES.get(2);
+        RnnWeights weights = RnnWeights.init(c.config, 7);
+        try (RnnEngine engine = new RnnEngine(device, weights)) {
+            RnnInput in = input(c, false);
+            ForwardShape shape = ForwardShape.check(c.config, in);
+            Engines.limitMemory(engine, Engines.largestBuffer(engine, c.seq(), 1), Long.MAX_VALUE);
+            assertEquals(null, DeviceForward.run(device, engine, shape, in));
         }
     }
 

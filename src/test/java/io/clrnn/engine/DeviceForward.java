@@ -1,0 +1,70 @@
+package io.clrnn.engine;
+
+import io.clrnn.RnnInput;
+import io.clrnn.RnnOutput;
+import io.clrnn.Tensor;
+import io.clrnn.device.ClBuffer;
+import io.clrnn.device.Device;
+import io.clrnn.model.ForwardShape;
+import io.clrnn.model.RnnConfig;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Runs {@link RnnEngine#forwardOnDevice} as a graph does (X in a device buffer at an offset, results into device
+ * buffers at offsets) and reads the results back in PyTorch's layouts, for comparing with a host forward.
+ */
+final class DeviceForward {
+    private DeviceForward() {}
+
+    /** The forward's out, h_n and c_n; null when the engine left it to the host path. */
+    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in) {
+        RnnConfig c = engine.config();
+        int t = shape.seqLen();
+        int b = shape.batch();
+        int d = c.numDirections();
+        int h = c.outputSize();
+        int states = c.numLayers() * d;
+        long off = 3; // offsets that are not zero, as a pool's views may have
+        try (ClBuffer x = upload(device, in.x(), off);
+             ClBuffer y = device.buffer((off + (long) t * b * d * h) * 4);
+             ClBuffer hn = device.buffer((off + (long) states * b * h) * 4);
+             ClBuffer cn = device.buffer((off + (long) states * b * c.hiddenSize()) * 4)) {
+            boolean ran = engine.forwardOnDevice(shape, x, off, in.h0(), in.c0(), y, off, hn, off,
+                    c.mode().hasCellState() ? cn : null, off, null);
+            if (!ran) {
+                return null;
+            }
+            float[] onnxY = read(device, y, off, t * b * d * h);
+            float[] out = new float[onnxY.length];
+            for (int s = 0; s < t; s++) { // ONNX's (seq, D, batch, H) to PyTorch's (seq, batch, D*H)
+                for (int dir = 0; dir < d; dir++) {
+                    for (int r = 0; r < b; r++) {
+                        System.arraycopy(onnxY, ((s * d + dir) * b + r) * h, out, (s * b + r) * d * h + dir * h, h);
+                    }
+                }
+            }
+            Tensor hidden = Tensor.of(read(device, hn, off, states * b * h), states, b, h);
+            Tensor cell = c.mode().hasCellState()
+                    ? Tensor.of(read(device, cn, off, states * b * c.hiddenSize()), states, b, c.hiddenSize()) : null;
+            return new RnnOutput(Tensor.of(out, t, b, d * h), hidden, cell);
+        }
+    }
+
+    private static ClBuffer upload(Device device, Tensor t, long off) {
+        ByteBuffer bytes = ByteBuffer.allocateDirect((int) (off + t.numel()) * 4).order(ByteOrder.nativeOrder());
+        bytes.asFloatBuffer().put((int) off, t.data());
+        ClBuffer buffer = device.buffer(bytes.capacity());
+        device.write(buffer, 0, bytes, bytes.capacity(), null);
+        device.finish();
+        return buffer;
+    }
+
+    private static float[] read(Device device, ClBuffer buffer, long off, int floats) {
+        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.max(4, floats * 4)).order(ByteOrder.nativeOrder());
+        device.read(buffer, off * 4, bytes, floats * 4L, true, null);
+        float[] out = new float[floats];
+        bytes.asFloatBuffer().get(out);
+        return out;
+    }
+}
