@@ -35,6 +35,15 @@ torch.onnx.export writes the module (opset 14, layout 0: time-major) with inputs
 outputs output, h_n (, c_n). torch cannot export a packed sequence, so with --lengths the onnx package
 adds an int32 input sequence_lens (batch,) to every RNN/LSTM/GRU node: ONNX's own form of a ragged batch.
 An LSTM with proj_size has no ONNX form (ONNX's LSTM has no projection); that export fails.
+
+Whole networks (scripts/networks.py: sentiment, tagger, forecaster, charlm, events at the sizes of its BENCH),
+seeded, for the suite's networks section:
+
+    python3 scripts/bench_torch.py --network sentiment --batch 32 --seq 50 [--threads 1] [--seconds 2]
+    python3 scripts/bench_torch.py --network sentiment --export-onnx FILE.onnx   # opset 14, dynamic axes
+    python3 scripts/bench_torch.py --network sentiment --batch 32 --seq 50 --save-input X.npy
+
+The timed forward is the module on the input (token ids or features), as clrnn's run of its export is.
 """
 import argparse
 import json
@@ -96,6 +105,8 @@ def parse_args():
     p.add_argument("--seconds", type=float, default=0.0)
     p.add_argument("--gemm", type=int, nargs="+", metavar="M N K", help="time SGEMMs instead of an RNN")
     p.add_argument("--export-onnx", metavar="FILE", help="write the module as ONNX instead of timing it")
+    p.add_argument("--network", help="one of scripts/networks.py's BENCH networks instead of a bare module")
+    p.add_argument("--save-input", metavar="FILE", help="with --network: write its seeded input as .npy")
     args = p.parse_args()
     if args.gemm and (len(args.gemm) % 3 or min(args.gemm) < 1):
         p.error("--gemm takes positive sizes, three per matmul: M N K [M N K ...]")
@@ -301,10 +312,43 @@ def bench_gemm(a):
     return {"implementation": "torch-sgemm-%dt" % a.threads, "device": cpu_name(), "gemms": gemms}
 
 
+def network(a):
+    """The --network module in eval() and its seeded input of (batch, seq)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import networks
+    if a.network not in networks.BENCH:
+        raise SystemExit("--network: one of " + ", ".join(sorted(networks.BENCH)))
+    build, vocab, batch_first = networks.BENCH[a.network]
+    torch.manual_seed(1)
+    model = build().eval()
+    x = networks.make_input(torch.Generator().manual_seed(3 + a.batch), vocab, a.batch, a.seq, batch_first)
+    return networks, model, x, batch_first
+
+
+def bench_network(a):
+    networks, model, x, batch_first = network(a)
+    if a.export_onnx:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            networks.export(model, x, batch_first, a.export_onnx, 14)
+        return {"exported": a.export_onnx, "network": a.network}
+    if a.save_input:
+        import numpy as np
+        np.save(a.save_input, x.numpy())
+        return {"saved": a.save_input, "network": a.network, "shape": list(x.shape)}
+    with torch.inference_mode():
+        millis = time_runs(lambda: model(x), a.warmup, a.iterations, a.seconds, a.warmup_seconds)
+    result = {"implementation": "torch-cpu-%dt" % a.threads, "device": cpu_name(), "network": a.network,
+              "batch": a.batch, "seq": a.seq}
+    result.update(stats(millis, 0.0))
+    return result
+
+
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
-    result = export_onnx(a) if a.export_onnx else bench_gemm(a) if a.gemm else bench_rnn(a)
+    result = bench_network(a) if a.network else export_onnx(a) if a.export_onnx else bench_gemm(a) if a.gemm \
+        else bench_rnn(a)
     result.update({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
                    "cores": os.cpu_count(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))

@@ -6,7 +6,7 @@ Run from the repository root (needs torch + numpy + onnx; Debian's python3-torch
     /usr/bin/python3 scripts/make-network-fixtures.py
 
 Writes src/test/resources/networks/ from scratch: the five kinds of network people deploy around a recurrent
-core, each a real torch module in eval(), exported with torch.onnx.export at opsets 11, 14 and 17 with dynamic
+core (scripts/networks.py), each a real torch module in eval(), exported with torch.onnx.export at opsets 11, 14 and 17 with dynamic
 batch and sequence axes (<case>/model.onnx), then run by torch itself on seeded inputs of other sizes than the
 export's dummy one (x_<k>.npy, int64 token ids or float32 features) with torch's outputs (y_<k>.npy):
 
@@ -22,75 +22,19 @@ version gives the same files.
 import json
 import os
 import shutil
+import sys
 import warnings
 
 import numpy as np
 import torch
-from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from networks import CharLM, Events, Forecaster, Sentiment, Tagger, export, make_input  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "networks")
 
 
-class Sentiment(nn.Module):
-    def __init__(self, vocab, emb, hidden, classes):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, emb, padding_idx=0)
-        self.rnn = nn.LSTM(emb, hidden, batch_first=True)
-        self.fc = nn.Linear(hidden, classes)
-
-    def forward(self, x):
-        _, (h, _) = self.rnn(self.emb(x))
-        return self.fc(h[-1])
-
-
-class Tagger(nn.Module):
-    def __init__(self, vocab, emb, hidden, tags):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, emb)
-        self.rnn = nn.GRU(emb, hidden, bidirectional=True, batch_first=True)
-        self.fc = nn.Linear(2 * hidden, tags)
-
-    def forward(self, x):
-        y, _ = self.rnn(self.emb(x))
-        return torch.log_softmax(self.fc(y), dim=-1)
-
-
-class Forecaster(nn.Module):
-    def __init__(self, features, hidden):
-        super().__init__()
-        self.rnn = nn.LSTM(features, hidden, num_layers=2, batch_first=True)
-        self.fc = nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        y, _ = self.rnn(x)
-        return self.fc(y[:, -1, :])
-
-
-class CharLM(nn.Module):
-    def __init__(self, vocab, emb, hidden):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, emb)
-        self.rnn = nn.LSTM(emb, hidden)
-        self.fc = nn.Linear(hidden, vocab)
-
-    def forward(self, x):
-        y, _ = self.rnn(self.emb(x))
-        return self.fc(y)
-
-
-class Events(nn.Module):
-    def __init__(self, features, hidden):
-        super().__init__()
-        self.rnn = nn.RNN(features, hidden, nonlinearity="relu", batch_first=True)
-        self.norm = nn.LayerNorm(hidden)
-        self.fc = nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        y, _ = self.rnn(x)
-        return torch.sigmoid(self.fc(self.norm(y)))
-
-
-# name, builder, token vocabulary (None: float features of this width), batch_first, runs as (batch, seq)
+# name, builder, token vocabulary (or ("f", width): float features of that width), batch_first
 NETWORKS = [
     ("sentiment", lambda: Sentiment(100, 16, 32, 2), 100, True),
     ("sentiment_wide", lambda: Sentiment(300, 48, 96, 5), 300, True),
@@ -101,15 +45,6 @@ NETWORKS = [
 ]
 OPSETS = [11, 14, 17]
 RUNS = [(3, 7), (1, 12), (5, 1)]  # (batch, seq), none of them the export's (2, 5)
-
-
-def make_input(gen, vocab, batch, seq, batch_first):
-    shape = (batch, seq) if batch_first else (seq, batch)
-    if isinstance(vocab, tuple):
-        return torch.randn(*shape, vocab[1], generator=gen)
-    x = torch.randint(0, vocab, shape, generator=gen)
-    x.view(-1)[0] = 0  # the padding row (padding_idx where the embedding has one)
-    return x
 
 
 def main():
@@ -126,9 +61,7 @@ def main():
             os.makedirs(d)
             gen = torch.Generator().manual_seed(7 + index)
             dummy = make_input(gen, vocab, 2, 5, batch_first)
-            axes = {0: "batch", 1: "seq"} if batch_first else {0: "seq", 1: "batch"}
-            torch.onnx.export(model, (dummy,), os.path.join(d, "model.onnx"), opset_version=opset,
-                              input_names=["x"], output_names=["y"], dynamic_axes={"x": axes})
+            export(model, dummy, batch_first, os.path.join(d, "model.onnx"), opset)
             runs = []
             for k, (batch, seq) in enumerate(RUNS):
                 x = make_input(gen, vocab, batch, seq, batch_first)

@@ -26,7 +26,46 @@ import java.util.stream.Collectors;
  * @param machine where and how it ran (device, cores, Java, torch and ONNX Runtime versions, command line), as is
  * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
-public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
+public record Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks) {
+    public Report(Map<String, Object> machine, int rounds, List<Row> rows) {
+        this(machine, rounds, rows, List.of());
+    }
+
+    /**
+     * A whole network (scripts/networks.py) on one batch: clrnn's time on its ONNX export, ONNX Runtime's on the same
+     * file and torch's on the module itself, each the best round of its fastest thread count (NaN: did not run).
+     */
+    public record NetworkRow(String network, int batch, int seq, double clrnnMs, double ortMs, String ortBest,
+            double torchMs, String torchBest, long peakTensorBytes) {
+        public String name() {
+            return network + " B" + batch;
+        }
+
+        public OptionalDouble speedupVsOrt() {
+            return ortMs > 0 ? OptionalDouble.of(ortMs / clrnnMs) : OptionalDouble.empty();
+        }
+
+        public OptionalDouble speedupVsTorch() {
+            return torchMs > 0 ? OptionalDouble.of(torchMs / clrnnMs) : OptionalDouble.empty();
+        }
+    }
+
+    /** The geometric mean and the smallest of some speedups; empty when there are none. */
+    static Optional<double[]> geomeanAndMin(List<OptionalDouble> speedups) {
+        double[] v = speedups.stream().filter(OptionalDouble::isPresent).mapToDouble(OptionalDouble::getAsDouble)
+                .toArray();
+        if (v.length == 0) {
+            return Optional.empty();
+        }
+        double log = 0;
+        double min = Double.POSITIVE_INFINITY;
+        for (double x : v) {
+            log += Math.log(x);
+            min = Math.min(min, x);
+        }
+        return Optional.of(new double[] {Math.exp(log / v.length), min});
+    }
+
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** The JSON's layout: 2 added ONNX Runtime, f16 weights, the summary per cell type and the targets. */
     static final int SCHEMA = 2;
@@ -303,6 +342,29 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             s.append("\n\"fused\": the projection ran inside the recurrence kernel (rows_fused), no GEMM launch of its own.\n");
         }
         s.append('\n').append(summary().markdown());
+        if (!networks.isEmpty()) {
+            s.append("\nWhole networks (scripts/networks.py exported by torch.onnx.export at opset 14; clrnn and ONNX "
+                    + "Runtime run the same file, PyTorch the module; each the best round of its fastest thread "
+                    + "count):\n\n");
+            s.append("| network | batch x seq | clrnn ms | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
+                    + "| peak tensor MiB |\n|---|---|--:|--:|--:|--:|--:|--:|\n");
+            for (NetworkRow n : networks) {
+                s.append("| ").append(n.network()).append(" | ").append(n.batch()).append(" x ").append(n.seq())
+                        .append(" | ").append(ms(n.clrnnMs()))
+                        .append(" | ").append(n.torchMs() > 0 ? ms(n.torchMs()) + " (" + n.torchBest() + ")" : "-")
+                        .append(" | ").append(times(n.speedupVsTorch()))
+                        .append(" | ").append(n.ortMs() > 0 ? ms(n.ortMs()) + " (" + n.ortBest() + ")" : "-")
+                        .append(" | ").append(times(n.speedupVsOrt()))
+                        .append(" | ").append(String.format(Locale.ROOT, "%.2f", n.peakTensorBytes() / 1048576.0))
+                        .append(" |\n");
+            }
+            geomeanAndMin(networks.stream().map(NetworkRow::speedupVsOrt).toList()).ifPresent(g -> s.append(
+                    String.format(Locale.ROOT, "%nNetworks vs ONNX Runtime: geometric mean %.2fx, slowest %.2fx "
+                            + "(target: 1.5x and no network below 1.0x).%n", g[0], g[1])));
+            geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> s.append(
+                    String.format(Locale.ROOT, "Networks vs PyTorch: geometric mean %.2fx, slowest %.2fx.%n", g[0],
+                            g[1])));
+        }
         return s.toString();
     }
 
@@ -369,6 +431,20 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows) {
             putOptional(projection, "vs_sgemm", r.projectionVsSgemm());
         }
         root.set("summary", summary().toJson());
+        ArrayNode nets = root.putArray("networks");
+        for (NetworkRow n : networks) {
+            ObjectNode o = nets.addObject().put("name", n.name()).put("network", n.network()).put("batch", n.batch())
+                    .put("seq", n.seq()).put("clrnn_ms", n.clrnnMs());
+            o.put("torch_ms", n.torchMs() > 0 ? n.torchMs() : null).put("torch_best", n.torchBest());
+            o.put("ort_ms", n.ortMs() > 0 ? n.ortMs() : null).put("ort_best", n.ortBest());
+            putOptional(o, "speedup_vs_torch", n.speedupVsTorch());
+            putOptional(o, "speedup_vs_ort", n.speedupVsOrt());
+            o.put("peak_tensor_bytes", n.peakTensorBytes());
+        }
+        geomeanAndMin(networks.stream().map(NetworkRow::speedupVsOrt).toList()).ifPresent(g -> root
+                .putObject("networks_vs_ort").put("geomean", g[0]).put("slowest", g[1]));
+        geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> root
+                .putObject("networks_vs_torch").put("geomean", g[0]).put("slowest", g[1]));
         return root;
     }
 

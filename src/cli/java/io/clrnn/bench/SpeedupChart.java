@@ -44,6 +44,7 @@ public final class SpeedupChart {
         JsonNode machine = root.path("machine");
         List<String> shapes = new ArrayList<>();
         root.path("cases").forEach(c -> shapes.add(c.path("name").asText()));
+        root.path("networks").forEach(c -> shapes.add("net " + c.path("name").asText()));
         String threads = threads(machine.path("peer_threads"));
         List<Series> series = new ArrayList<>();
         series.add(Series.of(root, "speedup_vs_torch", "vs PyTorch " + machine.path("torch_version").asText("")
@@ -92,6 +93,7 @@ public final class SpeedupChart {
         static Series of(JsonNode root, String key, String name, Color color) {
             List<Double> values = new ArrayList<>();
             root.path("cases").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
+            root.path("networks").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
             return new Series(name, values, color);
         }
 

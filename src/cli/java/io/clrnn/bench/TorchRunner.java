@@ -146,4 +146,28 @@ public final class TorchRunner {
         }
         return times;
     }
+
+    /** Exports the benchmark network {@code name} (scripts/networks.py's BENCH; opset 14, dynamic axes) to {@code file}. */
+    public void exportNetwork(String name, Path file) throws IOException {
+        Subprocess.runForJson(List.of(python, script.toString(), "--network", name, "--export-onnx", file.toString()),
+                RUN_TIMEOUT_S);
+    }
+
+    /** Writes the network's seeded input of (batch, seq) to {@code file} (.npy). */
+    public void saveNetworkInput(String name, int batch, int seq, Path file) throws IOException {
+        Subprocess.runForJson(List.of(python, script.toString(), "--network", name, "--batch", Integer.toString(batch),
+                "--seq", Integer.toString(seq), "--save-input", file.toString()), RUN_TIMEOUT_S);
+    }
+
+    /** The median milliseconds of torch's own forward of the network on that input, with {@code threads} threads. */
+    public double runNetwork(String name, int batch, int seq, int threads, Benchmark.Budget budget) throws IOException {
+        List<String> command = new ArrayList<>(List.of(python, script.toString(), "--network", name, "--batch",
+                Integer.toString(batch), "--seq", Integer.toString(seq), "--threads", Integer.toString(threads)));
+        command.addAll(budgetArguments(budget));
+        double ms = Subprocess.runForJson(command, RUN_TIMEOUT_S).path("median_ms").asDouble(Double.NaN);
+        if (!(ms > 0)) {
+            throw new ClrnnException("bench_torch.py --network " + name + " answered without a time");
+        }
+        return ms;
+    }
 }

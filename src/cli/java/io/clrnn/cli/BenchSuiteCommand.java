@@ -2,6 +2,7 @@ package io.clrnn.cli;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
+import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.bench.Grid;
 import io.clrnn.bench.Report;
 import io.clrnn.bench.Shape;
@@ -81,6 +82,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
     @Option(names = "--shapes", hidden = true, paramLabel = "LIST",
             description = "Replace the grid, e.g. \"T5 B4 I8 H8; LSTM T3 B2 I4 H4 L2 bi ragged; GRU T5 B1 I8 H8 f16\".")
     String shapes;
+    @Option(names = "--networks", defaultValue = "sentiment,tagger,forecaster,charlm,events", paramLabel = "LIST",
+            description = "The whole networks to time (scripts/networks.py; exported by torch, so PyTorch must run), "
+                    + "comma-separated, or none (default ${DEFAULT-VALUE}).")
+    String networkList;
     @Option(names = "--chart-only", paramLabel = "FILE.json",
             description = "Only redraw the PNG of an existing result file.")
     Path chartOnly;
@@ -120,8 +125,9 @@ final class BenchSuiteCommand implements Callable<Integer> {
         machine.put("created", started.toString());
         machine.put("command", commandLine());
         List<Report.Row> rows = new ArrayList<>();
+        List<Report.NetworkRow> networks = List.of();
         String deviceName;
-        Path models = ort.isPresent() ? Files.createTempDirectory("clrnn-bench-onnx") : null;
+        Path models = ort.isPresent() || torch.isPresent() ? Files.createTempDirectory("clrnn-bench-onnx") : null;
         try (Device d = device.open(true)) {
             DeviceInfo info = d.info();
             deviceName = info.name();
@@ -150,12 +156,13 @@ final class BenchSuiteCommand implements Callable<Integer> {
             for (Grid.Case c : grid.cases()) {
                 rows.add(runCase(d, c, roundCount, budget, peers, progress.next()));
             }
+            networks = runNetworks(d, roundCount, budget, peers, err);
         } finally {
             if (models != null) {
                 deleteTree(models);
             }
         }
-        Report report = new Report(machine, roundCount, rows);
+        Report report = new Report(machine, roundCount, rows, networks);
         out.print(report.markdown());
         out.flush();
 
@@ -318,6 +325,97 @@ final class BenchSuiteCommand implements Callable<Integer> {
                 f16Rounds.isEmpty() ? null : Report.Measurement.bestRound(f16Rounds), referenceRun,
                 Report.Measurement.bestRounds(torchRounds), Report.Measurement.bestRounds(ortRounds), ortNote,
                 List.copyOf(sgemm.values()));
+    }
+
+    /** Batches and sequence length of the networks section. */
+    private static final int[] NETWORK_BATCHES = {1, 32};
+    private static final int NETWORK_SEQ = 50;
+
+    /**
+     * The networks section: each network exported once by torch, then per batch and round clrnn's session, ONNX
+     * Runtime on the same file and torch on the module, each at its thread counts; the best round of each kept.
+     */
+    private List<Report.NetworkRow> runNetworks(Device d, int rounds, Benchmark.Budget budget, Peers peers,
+            PrintWriter err) {
+        List<String> names = networkList.equals("none") ? List.of() : List.of(networkList.split(","));
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        if (peers.torch().isEmpty()) {
+            err.println("networks: not run (torch exports them, and torch does not run)");
+            return List.of();
+        }
+        TorchRunner torch = peers.torch().get();
+        List<Report.NetworkRow> out = new ArrayList<>();
+        for (String name : names) {
+            Path model = peers.models().resolve(name + ".onnx");
+            try {
+                torch.exportNetwork(name, model);
+            } catch (IOException | RuntimeException e) {
+                err.println("networks: " + name + " not exported: " + Main.oneLine(e.getMessage()));
+                continue;
+            }
+            for (int batch : NETWORK_BATCHES) {
+                try {
+                    out.add(runNetwork(d, torch, name, model, batch, rounds, budget, peers, err));
+                } catch (IOException | RuntimeException e) {
+                    err.println("networks: " + name + " B" + batch + " FAILED: " + Main.oneLine(e.getMessage()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private Report.NetworkRow runNetwork(Device d, TorchRunner torch, String name, Path model, int batch, int rounds,
+            Benchmark.Budget budget, Peers peers, PrintWriter err) throws IOException {
+        Path input = peers.models().resolve(name + "_b" + batch + ".npy");
+        torch.saveNetworkInput(name, batch, NETWORK_SEQ, input);
+        io.clrnn.onnx.OnnxModel onnx = io.clrnn.onnx.OnnxModel.load(model);
+        String port = onnx.inputs().get(0).name();
+        Map<String, io.clrnn.Tensor> floats = new LinkedHashMap<>();
+        Map<String, io.clrnn.onnx.IntTensor> ints = new LinkedHashMap<>();
+        if (onnx.inputs().get(0).isFloat()) {
+            floats.put(port, io.clrnn.format.Npy.read(input));
+        } else {
+            io.clrnn.format.Npy.IntArray a = io.clrnn.format.Npy.readIntArray(input);
+            ints.put(port, io.clrnn.onnx.IntTensor.of(a.data(), a.shape()));
+        }
+        double clrnn = Double.POSITIVE_INFINITY;
+        long peak = 0;
+        double ort = Double.POSITIVE_INFINITY;
+        String ortBest = null;
+        double torchMs = Double.POSITIVE_INFINITY;
+        String torchBest = null;
+        for (int round = 1; round <= rounds; round++) {
+            StringBuilder line = new StringBuilder("network ").append(name).append(" B").append(batch).append(" round ")
+                    .append(round).append('/').append(rounds).append(": ");
+            GraphBenchmark.Result r = GraphBenchmark.run(d, onnx, floats, ints, budget);
+            clrnn = Math.min(clrnn, r.timing().medianMs());
+            peak = Math.max(peak, r.peakTensorBytes());
+            line.append("clrnn ").append(ms(r.timing().medianMs()));
+            if (peers.ort().isPresent()) {
+                List<Double> medians = peers.ort().get().runGraph(model, Map.of(port, input), peers.threads(), budget);
+                for (int i = 0; i < medians.size(); i++) {
+                    line.append(", ort-").append(peers.threads().get(i)).append("t ").append(ms(medians.get(i)));
+                    if (medians.get(i) < ort) {
+                        ort = medians.get(i);
+                        ortBest = peers.threads().get(i) + "t";
+                    }
+                }
+            }
+            for (int t : peers.threads()) {
+                double ms = torch.runNetwork(name, batch, NETWORK_SEQ, t, budget);
+                line.append(", torch-").append(t).append("t ").append(ms(ms));
+                if (ms < torchMs) {
+                    torchMs = ms;
+                    torchBest = t + "t";
+                }
+            }
+            err.println(line);
+            err.flush();
+        }
+        return new Report.NetworkRow(name, batch, NETWORK_SEQ, clrnn, ortBest == null ? Double.NaN : ort, ortBest,
+                torchBest == null ? Double.NaN : torchMs, torchBest, peak);
     }
 
     /** The Java reference, briefly: big shapes take seconds a forward. */

@@ -52,6 +52,15 @@ public final class Device extends ClResource {
     /** Which queue a command goes to: the device's own, or its in-thread twin when it has one. */
     public enum Lane { THROUGHPUT, LATENCY }
 
+    /**
+     * Per lane: commands enqueued that may still be running, counted once enqueued, and how many of them a
+     * finish has seen done; a finish with nothing new to wait for returns without asking the runtime.
+     */
+    private final java.util.concurrent.atomic.AtomicLong[] enqueued = {new java.util.concurrent.atomic.AtomicLong(),
+        new java.util.concurrent.atomic.AtomicLong()};
+    private final java.util.concurrent.atomic.AtomicLong[] finished = {new java.util.concurrent.atomic.AtomicLong(),
+        new java.util.concurrent.atomic.AtomicLong()};
+
     private final DeviceInfo info;
     private final cl_device_id id;
     /** The in-thread twin of a multi-threaded CPU device, or null. */
@@ -252,6 +261,7 @@ public final class Device extends ClResource {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
                     null, event), call);
+            enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
         });
     }
@@ -266,8 +276,14 @@ public final class Device extends ClResource {
             Profile profile) {
         guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
+            long before = enqueued[slot(lane)].get();
             Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
+            if (blocking) {
+                finished[slot(lane)].accumulateAndGet(before, Math::max); // it waited for all before it
+            } else {
+                enqueued(lane);
+            }
             return record(profile, Profile.Family.TRANSFER, event);
         });
     }
@@ -282,6 +298,7 @@ public final class Device extends ClResource {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
                     null, event), call);
+            enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
         });
     }
@@ -307,6 +324,7 @@ public final class Device extends ClResource {
     public void unmap(Lane lane, ClBuffer buffer, ByteBuffer mapped) {
         guarded("clEnqueueUnmapMemObject", call -> {
             Cl.check(CL.clEnqueueUnmapMemObject(queue(lane), buffer.mem(), mapped, 0, null, null), call);
+            enqueued(lane);
             return null;
         });
     }
@@ -330,6 +348,7 @@ public final class Device extends ClResource {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
+            enqueued(lane);
             return record(profile, family, event);
         });
     }
@@ -337,9 +356,9 @@ public final class Device extends ClResource {
     /** Waits for everything enqueued so far, on every lane. */
     public void finish() {
         guarded("clFinish", call -> {
-            Cl.check(CL.clFinish(queue), call);
+            finishLane(Lane.THROUGHPUT, call);
             if (latencyQueue != null) {
-                Cl.check(CL.clFinish(latencyQueue), call);
+                finishLane(Lane.LATENCY, call);
             }
             return null;
         });
@@ -348,7 +367,7 @@ public final class Device extends ClResource {
     /** Waits for everything enqueued so far on one lane (the other may still be busy). */
     public void finish(Lane lane) {
         guarded("clFinish", call -> {
-            Cl.check(CL.clFinish(queue(lane)), call);
+            finishLane(lane, call);
             return null;
         });
     }
@@ -368,8 +387,30 @@ public final class Device extends ClResource {
             Cl.check(CL.clEnqueueCopyBufferRect(queue(lane), src.mem(), dst.mem(), new long[] {srcOffsetBytes, 0, 0},
                     new long[] {dstOffsetBytes, 0, 0}, region, srcRowPitch, srcSlicePitch, dstRowPitch, dstSlicePitch,
                     0, null, event), call);
+            enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
         });
+    }
+
+    /** Counts a command enqueued on {@code lane}, once it is in the queue. */
+    private void enqueued(Lane lane) {
+        enqueued[slot(lane)].incrementAndGet();
+    }
+
+    /** The counters' index of {@code lane}: the throughput queue's when there is no latency queue. */
+    private int slot(Lane lane) {
+        return lane == Lane.LATENCY && latencyQueue != null ? 1 : 0;
+    }
+
+    /** Waits for {@code lane}'s commands, unless a finish or blocking read already saw all of them done. */
+    private void finishLane(Lane lane, String call) {
+        int l = slot(lane);
+        long n = enqueued[l].get();
+        if (finished[l].get() >= n) {
+            return;
+        }
+        Cl.check(CL.clFinish(queue(lane)), call);
+        finished[l].accumulateAndGet(n, Math::max);
     }
 
     /** An event for the command to fill when {@code profile} wants events, else null (no event made). */

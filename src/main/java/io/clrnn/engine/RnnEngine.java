@@ -147,26 +147,28 @@ public final class RnnEngine implements AutoCloseable {
      * A forward from and into device buffers, for a graph whose tensors stay on the device: X (seq, batch,
      * input_size) from float {@code xOffset} of {@code x}; out into {@code y} as ONNX's Y (seq, D, batch, H_out),
      * h_n and c_n into {@code hn} and {@code cn} as ONNX's Y_h and Y_c (D·layers, batch, ·). h_0 and c_0 come from
-     * the host (null: zeros), in the same state layout. Every sequence is seq long. Nothing is read back: the
-     * results are ready for the next command on the throughput lane. Returns false, having done nothing, when
-     * the batch would have to run in slices; the caller then takes the host path.
+     * the host (null: zeros), in the same state layout. Every sequence is seq long. Nothing is read back: X must
+     * be ready for commands on {@code order}, the lane the caller's commands go to, and the results are ready for
+     * its next ones there ({@link #laneFor} says which lane saves a wait). Returns false, having done nothing,
+     * when the batch would have to run in slices; the caller then takes the host path.
      */
     public boolean forwardOnDevice(ForwardShape shape, ClBuffer x, long xOffset, Tensor h0, Tensor c0, ClBuffer y,
-            long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+            long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order, Profile profile) {
         if (shape.lengths() != null || shape.batchFirst()) {
             throw new IllegalArgumentException("a forward on the device takes full-length, time-major sequences");
         }
-        int[] order = PackedBatch.sortedOrder(shape);
-        if (order.length == 0) {
+        int[] rows = PackedBatch.sortedOrder(shape);
+        if (rows.length == 0) {
             return true;
         }
-        if (largestSliceThatFits(shape, order) < order.length) {
+        if (largestSliceThatFits(shape, rows) < rows.length) {
             return false;
         }
-        PackedBatch batch = PackedBatch.of(shape, order, 0, order.length);
+        PackedBatch batch = PackedBatch.of(shape, rows, 0, rows.length);
         IoLayout io = IoLayout.pytorch(shape);
         try {
-            while (!runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, profile)) {
+            while (!runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, order,
+                    profile)) {
                 // a team that gave up: once more, without one
             }
         } catch (RuntimeException e) {
@@ -180,9 +182,16 @@ public final class RnnEngine implements AutoCloseable {
         return true;
     }
 
+    /** The lane a forward of {@code shape} will run on: the caller's commands there need no wait. */
+    public Device.Lane laneFor(ForwardShape shape) {
+        int[] sorted = PackedBatch.sortedOrder(shape);
+        return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan.lane();
+    }
+
     /** One device-to-device forward; false when its team gave up and it must run again (without one). */
     private boolean runOnDevice(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
-            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order,
+            Profile profile) {
         int rows = batch.rows();
         KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
@@ -190,8 +199,8 @@ public final class RnnEngine implements AutoCloseable {
         workspace.ensure(sizes);
         Planned plan = plan(batch.seqLen(), batch.batch(), rows);
         Device.Lane lane = plan.plan.lane();
-        if (lane != Device.Lane.THROUGHPUT) {
-            device.finish(Device.Lane.THROUGHPUT); // X is written by commands of the other queue
+        if (lane != order) {
+            device.finish(order); // X is written by commands of the other queue
         }
         workspace.uploadFromDevice(lane, batch, x, xOffset, h0, c0, io, sizes, profile);
         if (profile != null) {
@@ -221,23 +230,24 @@ public final class RnnEngine implements AutoCloseable {
                     return false;
                 }
                 return runWithoutTeamOnce(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset,
-                        profile);
+                        order, profile);
             }
             teamGiveUps = 0;
         }
         workspace.copyResults(lane, batch, sizes, y, yOffset, hn, hnOffset, cn, cnOffset, profile);
-        if (lane != Device.Lane.THROUGHPUT) {
-            device.finish(lane); // the graph's next commands go to the throughput queue
+        if (lane != order) {
+            device.finish(lane); // the caller's next commands go to the other queue
         }
         return true;
     }
 
     /** Runs a slice whose team gave up once more with rnn_rows, keeping teams for later forwards. */
     private boolean runWithoutTeamOnce(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
-            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
+            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order,
+            Profile profile) {
         avoidTeam = true;
         try {
-            return runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, profile);
+            return runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, order, profile);
         } finally {
             avoidTeam = false;
             lastPlan = null;

@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,7 +33,15 @@ final class GraphKernels implements AutoCloseable {
 
     private final Device device;
     final BufferPool pool;
-    private final Map<Kind, ClKernel> kernels = new EnumMap<>(Kind.class);
+    /**
+     * Kernel objects by kind and the node that launches them (with the launch's place within the node): a node
+     * run again sets only the arguments that changed, which in a steady stream of runs is almost none.
+     */
+    private final Map<KernelKey, ClKernel> kernels = new java.util.HashMap<>();
+    private Object owner;
+    private int launchInOwner;
+
+    private record KernelKey(Kind kind, Object owner, int index) {}
     /**
      * Direct buffers for uploads: those in flight stay untouched until the next blocking read, then all are free
      * again; kept across runs, so that a steady stream of runs allocates nothing.
@@ -68,10 +75,16 @@ final class GraphKernels implements AutoCloseable {
         profile = value;
     }
 
+    /** Launches from now on belong to {@code node} (null: to none in particular). */
+    void owner(Object node) {
+        owner = node;
+        launchInOwner = 0;
+    }
+
     private ClKernel kernel(Kind kind) {
-        return kernels.computeIfAbsent(kind, k -> {
+        return kernels.computeIfAbsent(new KernelKey(kind, owner, launchInOwner++), k -> {
             ClProgram program = device.program("", "graph.cl");
-            return program.kernel(k.name().toLowerCase(java.util.Locale.ROOT));
+            return program.kernel(kind.name().toLowerCase(java.util.Locale.ROOT));
         });
     }
 
@@ -108,6 +121,12 @@ final class GraphKernels implements AutoCloseable {
     }
 
     DeviceTensor fresh(int[] shape) {
+        long bytes = Tensor.numel(shape) * 4;
+        if (bytes > device.info().maxAllocBytes()) {
+            throw new io.clrnn.InvalidInputException("a tensor of shape " + Tensor.format(shape) + " needs "
+                    + bytes / 1048576 + " MiB, more than " + device.info().name() + " allocates at once ("
+                    + device.info().maxAllocBytes() / 1048576 + " MiB)");
+        }
         return new DeviceTensor(pool.take(Tensor.numel(shape)), 0, shape);
     }
 

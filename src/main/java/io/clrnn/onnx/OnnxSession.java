@@ -41,6 +41,15 @@ public final class OnnxSession implements AutoCloseable {
     private record Head(Node add, Tensor bias, Node act, String output) {}
 
     private final Map<Node, Head> heads = new HashMap<>();
+
+    /**
+     * Layer normalisations that older exports (opset before 17) write out as nine nodes: ReduceMean, Sub, Pow 2,
+     * ReduceMean, Add eps, Sqrt, Div, Mul by the scale, Add the bias. Run as one LayerNormalization over the last
+     * axis, from the first node; {@code chain} is every node of the pattern, in order.
+     */
+    private record Norm(List<Node> chain, float epsilon, Tensor scale, Tensor bias, String output) {}
+
+    private final Map<Node, Norm> norms = new HashMap<>();
     private final java.util.Set<Node> absorbed = new java.util.HashSet<>();
     private final Map<Node, DeviceTensor> packed = new HashMap<>();
     /** Graph inputs that some node other than a recurrent one reads. */
@@ -71,6 +80,7 @@ public final class OnnxSession implements AutoCloseable {
                 }
             }
             planHeads();
+            planNorms();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -145,6 +155,7 @@ public final class OnnxSession implements AutoCloseable {
 
     /** Runs one node on {@code values}, adding its outputs. */
     private void evaluate(Node n, Map<String, Value> values) {
+        kernels.owner(n);
         Value[] in = new Value[n.inputs.size()];
         for (int i = 0; i < in.length; i++) {
             in[i] = n.inputs.get(i).isEmpty() ? null : values.get(n.inputs.get(i));
@@ -152,8 +163,36 @@ public final class OnnxSession implements AutoCloseable {
         Value[] out;
         Recurrent r = model.recurrent.get(n);
         Head head = heads.get(n);
+        Norm norm = norms.get(n);
         if (absorbed.contains(n)) {
             return; // its head wrote its output
+        } else if (norm != null) {
+            Value x = in[0];
+            int[] shape = x.shape();
+            if (x instanceof Value.Ints || shape.length == 0 || shape[shape.length - 1] != norm.scale.numel()) {
+                norms.remove(n); // not what the pattern expects: node by node, as written
+                absorbed.removeAll(norm.chain);
+                try {
+                    for (Node c : norm.chain) {
+                        evaluate(c, values);
+                    }
+                } finally {
+                    norms.put(n, norm);
+                    absorbed.addAll(norm.chain.subList(1, norm.chain.size()));
+                }
+                return;
+            }
+            Operators.Args args = args(n, in, values);
+            GraphKernels k = kernels;
+            DeviceTensor scale = packed.computeIfAbsent(norm.chain.get(7), c -> pinned(norm.scale));
+            DeviceTensor bias = norm.bias == null ? null : packed.computeIfAbsent(norm.chain.get(8),
+                    c -> pinned(norm.bias));
+            int width = shape[shape.length - 1];
+            Value v = new Value.OnDevice(k.layerNorm(args.device(0), x.numel() / Math.max(1, width), width,
+                    norm.epsilon, scale, bias), k);
+            values.put(norm.output, v);
+            ((Value.OnDevice) v).tensor().block().hold();
+            return;
         } else if (head != null) {
             Value v = Operators.dense(n, args(n, in, values), head.bias, head.act, packed);
             values.put(head.output, v);
@@ -224,10 +263,102 @@ public final class OnnxSession implements AutoCloseable {
         }
     }
 
+    /** Finds the layer normalisations written out node by node (see {@link Norm}). */
+    private void planNorms() {
+        Map<String, List<Node>> readers = new HashMap<>();
+        for (Node n : program) {
+            for (String in : new java.util.HashSet<>(n.inputs)) {
+                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        model.outputs().forEach(p -> outputs.add(p.name()));
+        for (Node mean : program) {
+            if (!lastAxisMean(mean) || absorbed.contains(mean)) {
+                continue;
+            }
+            String x = mean.input(0);
+            Node sub = onlyReader(mean.output(0), readers, outputs);
+            if (sub == null || !sub.opType.equals("Sub") || !sub.input(0).equals(x)
+                    || !sub.input(1).equals(mean.output(0))) {
+                continue;
+            }
+            List<Node> ofD = readers.getOrDefault(sub.output(0), List.of());
+            if (ofD.size() != 2 || outputs.contains(sub.output(0))) {
+                continue;
+            }
+            Node pow = ofD.stream().filter(n -> n.opType.equals("Pow")).findFirst().orElse(null);
+            Node div = ofD.stream().filter(n -> n.opType.equals("Div")).findFirst().orElse(null);
+            if (pow == null || div == null || !pow.input(0).equals(sub.output(0)) || scalar(pow.input(1)) != 2f
+                    || !div.input(0).equals(sub.output(0))) {
+                continue;
+            }
+            Node var = onlyReader(pow.output(0), readers, outputs);
+            Node add = var == null || !lastAxisMean(var) ? null : onlyReader(var.output(0), readers, outputs);
+            if (add == null || !add.opType.equals("Add")) {
+                continue;
+            }
+            float eps = scalar(add.input(0).equals(var.output(0)) ? add.input(1) : add.input(0));
+            Node sqrt = onlyReader(add.output(0), readers, outputs);
+            if (!(eps >= 0) || sqrt == null || !sqrt.opType.equals("Sqrt")
+                    || onlyReader(sqrt.output(0), readers, outputs) != div || !div.input(1).equals(sqrt.output(0))) {
+                continue;
+            }
+            Node mul = onlyReader(div.output(0), readers, outputs);
+            Tensor scale = mul == null || !mul.opType.equals("Mul") ? null : row(other(mul, div.output(0)));
+            if (scale == null) {
+                continue;
+            }
+            List<Node> chain = new java.util.ArrayList<>(List.of(mean, sub, pow, var, add, sqrt, div, mul));
+            Node addB = onlyReader(mul.output(0), readers, outputs);
+            Tensor bias = addB == null || !addB.opType.equals("Add") ? null : row(other(addB, mul.output(0)));
+            if (bias != null && bias.numel() == scale.numel()) {
+                chain.add(addB);
+            } else {
+                bias = null;
+            }
+            Node last = chain.get(chain.size() - 1);
+            norms.put(mean, new Norm(List.copyOf(chain), eps, scale, bias, last.output(0)));
+            absorbed.addAll(chain.subList(1, chain.size()));
+        }
+    }
+
+    /** A ReduceMean over the last axis only, keeping it. */
+    private boolean lastAxisMean(Node n) {
+        if (!n.opType.equals("ReduceMean") || n.getInt("keepdims", 1) == 0) {
+            return false;
+        }
+        long[] axes = model.opset < 18 ? n.getInts("axes") : model.constants.get(n.input(1)) instanceof Value.Ints i
+                ? i.tensor().data() : null;
+        return axes != null && axes.length == 1 && axes[0] == -1;
+    }
+
+    /** The one-element float constant of that name, or NaN. */
+    private float scalar(String name) {
+        return model.constants.get(name) instanceof Value.Floats f && f.numel() == 1 ? f.tensor().data()[0] : Float.NaN;
+    }
+
+    /** The 1-D float constant of that name, or null. */
+    private Tensor row(String name) {
+        return model.constants.get(name) instanceof Value.Floats f && f.shape().length == 1 ? f.tensor() : null;
+    }
+
+    /** The input of a two-input node that is not {@code name}. */
+    private static String other(Node n, String name) {
+        return n.input(0).equals(name) ? n.input(1) : n.input(0);
+    }
+
     /** The one node that reads {@code name}, when it is not also a graph output; else null. */
     private static Node onlyReader(String name, Map<String, List<Node>> readers, java.util.Set<String> outputs) {
         List<Node> r = readers.getOrDefault(name, List.of());
         return r.size() == 1 && !outputs.contains(name) ? r.get(0) : null;
+    }
+
+    /** A constant on the device for the session's life. */
+    private DeviceTensor pinned(Tensor t) {
+        DeviceTensor d = kernels.upload(t);
+        d.block().pin();
+        return d;
     }
 
     /** A node's inputs for {@link Operators}: host floats go to the device when asked, constants once per session. */

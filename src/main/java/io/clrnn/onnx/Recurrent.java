@@ -264,9 +264,10 @@ final class Recurrent {
             DeviceTensor yh = k.fresh(state);
             DeviceTensor yc = mode == CellType.LSTM ? k.fresh(state) : null;
             ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
-            k.enter(Device.Lane.THROUGHPUT); // the engine orders itself after that queue
+            Device.Lane lane = k.enter(engine.laneFor(shape)); // the engine's lane: no queue waits for the other
             if (engine.forwardOnDevice(shape, onDevice.tensor().block().buffer, onDevice.tensor().offset(), h0t, c0t,
-                    y.block().buffer, 0, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0, profile)) {
+                    y.block().buffer, 0, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0, lane,
+                    profile)) {
                 return new Value[] {new Value.OnDevice(y, k), new Value.OnDevice(yh, k),
                         yc == null ? null : new Value.OnDevice(yc, k)};
             }

@@ -48,7 +48,8 @@ class BenchSuiteTest {
         // A ragged GRU (ONNX Runtime gets sequence_lens) timed with f16 weights too, and an LSTM with proj_size
         // (which has no ONNX form).
         int code = Main.run(new String[] {"bench-suite", "--quick", "--device", TestDevice.SPEC,
-                "--shapes", "GRU T5 B3 I8 H8 L2 bi ragged f16; LSTM T3 B2 I4 H4 P2", "--out-dir", dir.toString()},
+                "--shapes", "GRU T5 B3 I8 H8 L2 bi ragged f16; LSTM T3 B2 I4 H4 P2", "--networks", "events",
+                "--out-dir", dir.toString()},
                 new PrintWriter(out, true), new PrintWriter(err, true));
         String log = err.toString();
         assertEquals(0, code, log);
@@ -80,6 +81,24 @@ class BenchSuiteTest {
         assertTrue(lstm.path("clrnn_f16").isNull(), lstm.toString());
         assertTrue(gru.path("reference").isNull(), "the Java reference runs only when asked");
         assertEquals(1, root.path("summary").path("f16").size());
+
+        // The networks section: torch exports them; clrnn and ONNX Runtime run the export, torch the module.
+        JsonNode nets = root.path("networks");
+        if (torch) {
+            assertEquals(List.of("events B1", "events B32"), List.of(nets.path(0).path("name").asText(),
+                    nets.path(1).path("name").asText()), nets.toString());
+            for (JsonNode n : nets) {
+                assertTrue(n.path("clrnn_ms").asDouble() > 0, n.toString());
+                assertTrue(n.path("speedup_vs_torch").isNumber(), n.toString());
+                assertEquals(ort, n.path("speedup_vs_ort").isNumber(), n.toString());
+                assertTrue(n.path("peak_tensor_bytes").asLong() > 0, n.toString());
+            }
+            assertTrue(out.toString().contains("\nWhole networks ("), out.toString());
+            assertTrue(out.toString().contains("| events | 32 x 50 | "), out.toString());
+        } else {
+            assertEquals(0, nets.size());
+            assertTrue(log.contains("networks: not run"), log);
+        }
 
         int cores = Runtime.getRuntime().availableProcessors();
         List<String> threads = cores > 1 ? List.of("1t", cores + "t") : List.of("1t");

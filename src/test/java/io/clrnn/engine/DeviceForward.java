@@ -31,7 +31,7 @@ final class DeviceForward {
              ClBuffer hn = device.buffer((off + (long) states * b * h) * 4);
              ClBuffer cn = device.buffer((off + (long) states * b * c.hiddenSize()) * 4)) {
             boolean ran = engine.forwardOnDevice(shape, x, off, in.h0(), in.c0(), y, off, hn, off,
-                    c.mode().hasCellState() ? cn : null, off, null);
+                    c.mode().hasCellState() ? cn : null, off, Device.Lane.THROUGHPUT, null);
             if (!ran) {
                 return null;
             }
