@@ -130,6 +130,22 @@ __kernel void copy3(int d0, int d1, int d2, __global const float *X, int src_off
     }
 }
 
+// The same over four axes: a work-item per (j, k, l) walks the innermost axis itself (a row of a
+// Transpose that keeps the last axis, say), so no index is divided.
+__kernel void copy4(int d0, int d1, int d2, int d3, __global const float *X, int src_off, int x0, int x1, int x2,
+                    int x3, __global float *Y, int dst_off, int y0, int y1, int y2, int y3) {
+    int j = get_global_id(0);
+    int k = get_global_id(1);
+    int l = get_global_id(2);
+    if (j < d1 && k < d2 && l < d3) {
+        __global const float *x = X + src_off + j * x1 + k * x2 + l * x3;
+        __global float *y = Y + dst_off + j * y1 + k * y2 + l * y3;
+        for (int i = 0; i < d0; i++) {
+            y[i * y0] = x[i * x0];
+        }
+    }
+}
+
 // The same over more axes (innermost first).
 __kernel void strided_copy(int n, int rank, int8 dims, int8 src_st, int8 dst_st,
                            __global const float *X, int src_off, __global float *Y, int dst_off) {

@@ -144,16 +144,14 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /**
-     * A forward from and into device buffers, for a graph whose tensors stay on the device: X (seq, batch,
-     * input_size) from float {@code xOffset} of {@code x}; out into {@code y} as ONNX's Y (seq, D, batch, H_out),
-     * h_n and c_n into {@code hn} and {@code cn} as ONNX's Y_h and Y_c (D·layers, batch, ·). h_0 and c_0 come from
-     * the host (null: zeros), in the same state layout. Every sequence is seq long. Nothing is read back: X must
+     * A forward from and into device buffers, for a graph whose tensors stay on the device: X, out, h_n and c_n
+     * where {@code io} says. h_0 and c_0 come from the host (null: zeros), in the state layout of h_n and c_n. Every sequence is seq long. Nothing is read back: X must
      * be ready for commands on {@code order}, the lane the caller's commands go to, and the results are ready for
      * its next ones there ({@link #laneFor} says which lane saves a wait). Returns false, having done nothing,
      * when the batch would have to run in slices; the caller then takes the host path.
      */
-    public boolean forwardOnDevice(ForwardShape shape, ClBuffer x, long xOffset, Tensor h0, Tensor c0, ClBuffer y,
-            long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order, Profile profile) {
+    public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, Device.Lane order,
+            Profile profile) {
         if (shape.lengths() != null || shape.batchFirst()) {
             throw new IllegalArgumentException("a forward on the device takes full-length, time-major sequences");
         }
@@ -165,10 +163,8 @@ public final class RnnEngine implements AutoCloseable {
             return false;
         }
         PackedBatch batch = PackedBatch.of(shape, rows, 0, rows.length);
-        IoLayout io = IoLayout.pytorch(shape);
         try {
-            while (!runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, order,
-                    profile)) {
+            while (!runOnDevice(batch, io, h0, c0, IoLayout.pytorch(shape), order, profile)) {
                 // a team that gave up: once more, without one
             }
         } catch (RuntimeException e) {
@@ -189,9 +185,8 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** One device-to-device forward; false when its team gave up and it must run again (without one). */
-    private boolean runOnDevice(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
-            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order,
-            Profile profile) {
+    private boolean runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
+            Device.Lane order, Profile profile) {
         int rows = batch.rows();
         KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
@@ -202,7 +197,7 @@ public final class RnnEngine implements AutoCloseable {
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
-        workspace.uploadFromDevice(lane, batch, x, xOffset, h0, c0, io, sizes, profile);
+        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, sizes, profile);
         if (profile != null) {
             profile.plan(plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
@@ -229,12 +224,11 @@ public final class RnnEngine implements AutoCloseable {
                     avoidTeam = true;
                     return false;
                 }
-                return runWithoutTeamOnce(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset,
-                        order, profile);
+                return runWithoutTeamOnce(batch, dio, h0, c0, io, order, profile);
             }
             teamGiveUps = 0;
         }
-        workspace.copyResults(lane, batch, sizes, y, yOffset, hn, hnOffset, cn, cnOffset, profile);
+        workspace.copyResults(lane, batch, sizes, dio, profile);
         if (lane != order) {
             device.finish(lane); // the caller's next commands go to the other queue
         }
@@ -242,12 +236,11 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** Runs a slice whose team gave up once more with rnn_rows, keeping teams for later forwards. */
-    private boolean runWithoutTeamOnce(PackedBatch batch, ClBuffer x, long xOffset, Tensor h0, Tensor c0, IoLayout io,
-            ClBuffer y, long yOffset, ClBuffer hn, long hnOffset, ClBuffer cn, long cnOffset, Device.Lane order,
-            Profile profile) {
+    private boolean runWithoutTeamOnce(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
+            Device.Lane order, Profile profile) {
         avoidTeam = true;
         try {
-            return runOnDevice(batch, x, xOffset, h0, c0, io, y, yOffset, hn, hnOffset, cn, cnOffset, order, profile);
+            return runOnDevice(batch, dio, h0, c0, io, order, profile);
         } finally {
             avoidTeam = false;
             lastPlan = null;

@@ -193,17 +193,18 @@ final class Workspace implements AutoCloseable {
     }
 
     /**
-     * out, h_n and c_n copied on the device from the last layer's buffer into ONNX's layout 0: Y (seq, D, batch,
-     * H), Y_h and Y_c (D, batch, ·), rows in the batch's own order; one command each, or one per direction for Y.
+     * out, h_n and c_n copied on the device from the last layer's buffer to where {@code io} says, rows in the
+     * batch's own order; one command each, or one per direction for a Y in ONNX's (seq, D, batch, H).
      */
-    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, ClBuffer y, long yOff, ClBuffer hn, long hnOff,
-            ClBuffer cn, long cnOff, Profile profile) {
+    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, Profile profile) {
         ClBuffer src = lastOutput();
+        ClBuffer y = io.y();
+        long yOff = io.yOffset();
         int hOut = config.outputSize();
         int dirs = config.numDirections();
         long rowBytes = (long) dirs * hOut * 4;
         int n = batch.batch();
-        if (dirs == 1) {
+        if (dirs == 1 || io.yBatchBeforeDirection()) {
             device.copy(lane, src, 0, y, yOff * 4, batch.rows() * rowBytes, profile);
         } else {
             for (int d = 0; d < dirs; d++) {
@@ -213,9 +214,10 @@ final class Workspace implements AutoCloseable {
             }
         }
         long states = (long) config.numLayers() * dirs * n;
-        device.copy(lane, src, s.hnOffset() * 4, hn, hnOff * 4, states * hOut * 4, profile);
-        if (cn != null) {
-            device.copy(lane, src, s.cnOffset() * 4, cn, cnOff * 4, states * config.hiddenSize() * 4L, profile);
+        device.copy(lane, src, s.hnOffset() * 4, io.hn(), io.hnOffset() * 4, states * hOut * 4, profile);
+        if (io.cn() != null) {
+            device.copy(lane, src, s.cnOffset() * 4, io.cn(), io.cnOffset() * 4, states * config.hiddenSize() * 4L,
+                    profile);
         }
     }
 

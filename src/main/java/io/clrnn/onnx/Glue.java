@@ -178,12 +178,23 @@ final class Glue {
 
     private static Value cast(Node n, Value value) {
         ElemType to = castTarget(n);
-        if (to.isFloat() && value instanceof Value.OnDevice) {
+        boolean narrows = to == ElemType.FLOAT16 || to == ElemType.BFLOAT16;
+        if (to.isFloat() && !narrows && value instanceof Value.OnDevice) {
             return value;
         }
         Value v = Value.onHost(value);
+        if (narrows) {
+            // kept as float32, as everywhere in clrnn, but rounded to what the narrower type can hold
+            float[] src = Value.toFloats(v).data();
+            float[] dst = new float[src.length];
+            for (int i = 0; i < src.length; i++) {
+                dst[i] = to == ElemType.FLOAT16 ? io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(src[i]))
+                        : bfloat16(src[i]);
+            }
+            return Value.of(Tensor.of(dst, v.shape()));
+        }
         if (to.isFloat()) {
-            // float16, bfloat16 and float64 values are kept as float32, as everywhere in clrnn.
+            // float64 values are kept as float32, as everywhere in clrnn.
             return v instanceof Value.Floats ? v : Value.of(Value.toFloats(v));
         }
         long[] dst = new long[v.numel()];
@@ -199,6 +210,16 @@ final class Glue {
             }
         }
         return Value.of(IntTensor.of(dst, v.shape()));
+    }
+
+    /** {@code x} rounded to bfloat16 (to nearest, ties to even; NaN stays NaN), as a float. */
+    static float bfloat16(float x) {
+        if (Float.isNaN(x)) {
+            return x;
+        }
+        int bits = Float.floatToRawIntBits(x);
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return Float.intBitsToFloat(rounded & 0xFFFF0000);
     }
 
     private static Value shape(Node n, Value v) {

@@ -51,7 +51,7 @@ final class GraphKernels implements AutoCloseable {
     private ByteBuffer downloads = ByteBuffer.allocateDirect(0);
     private Profile profile;
 
-    private enum Kind { UNARY, BINARY3, BINARY, COPY3, STRIDED_COPY, GATHER, MATMUL, DENSE, SOFTMAX, REDUCE, LAYER_NORM }
+    private enum Kind { UNARY, BINARY3, BINARY, COPY3, COPY4, STRIDED_COPY, GATHER, MATMUL, DENSE, SOFTMAX, REDUCE, LAYER_NORM }
 
     /**
      * Work (elements, or multiply-adds) below which a launch takes the device's in-thread latency lane, when it
@@ -327,6 +327,17 @@ final class GraphKernels implements AutoCloseable {
                     .arg("X", x.block().buffer).arg("src_off", src).arg("x0", sx[0]).arg("x1", sx[1]).arg("x2", sx[2])
                     .arg("Y", y.block().buffer).arg("dst_off", dst).arg("y0", sy[0]).arg("y1", sy[1]).arg("y2", sy[2]);
             launch(k, n, d[0], d[1], d[2]);
+            return;
+        }
+        if (m.dims.length == 4) {
+            int[] d = m.dims;
+            int[] sx = m.strides[0];
+            int[] sy = m.strides[1];
+            ClKernel k = kernel(Kind.COPY4).arg("d0", d[0]).arg("d1", d[1]).arg("d2", d[2]).arg("d3", d[3])
+                    .arg("X", x.block().buffer).arg("src_off", src).arg("x0", sx[0]).arg("x1", sx[1]).arg("x2", sx[2])
+                    .arg("x3", sx[3]).arg("Y", y.block().buffer).arg("dst_off", dst).arg("y0", sy[0])
+                    .arg("y1", sy[1]).arg("y2", sy[2]).arg("y3", sy[3]);
+            launch(k, n, d[1], d[2], d[3]);
             return;
         }
         ClKernel k = kernel(Kind.STRIDED_COPY).arg("n", n).arg("rank", m.dims.length).arg8("dims", m.dims)

@@ -50,6 +50,12 @@ public final class OnnxSession implements AutoCloseable {
     private record Norm(List<Node> chain, float epsilon, Tensor scale, Tensor bias, String output) {}
 
     private final Map<Node, Norm> norms = new HashMap<>();
+
+    /**
+     * Bidirectional nodes whose Y goes only to the Transpose (perm 0, 2, 1, 3) that torch.onnx.export writes after
+     * them: the engine writes that Transpose's output, (seq, batch, 2, H), which is its own row order, at once.
+     */
+    private final Map<Node, Node> transposedY = new HashMap<>();
     private final java.util.Set<Node> absorbed = new java.util.HashSet<>();
     private final Map<Node, DeviceTensor> packed = new HashMap<>();
     /** Graph inputs that some node other than a recurrent one reads. */
@@ -81,6 +87,7 @@ public final class OnnxSession implements AutoCloseable {
             }
             planHeads();
             planNorms();
+            planTransposedY();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -199,7 +206,15 @@ public final class OnnxSession implements AutoCloseable {
             ((Value.OnDevice) v).tensor().block().hold();
             return;
         } else if (r != null) {
-            out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), profile);
+            Node transpose = transposedY.get(n);
+            out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null, profile);
+            if (transpose != null) {
+                values.put(transpose.output(0), out[0]); // Y itself is read by nothing else
+                if (out[0] instanceof Value.OnDevice d) {
+                    d.tensor().block().hold();
+                }
+                out[0] = null;
+            }
         } else if (Operators.OPS.containsKey(n.opType)) {
             out = Operators.run(n, args(n, in, values), model.opset);
         } else {
@@ -321,6 +336,29 @@ public final class OnnxSession implements AutoCloseable {
             norms.put(mean, new Norm(List.copyOf(chain), eps, scale, bias, last.output(0)));
             absorbed.addAll(chain.subList(1, chain.size()));
         }
+    }
+
+    /** Finds the bidirectional nodes whose Y is transposed to (seq, batch, D, H) and nothing else. */
+    private void planTransposedY() {
+        Map<String, List<Node>> readers = new HashMap<>();
+        for (Node n : program) {
+            for (String in : new java.util.HashSet<>(n.inputs)) {
+                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        model.outputs().forEach(p -> outputs.add(p.name()));
+        model.recurrent.forEach((n, r) -> {
+            if (r.layout != 0 || r.direction.count() != 2 || !program.contains(n) || n.output(0).isEmpty()) {
+                return;
+            }
+            Node t = onlyReader(n.output(0), readers, outputs);
+            long[] perm = t == null || !t.opType.equals("Transpose") ? null : t.getInts("perm");
+            if (perm != null && java.util.Arrays.equals(perm, new long[] {0, 2, 1, 3})) {
+                transposedY.put(n, t);
+                absorbed.add(t);
+            }
+        });
     }
 
     /** A ReduceMean over the last axis only, keeping it. */

@@ -4,6 +4,7 @@ import io.clrnn.InvalidInputException;
 import io.clrnn.RnnInput;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import io.clrnn.engine.DeviceIo;
 import io.clrnn.engine.IoLayout;
 import io.clrnn.engine.RnnEngine;
 import io.clrnn.format.FormatException;
@@ -231,6 +232,18 @@ final class Recurrent {
      * give zeros, as ONNX Runtime's GRU and LSTM do.
      */
     Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, io.clrnn.device.Profile profile) {
+        return forward(engine, x, lens, h0, c0, false, profile);
+    }
+
+    /**
+     * The same, with Y as (seq_length, batch_size, num_directions, hidden_size) when {@code batchBeforeDirection}
+     * (layout 0 only): what the Transpose torch.onnx.export puts after a bidirectional node makes of it.
+     */
+    Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, boolean batchBeforeDirection,
+            io.clrnn.device.Profile profile) {
+        if (batchBeforeDirection && layout != 0) {
+            throw new IllegalArgumentException("Y with batch before direction is for layout 0");
+        }
         RnnConfig config = engine.config();
         Tensor xt = floats(x, "X");
         if (xt.rank() != 3) {
@@ -260,14 +273,14 @@ final class Recurrent {
             // X made on the device (an embedding, say): the results stay there too
             GraphKernels k = onDevice.kernels();
             Value.checkedNumel(yShape, node.where);
-            DeviceTensor y = k.fresh(yShape);
+            DeviceTensor y = k.fresh(batchBeforeDirection ? new int[] {seq, batch, dirs, h} : yShape);
             DeviceTensor yh = k.fresh(state);
             DeviceTensor yc = mode == CellType.LSTM ? k.fresh(state) : null;
             ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
             Device.Lane lane = k.enter(engine.laneFor(shape)); // the engine's lane: no queue waits for the other
-            if (engine.forwardOnDevice(shape, onDevice.tensor().block().buffer, onDevice.tensor().offset(), h0t, c0t,
-                    y.block().buffer, 0, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0, lane,
-                    profile)) {
+            DeviceIo dio = new DeviceIo(onDevice.tensor().block().buffer, onDevice.tensor().offset(), y.block().buffer, 0,
+                    batchBeforeDirection, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0);
+            if (engine.forwardOnDevice(shape, dio, h0t, c0t, lane, profile)) {
                 return new Value[] {new Value.OnDevice(y, k), new Value.OnDevice(yh, k),
                         yc == null ? null : new Value.OnDevice(yc, k)};
             }
@@ -279,7 +292,12 @@ final class Recurrent {
             ForwardShape shape = new ForwardShape(config, seq, batch, false, lengths);
             engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, profile);
         }
-        return new Value[] {Value.of(y), Value.of(yh), yc == null ? null : Value.of(yc)};
+        Value yv = Value.of(y);
+        if (batchBeforeDirection) { // (seq, D, batch, H) read as (seq, batch, D, H)
+            yv = yv.affine(new int[] {seq, batch, dirs, h}, 0, new long[] {(long) dirs * batch * h, h,
+                (long) batch * h, 1}, node.where);
+        }
+        return new Value[] {yv, Value.of(yh), yc == null ? null : Value.of(yc)};
     }
 
     private Tensor zeros(int[] shape, String what) {

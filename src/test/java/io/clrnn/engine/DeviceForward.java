@@ -19,6 +19,12 @@ final class DeviceForward {
 
     /** The forward's out, h_n and c_n; null when the engine left it to the host path. */
     static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in) {
+        return run(device, engine, shape, in, false);
+    }
+
+    /** With Y as (seq, batch, D, H_out) when {@code batchBeforeDirection}: PyTorch's out, as it is. */
+    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in,
+            boolean batchBeforeDirection) {
         RnnConfig c = engine.config();
         int t = shape.seqLen();
         int b = shape.batch();
@@ -30,12 +36,16 @@ final class DeviceForward {
              ClBuffer y = device.buffer((off + (long) t * b * d * h) * 4);
              ClBuffer hn = device.buffer((off + (long) states * b * h) * 4);
              ClBuffer cn = device.buffer((off + (long) states * b * c.hiddenSize()) * 4)) {
-            boolean ran = engine.forwardOnDevice(shape, x, off, in.h0(), in.c0(), y, off, hn, off,
-                    c.mode().hasCellState() ? cn : null, off, Device.Lane.THROUGHPUT, null);
+            boolean ran = engine.forwardOnDevice(shape, new DeviceIo(x, off, y, off, batchBeforeDirection, hn, off,
+                    c.mode().hasCellState() ? cn : null, off), in.h0(), in.c0(), Device.Lane.THROUGHPUT, null);
             if (!ran) {
                 return null;
             }
             float[] onnxY = read(device, y, off, t * b * d * h);
+            if (batchBeforeDirection) {
+                return new RnnOutput(Tensor.of(onnxY, t, b, d * h), hidden(device, hn, off, states, b, h),
+                        cell(device, c, cn, off, states, b));
+            }
             float[] out = new float[onnxY.length];
             for (int s = 0; s < t; s++) { // ONNX's (seq, D, batch, H) to PyTorch's (seq, batch, D*H)
                 for (int dir = 0; dir < d; dir++) {
@@ -44,11 +54,18 @@ final class DeviceForward {
                     }
                 }
             }
-            Tensor hidden = Tensor.of(read(device, hn, off, states * b * h), states, b, h);
-            Tensor cell = c.mode().hasCellState()
-                    ? Tensor.of(read(device, cn, off, states * b * c.hiddenSize()), states, b, c.hiddenSize()) : null;
-            return new RnnOutput(Tensor.of(out, t, b, d * h), hidden, cell);
+            return new RnnOutput(Tensor.of(out, t, b, d * h), hidden(device, hn, off, states, b, h),
+                    cell(device, c, cn, off, states, b));
         }
+    }
+
+    private static Tensor hidden(Device device, ClBuffer hn, long off, int states, int b, int h) {
+        return Tensor.of(read(device, hn, off, states * b * h), states, b, h);
+    }
+
+    private static Tensor cell(Device device, RnnConfig c, ClBuffer cn, long off, int states, int b) {
+        return c.mode().hasCellState()
+                ? Tensor.of(read(device, cn, off, states * b * c.hiddenSize()), states, b, c.hiddenSize()) : null;
     }
 
     private static ClBuffer upload(Device device, Tensor t, long off) {

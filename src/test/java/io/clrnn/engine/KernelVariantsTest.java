@@ -149,6 +149,8 @@ class KernelVariantsTest {
                 if (!withLengths && !c.config.batchFirst()) {
                     // from and into device buffers, as a graph's recurrent node runs: the same numbers
                     assertClose(actual, DeviceForward.run(device, engine, shape, in), 0, 0, "from device buffers");
+                    assertClose(actual, DeviceForward.run(device, engine, shape, in, true), 0, 0,
+                            "from device buffers, Y batch before direction");
                 }
             }
             assertEquals(forced.variant, engine.recurrencePlan(ForwardShape.check(c.config, input(c, true))).variant(),

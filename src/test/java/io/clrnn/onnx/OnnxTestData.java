@@ -43,13 +43,18 @@ public final class OnnxTestData {
                 "test_neg", "test_exp", "test_log", "test_sqrt", "test_gemm", "test_matmul_", "test_softmax",
                 "test_logsoftmax", "test_layer_normalization", "test_reduce_mean", "test_reduce_sum",
                 "test_reduce_max", "test_gather_", "test_dropout_default", "test_identity", "test_flatten",
-                "test_argmax", "test_where", "test_equal");
+                "test_argmax", "test_where", "test_equal", "test_transpose", "test_slice", "test_concat",
+                "test_expand", "test_squeeze", "test_unsqueeze", "test_reshape", "test_shape", "test_size",
+                "test_constantofshape", "test_identity", "test_cast_FLOAT", "test_gelu", "test_abs",
+                "test_reciprocal", "test_reduce_min", "test_argmin");
         try (Stream<Path> dirs = Files.list(root())) {
             return dirs.map(p -> p.getFileName().toString())
                     .filter(n -> prefixes.stream().anyMatch(n::startsWith))
                     .filter(n -> !n.startsWith("test_gather_elements") // GatherElements: another operator
                             && !n.equals("test_identity_opt") && !n.equals("test_identity_sequence") // not tensors
-                            && !OLD_OPSETS.contains(n))
+                            && !OLD_OPSETS.contains(n)
+                            // strings are no tensor clrnn reads; bfloat16 results are stored as raw uint16
+                            && !n.equals("test_cast_FLOAT_to_STRING") && !n.equals("test_cast_FLOAT_to_BFLOAT16"))
                     .sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
