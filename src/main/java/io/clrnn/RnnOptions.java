@@ -67,6 +67,11 @@ public record RnnOptions(CellType mode, Nonlinearity nonlinearity, boolean batch
         if (mode != null) {
             return mode;
         }
+        if (nonlinearity != null && !inferred.isRnn()) {
+            // an option that cannot apply is refused, not ignored: the weights are not an RNN's
+            throw new InvalidInputException("nonlinearity applies to an RNN, not to " + inferred.moduleName()
+                    + " (what the weights' shapes say)");
+        }
         return inferred.isRnn() && nonlinearity != null ? nonlinearity.mode() : inferred;
     }
 

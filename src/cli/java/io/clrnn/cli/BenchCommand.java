@@ -76,6 +76,12 @@ final class BenchCommand implements Callable<Integer> {
         Shape shape = new Shape(cell, seq, batch, input, hidden, layers, bidirectional, projSize,
                 lengths.equals("uniform"));
         shape.config(); // validates sizes before any device work
+        long xElements = (long) seq * batch * input;
+        long outElements = (long) seq * batch * (bidirectional ? 2 : 1) * (projSize > 0 ? projSize : hidden);
+        if (Math.max(xElements, outElements) > Integer.MAX_VALUE - 8) {
+            throw new InvalidInputException("--seq " + seq + " --batch " + batch + ": the input or output would have "
+                    + Math.max(xElements, outElements) + " elements, too large for one array");
+        }
         Benchmark.Budget budget = quick ? Benchmark.Budget.quick() : Benchmark.Budget.steady();
         if (seconds != null) {
             if (!(seconds > 0)) {

@@ -32,6 +32,7 @@ final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        RunCommand.checkOutput("--out", out);
         RnnConfig config = RnnConfig.of(CellType.parse(mode), inputSize, hiddenSize).withLayers(numLayers)
                 .withBias(!noBias).withBidirectional(bidirectional).withProjSize(projSize);
         RnnWeights.init(config, seed).save(out);

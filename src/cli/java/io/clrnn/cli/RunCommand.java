@@ -205,8 +205,16 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static void checkOutput(String option, Path p) {
+    /**
+     * An output must be a new path or a regular file (through a link, its target): a device, FIFO, socket or
+     * directory is refused before anything is computed, since writing would replace it or hang on it.
+     */
+    static void checkOutput(String option, Path p) {
         checkInput(option, p);
+        if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new InvalidInputException(option + " " + p + " is not a regular file (a device, FIFO or socket): "
+                    + "clrnn writes to regular files and new paths only");
+        }
         Path dir = p.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             throw new InvalidInputException(option + " " + p + ": directory " + dir + " does not exist");
@@ -221,7 +229,8 @@ final class RunCommand implements Callable<Integer> {
         Map<Path, Path> backups = new LinkedHashMap<>(); // written file -> its old bytes, or null
         try {
             for (Map.Entry<Path, Tensor> f : files.entrySet()) {
-                Path target = f.getKey().toAbsolutePath();
+                // through a link to a regular file: its target is rewritten, the link stays
+                Path target = Files.exists(f.getKey()) ? f.getKey().toRealPath() : f.getKey().toAbsolutePath();
                 Path backup = null;
                 if (Files.exists(target)) {
                     backup = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".bak");

@@ -44,6 +44,26 @@ public record RnnConfig(
             cell = CellOptions.pytorch(mode);
         }
         cell.check(mode, direction.count());
+        // Each weight matrix is one Java array and one device buffer: sizes that cannot be are refused here,
+        // in long arithmetic, before anything computes with them in int.
+        long rows = (long) mode.gates() * hiddenSize;
+        long hOut = projSize > 0 ? projSize : hiddenSize;
+        for (int layer = 0; layer < numLayers; layer++) {
+            long in = layer == 0 ? inputSize : (long) direction.count() * hOut;
+            checkMatrix("weight_ih_l" + layer, rows, in);
+            checkMatrix("weight_hh_l" + layer, rows, hOut);
+        }
+    }
+
+    /** The largest array a JVM makes: a little under 2^31 elements. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    private static void checkMatrix(String name, long rows, long cols) {
+        // rows and cols are each under 2^34 (gates times an int), so their product is checked in two steps
+        if (rows > MAX_ARRAY || cols > MAX_ARRAY || rows * cols > MAX_ARRAY) {
+            throw new InvalidInputException(name + " would be " + rows + " x " + cols + ", more elements than one "
+                    + "array holds (2^31 - 9): the module is too large");
+        }
     }
 
     /** {@code RNN(input_size, hidden_size)} with PyTorch's defaults otherwise. */
