@@ -81,12 +81,7 @@ public final class OrtTimer {
     private static ObjectNode time(OrtEnvironment env, Path model, Shape shape, long seed, int threads,
             Benchmark.Budget budget) throws OrtException, IOException {
         Benchmark.Case c = Benchmark.Case.of(shape, seed);
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            // Intra-op threads include the calling one: 1 runs everything on it. Nodes run one after the other.
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        try (OrtSession.SessionOptions options = options(threads)) {
             try (OrtSession session = env.createSession(model.toString(), options)) {
                 Forward forward = new Forward(env, session, c);
                 Timing timing = Benchmark.time(forward::run, budget);
@@ -177,11 +172,7 @@ public final class OrtTimer {
         ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
         ArrayNode measurements = answer.putArray("measurements");
         for (int t : threads) {
-            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                options.setIntraOpNumThreads(t);
-                options.setInterOpNumThreads(1);
-                options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession.SessionOptions options = options(t)) {
                 try (OrtSession session = env.createSession(model.toString(), options)) {
                     GraphRun run = new GraphRun(env, session, files);
                     Timing timing = Benchmark.time(run::run, budget);
@@ -248,6 +239,17 @@ public final class OrtTimer {
                 tensors.forEach(OnnxTensor::close);
             }
         }
+    }
+
+    /** ONNX Runtime at its best for {@code threads}: every graph optimisation, nodes one after the other. */
+    private static OrtSession.SessionOptions options(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        // Intra-op threads include the calling one: 1 runs everything on it.
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return options;
     }
 
     /** The CPU's model name, as bench_torch.py reports it. */

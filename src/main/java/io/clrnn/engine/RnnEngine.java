@@ -133,14 +133,18 @@ public final class RnnEngine implements AutoCloseable {
                 run(batch, in, io, out, hn, cn, profile);
             }
         } catch (RuntimeException e) {
-            // Drain what was enqueued so the staging areas are free again for the next call.
-            try {
-                device.finish();
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+            throw drained(e);
         }
+    }
+
+    /** {@code e}, once what was enqueued is drained, so that the staging areas are free again for the next call. */
+    private RuntimeException drained(RuntimeException e) {
+        try {
+            device.finish();
+        } catch (RuntimeException suppressed) {
+            e.addSuppressed(suppressed);
+        }
+        return e;
     }
 
     /**
@@ -168,12 +172,7 @@ public final class RnnEngine implements AutoCloseable {
                 // a team that gave up: once more, without one
             }
         } catch (RuntimeException e) {
-            try {
-                device.finish();
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+            throw drained(e);
         }
         return true;
     }

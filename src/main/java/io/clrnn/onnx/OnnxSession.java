@@ -85,9 +85,17 @@ public final class OnnxSession implements AutoCloseable {
                     feedsOperators.addAll(n.inputs);
                 }
             }
-            planHeads();
-            planNorms();
-            planTransposedY();
+            Map<String, List<Node>> readers = new HashMap<>();
+            for (Node n : program) {
+                for (String in : new java.util.HashSet<>(n.inputs)) {
+                    readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
+                }
+            }
+            java.util.Set<String> outputs = new java.util.HashSet<>();
+            model.outputs().forEach(p -> outputs.add(p.name()));
+            planHeads(readers, outputs);
+            planNorms(readers, outputs);
+            planTransposedY(readers, outputs);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -234,15 +242,7 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /** Finds the dense heads and the Add and activation each absorbs (see {@link Head}). */
-    private void planHeads() {
-        Map<String, List<Node>> readers = new HashMap<>();
-        for (Node n : program) {
-            for (String in : new java.util.HashSet<>(n.inputs)) {
-                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
-        java.util.Set<String> outputs = new java.util.HashSet<>();
-        model.outputs().forEach(p -> outputs.add(p.name()));
+    private void planHeads(Map<String, List<Node>> readers, java.util.Set<String> outputs) {
         java.util.function.Function<String, Value> constant = name -> model.constants.get(name);
         for (Node n : program) {
             if (!Operators.isDenseHead(n, constant)) {
@@ -279,15 +279,7 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /** Finds the layer normalisations written out node by node (see {@link Norm}). */
-    private void planNorms() {
-        Map<String, List<Node>> readers = new HashMap<>();
-        for (Node n : program) {
-            for (String in : new java.util.HashSet<>(n.inputs)) {
-                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
-        java.util.Set<String> outputs = new java.util.HashSet<>();
-        model.outputs().forEach(p -> outputs.add(p.name()));
+    private void planNorms(Map<String, List<Node>> readers, java.util.Set<String> outputs) {
         for (Node mean : program) {
             if (!lastAxisMean(mean) || absorbed.contains(mean)) {
                 continue;
@@ -339,15 +331,7 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /** Finds the bidirectional nodes whose Y is transposed to (seq, batch, D, H) and nothing else. */
-    private void planTransposedY() {
-        Map<String, List<Node>> readers = new HashMap<>();
-        for (Node n : program) {
-            for (String in : new java.util.HashSet<>(n.inputs)) {
-                readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
-        java.util.Set<String> outputs = new java.util.HashSet<>();
-        model.outputs().forEach(p -> outputs.add(p.name()));
+    private void planTransposedY(Map<String, List<Node>> readers, java.util.Set<String> outputs) {
         model.recurrent.forEach((n, r) -> {
             if (r.layout != 0 || r.direction.count() != 2 || !program.contains(n) || n.output(0).isEmpty()) {
                 return;

@@ -8,7 +8,6 @@ import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,17 +29,8 @@ class OnnxOperatorNodeTest {
     @MethodSource("cases")
     void matchesOnnxExpectedOutputs(OnnxTestData.Case c) throws IOException {
         OnnxModel model = OnnxModel.load(c.model());
-        Map<String, Tensor> floats = new HashMap<>();
-        Map<String, IntTensor> ints = new HashMap<>();
-        for (OnnxTestData.Named in : c.inputs()) {
-            if (in.isInt()) {
-                ints.put(in.name(), in.ints());
-            } else {
-                floats.put(in.name(), in.floats());
-            }
-        }
         try (OnnxSession session = model.open(device)) {
-            Map<String, Tensor> out = session.run(floats, ints);
+            Map<String, Tensor> out = session.run(c.floatInputs(), c.intInputs());
             assertEquals(c.outputs().size(), out.size(), "outputs");
             for (OnnxTestData.Named expected : c.outputs()) {
                 Tensor got = out.get(expected.name());

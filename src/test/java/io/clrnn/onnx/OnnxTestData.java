@@ -71,6 +71,20 @@ public final class OnnxTestData {
     }
 
     public record Case(String name, Path model, List<Named> inputs, List<Named> outputs) {
+        /** The float inputs by name, for {@link OnnxSession#run(java.util.Map, java.util.Map)}. */
+        public java.util.Map<String, Tensor> floatInputs() {
+            java.util.Map<String, Tensor> m = new java.util.HashMap<>();
+            inputs.stream().filter(n -> !n.isInt()).forEach(n -> m.put(n.name(), n.floats()));
+            return m;
+        }
+
+        /** The integer inputs by name. */
+        public java.util.Map<String, IntTensor> intInputs() {
+            java.util.Map<String, IntTensor> m = new java.util.HashMap<>();
+            inputs.stream().filter(Named::isInt).forEach(n -> m.put(n.name(), n.ints()));
+            return m;
+        }
+
         @Override
         public String toString() {
             return name;
