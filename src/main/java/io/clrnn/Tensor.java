@@ -51,11 +51,16 @@ public final class Tensor {
 
     /** Number of elements a shape holds; throws on a negative dimension. */
     public static long numel(int... shape) {
-        long n = 1;
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + format(shape));
             }
+            if (d == 0) {
+                return 0; // whatever the other dimensions, as numpy counts (65536, 65536, 65536, 0)
+            }
+        }
+        long n = 1;
+        for (int d : shape) {
             n = Math.multiplyExact(n, d);
         }
         return n;

@@ -25,6 +25,21 @@ public final class AtomicFiles {
      */
     public static void write(Path target, byte[] bytes) throws IOException {
         Path absolute = target.toAbsolutePath();
+        try {
+            writeThroughTemp(absolute, bytes);
+        } catch (IOException e) {
+            // the temporary file is ours: a message names what the user named, and why it cannot be written
+            String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.getMessage();
+            java.nio.file.FileSystemException named = new java.nio.file.FileSystemException(target.toString(), null,
+                    "cannot write it: " + reason);
+            named.initCause(e);
+            throw named;
+        }
+    }
+
+    private static void writeThroughTemp(Path absolute, byte[] bytes) throws IOException {
         Path dir = absolute.getParent();
         Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
         try {

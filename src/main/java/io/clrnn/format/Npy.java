@@ -196,8 +196,8 @@ public final class Npy {
 
     /** Checks the data's size against the shape; returns its byte count. */
     private static long checkData(Header h, int elementSize, String name) {
-        long count = 1;
-        for (int d : h.shape) {
+        long count = Arrays.stream(h.shape).anyMatch(d -> d == 0) ? 0 : 1; // a 0 anywhere holds nothing
+        for (int d : count == 0 ? new int[0] : h.shape) {
             count *= d; // each d < 2^31 and count stays below 2^31 after the check, so no long overflow
             if (count > Integer.MAX_VALUE) {
                 throw FormatException.of(name, "shape " + pyShape(h.shape) + " holds more than "

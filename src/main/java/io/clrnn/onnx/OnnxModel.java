@@ -630,17 +630,21 @@ public final class OnnxModel {
         return "OnnxModel(" + file + ")";
     }
 
-    /** The declared dims of an input, -1 where symbolic or unknown; null when the model gives no shape. */
-    int[] declaredDims(String input) {
+    /**
+     * The declared dims of an input, -1 where symbolic or unknown; null when the model gives no shape. A dim larger
+     * than any tensor can have stays as it is, so that no input matches it.
+     */
+    long[] declaredDims(String input) {
         TypeProto.Tensor t = inputTypes.get(input);
         if (!t.hasShape()) {
             return null;
         }
-        return t.getShape().getDimList().stream().mapToInt(d -> d.hasDimValue() && d.getDimValue() >= 0
-                && d.getDimValue() <= Integer.MAX_VALUE ? (int) d.getDimValue() : -1).toArray();
+        return t.getShape().getDimList().stream().mapToLong(d -> d.hasDimValue() && d.getDimValue() >= 0
+                ? d.getDimValue() : -1).toArray();
     }
 
-    static String format(int[] dims) {
-        return Tensor.format(dims).replace("-1", "?");
+    static String format(long[] dims) {
+        return java.util.Arrays.stream(dims).mapToObj(d -> d < 0 ? "?" : Long.toString(d))
+                .collect(Collectors.joining(", ", "[", "]"));
     }
 }

@@ -502,7 +502,7 @@ public final class OnnxSession implements AutoCloseable {
                     + (type.isFloat() ? "a float Tensor" : "an IntTensor") + ", not " + (type.isFloat() ? "integers"
                     : "floats"));
         }
-        int[] want = model.declaredDims(name);
+        long[] want = model.declaredDims(name);
         if (want == null) {
             return;
         }

@@ -188,6 +188,11 @@ sealed interface Value permits Value.Floats, Value.Ints, Value.OnDevice {
             if (d < 0) {
                 throw new InvalidInputException(what + ": negative dimension in shape " + Tensor.format(shape));
             }
+        }
+        if (java.util.Arrays.stream(shape).anyMatch(d -> d == 0)) {
+            return 0; // empty, however large the other dimensions
+        }
+        for (int d : shape) {
             n *= d;
             if (n > MAX_MADE_ELEMENTS) {
                 throw new InvalidInputException(what + ": shape " + Tensor.format(shape) + " has more than 2^28 "

@@ -85,4 +85,20 @@ class AtomicWriteTest {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    /** A write that fails names the path it was given, never the temporary file beside it, and leaves nothing. */
+    @Test
+    void aFailedWriteNamesTheTargetNotItsTemporaryFile(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path notADir = Files.writeString(dir.resolve("plain"), "x");
+        Path target = notADir.resolve("out.npy");
+        java.nio.file.FileSystemException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.nio.file.FileSystemException.class, () -> AtomicFiles.write(target, new byte[] {1}));
+        org.junit.jupiter.api.Assertions.assertEquals(target.toString(), e.getFile());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith(target + ": cannot write it: "),
+                e.getMessage());
+        org.junit.jupiter.api.Assertions.assertFalse(e.getMessage().contains(".tmp"), e.getMessage());
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            org.junit.jupiter.api.Assertions.assertEquals(List.of(notADir), files.toList());
+        }
+    }
 }

@@ -109,6 +109,17 @@ class NpyTest {
         assertArrayEquals(ONE_TO_SIX, t.data());
     }
 
+    /** Empty arrays whose other dimensions are huge hold nothing, wherever the 0 sits, as numpy loads them. */
+    @Test
+    void anEmptyArrayIsReadWhereverItsZeroIs() {
+        for (String shape : new String[] {"(0, 65536, 65536, 65536)", "(65536, 65536, 65536, 0)"}) {
+            Tensor t = Npy.read(npy(1, npyDict("<f4", false, shape), new byte[0]), "empty.npy");
+            assertEquals(0, t.numel(), shape);
+            Npy.IntArray ints = Npy.readIntArray(npy(1, npyDict("<i8", false, shape), new byte[0]), "empty.npy");
+            assertEquals(0, ints.data().length, shape);
+        }
+    }
+
     @Test
     void bigEndianFloat32IsByteSwapped() {
         Tensor t = Npy.read(npy(1, npyDict(">f4", false, "(2, 3)"), f32(BE, ONE_TO_SIX)), "be.npy");

@@ -64,4 +64,23 @@ class OperatorErrorsTest {
                 "node 'MatMul_0' (MatMul): cannot multiply [4, 4] by [5, 2]: 4 != 5",
                 Map.of("a", Tensor.randn(1, 4, 5)), Map.of());
     }
+
+    /** A declared dimension larger than any tensor can have is a fixed size no input has, not a free one. */
+    @Test
+    void aHugeDeclaredDimensionMatchesNoInput() {
+        io.clrnn.onnx.proto.ValueInfoProto huge = io.clrnn.onnx.proto.ValueInfoProto.newBuilder().setName("a")
+                .setType(io.clrnn.onnx.proto.TypeProto.newBuilder().setTensorType(io.clrnn.onnx.proto.TypeProto.Tensor
+                        .newBuilder().setElemType(ModelBuilder.FLOAT).setShape(io.clrnn.onnx.proto.TensorShapeProto
+                                .newBuilder().addDim(io.clrnn.onnx.proto.TensorShapeProto.Dimension.newBuilder()
+                                        .setDimValue(1L << 62))))).build();
+        ModelBuilder m = new ModelBuilder(14).output("y", ModelBuilder.FLOAT, -1)
+                .node("Relu", List.of("a"), List.of("y"));
+        byte[] bytes = m.build().toBuilder().setGraph(m.build().getGraph().toBuilder().addInput(huge)).build()
+                .toByteArray();
+        try (OnnxSession s = OnnxModel.load(bytes, "huge.onnx").open(device)) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> s.run(Map.of("a",
+                    Tensor.randn(1, 3))));
+            OnnxHostileTest.assertOneLine(e, "input 'a' has shape [3]; the model takes [4611686018427387904]");
+        }
+    }
 }
