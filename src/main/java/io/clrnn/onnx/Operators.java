@@ -79,7 +79,7 @@ final class Operators {
         }
     }
 
-    /** Whether the operator computes on float data (and so on the device) given these inputs. */
+    /** Runs {@code n} on its inputs; returns its outputs in order (null for one it does not give). */
     static Value[] run(Node n, Args in, int opset) {
         return switch (n.opType) {
             case "Add" -> one(binary(n, in, Binary.ADD, Math::addExact));
