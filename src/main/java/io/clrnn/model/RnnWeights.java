@@ -37,13 +37,27 @@ public final class RnnWeights {
         WeightFile file = WeightFile.open(path);
         ModuleKeys.Module module = ModuleKeys.find(file.entries().stream().map(WeightFile.Entry::name).toList(),
                 options.prefix());
-        Map<String, Tensor> own = new LinkedHashMap<>();
+        // The key set and every shape are checked from the file's index first: a tensor the module does not
+        // have (a huge extra key, say) is refused without ever being inflated or decoded.
+        Map<String, int[]> shapes = new LinkedHashMap<>();
         for (WeightFile.Entry e : file.entries()) {
             if (module.owns(e.name())) {
-                own.put(e.name().substring(module.prefix().length()), file.tensor(e.name()));
+                shapes.put(e.name().substring(module.prefix().length()), e.shape());
             }
         }
-        return fromModule(own, options);
+        RnnConfig config;
+        try {
+            config = options.applyTo(infer(shapes, options));
+            check(config, shapes);
+        } catch (InvalidInputException e) {
+            // checked before any tensor was read: the message names the file, as a decoding error would
+            throw new InvalidInputException(path.getFileName() + ": " + e.getMessage(), e);
+        }
+        Map<String, Tensor> own = new LinkedHashMap<>();
+        for (String name : shapes.keySet()) {
+            own.put(name, file.tensor(module.prefix() + name));
+        }
+        return of(config, own);
     }
 
     /**
@@ -57,13 +71,20 @@ public final class RnnWeights {
     }
 
     private static RnnWeights fromModule(Map<String, Tensor> own, RnnOptions options) {
-        return of(options.applyTo(infer(own, options)), own);
+        return of(options.applyTo(infer(shapes(own), options)), own);
     }
 
-    private static RnnConfig infer(Map<String, Tensor> sd, RnnOptions options) {
-        Tensor ih = sd.get("weight_ih_l0");
-        Tensor hh = sd.get("weight_hh_l0");
-        Tensor hr = sd.get("weight_hr_l0");
+    private static Map<String, int[]> shapes(Map<String, Tensor> tensors) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> shapes.put(name, t.shape()));
+        return shapes;
+    }
+
+    /** The module the keys and shapes describe (only weight_ih_l0, weight_hh_l0 and weight_hr_l0 are read). */
+    private static RnnConfig infer(Map<String, int[]> sd, RnnOptions options) {
+        int[] ih = sd.get("weight_ih_l0");
+        int[] hh = sd.get("weight_hh_l0");
+        int[] hr = sd.get("weight_hr_l0");
         String moduleName = options.mode() != null ? options.mode().moduleName() : "RNN";
         if (ih == null || hh == null) {
             List<String> missing = new ArrayList<>();
@@ -77,25 +98,25 @@ public final class RnnWeights {
                     + ": Missing key(s) in state_dict: " + ModuleKeys.quoted(missing)
                     + ". (is this the state_dict of a torch.nn.RNN, LSTM or GRU?)");
         }
-        if (ih.rank() != 2) {
+        if (ih.length != 2) {
             throw new InvalidInputException("weight_ih_l0 must be 2-D (gates*hidden_size, input_size), got shape "
-                    + Tensor.format(ih.shape()));
+                    + Tensor.format(ih));
         }
-        if (hh.rank() != 2) {
+        if (hh.length != 2) {
             throw new InvalidInputException("weight_hh_l0 must be 2-D (gates*hidden_size, hidden_size), got shape "
-                    + Tensor.format(hh.shape()));
+                    + Tensor.format(hh));
         }
-        if (hr != null && (hr.rank() != 2 || hr.size(0) != hh.size(1))) {
+        if (hr != null && (hr.length != 2 || hr[0] != hh[1])) {
             throw new InvalidInputException("weight_hr_l0 must be 2-D (proj_size, hidden_size) with proj_size = "
-                    + "weight_hh_l0.size(1) = " + hh.size(1) + ", got shape " + Tensor.format(hr.shape()));
+                    + "weight_hh_l0.size(1) = " + hh[1] + ", got shape " + Tensor.format(hr));
         }
         // weight_hh_l0 is (G*hidden, hidden), or (4*hidden, proj) with weight_hr_l0 (proj, hidden): the gate
         // count G that makes it so says the cell. Where none does, the weights are an RNN's (or the mode
         // asked for) of the wrong size, which the checks below report in load_state_dict's words.
-        int rows = hh.size(0);
+        int rows = hh[0];
         CellType inferred = hr != null ? CellType.LSTM : null;
         for (CellType t : new CellType[] {CellType.RNN_TANH, CellType.GRU, CellType.LSTM}) {
-            if (inferred == null && rows == t.gates() * hh.size(1)) {
+            if (inferred == null && rows == t.gates() * hh[1]) {
                 inferred = t;
             }
         }
@@ -109,23 +130,30 @@ public final class RnnWeights {
             throw new InvalidInputException("weight_hh_l0 has " + rows + " rows, which is not " + mode.gates()
                     + " times a hidden_size (" + mode.moduleName() + ")");
         }
-        int hidden = hr != null ? hr.size(1) : rows / mode.gates();
+        int hidden = hr != null ? hr[1] : rows / mode.gates();
         int layers = 0;
         while (sd.containsKey(RnnConfig.paramName("weight_ih", layers, 0))) {
             layers++;
         }
         boolean bidirectional = sd.containsKey("weight_ih_l0_reverse") || sd.containsKey("weight_hh_l0_reverse");
         boolean bias = sd.containsKey("bias_ih_l0") || sd.containsKey("bias_hh_l0");
-        return new RnnConfig(mode, ih.size(1), hidden, layers, bias, false, 0,
-                bidirectional ? Direction.BIDIRECTIONAL : Direction.FORWARD, hr != null ? hr.size(0) : 0, null);
+        return new RnnConfig(mode, ih[1], hidden, layers, bias, false, 0,
+                bidirectional ? Direction.BIDIRECTIONAL : Direction.FORWARD, hr != null ? hr[0] : 0, null);
     }
 
     /** Checks {@code stateDict} against {@code config} with PyTorch's wording, keeping state_dict order. */
     public static RnnWeights of(RnnConfig config, Map<String, Tensor> stateDict) {
+        check(config, shapes(stateDict));
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        config.parameterShapes().keySet().forEach(name -> params.put(name, stateDict.get(name)));
+        return new RnnWeights(config, params);
+    }
+
+    /** load_state_dict's checks, on keys and shapes: missing keys, then unexpected ones, then size mismatches. */
+    private static void check(RnnConfig config, Map<String, int[]> shapes) {
         Map<String, int[]> expected = config.parameterShapes();
-        List<String> missing = expected.keySet().stream().filter(k -> !stateDict.containsKey(k)).toList();
-        List<String> unexpected = stateDict.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
-        // load_state_dict's order: missing keys, then unexpected ones, then size mismatches.
+        List<String> missing = expected.keySet().stream().filter(k -> !shapes.containsKey(k)).toList();
+        List<String> unexpected = shapes.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
         List<String> errors = new ArrayList<>();
         if (!missing.isEmpty()) {
             errors.add("Missing key(s) in state_dict: " + ModuleKeys.quoted(missing) + ".");
@@ -133,22 +161,17 @@ public final class RnnWeights {
         if (!unexpected.isEmpty()) {
             errors.add("Unexpected key(s) in state_dict: " + ModuleKeys.quoted(unexpected) + ".");
         }
-        Map<String, Tensor> params = new LinkedHashMap<>();
         expected.forEach((name, shape) -> {
-            Tensor t = stateDict.get(name);
-            if (t != null && !Arrays.equals(t.shape(), shape)) {
-                if (errors.size() < ModuleKeys.LISTED) {
-                    errors.add("size mismatch for " + name + ": copying a param with shape " + Tensor.format(t.shape())
-                            + " from checkpoint, the shape in current model is " + Tensor.format(shape) + ".");
-                }
+            int[] got = shapes.get(name);
+            if (got != null && !Arrays.equals(got, shape) && errors.size() < ModuleKeys.LISTED) {
+                errors.add("size mismatch for " + name + ": copying a param with shape " + Tensor.format(got)
+                        + " from checkpoint, the shape in current model is " + Tensor.format(shape) + ".");
             }
-            params.put(name, t);
         });
         if (!errors.isEmpty()) {
             throw new InvalidInputException("Error(s) in loading state_dict for " + config.mode().moduleName() + ": "
                     + String.join(" ", errors));
         }
-        return new RnnWeights(config, params);
     }
 
     /** Fresh parameters as PyTorch initialises them: uniform in ±1/sqrt(hidden_size), from {@code seed}. */
