@@ -14,10 +14,8 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -85,12 +83,8 @@ public final class OrtTimer {
             try (OrtSession session = env.createSession(model.toString(), options)) {
                 Forward forward = new Forward(env, session, c);
                 Timing timing = Benchmark.time(forward::run, budget);
-                ObjectNode n = Report.JSON.createObjectNode();
-                n.put("implementation", "ort-cpu-" + threads + "t");
-                n.put("device", cpuName());
+                ObjectNode n = measurement(threads, timing, shape.flops());
                 n.put("shape", shape.label());
-                n.put("threads", threads);
-                Report.putTiming(n, timing, shape.flops());
                 n.put("recurrence", "");
                 n.putObject("device_ms");
                 return n;
@@ -128,30 +122,16 @@ public final class OrtTimer {
         }
 
         void run() {
-            List<OnnxTensor> tensors = new ArrayList<>();
-            try {
-                Map<String, OnnxTensor> feed = new HashMap<>();
+            runOnce(session, feed -> {
                 for (Map.Entry<String, Tensor> e : floats.entrySet()) {
-                    OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().data()),
-                            Arrays.stream(e.getValue().shape()).asLongStream().toArray());
-                    tensors.add(t);
-                    feed.put(e.getKey(), t);
+                    feed.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().data()),
+                            Arrays.stream(e.getValue().shape()).asLongStream().toArray()));
                 }
                 if (lengths != null) {
-                    OnnxTensor t = OnnxTensor.createTensor(env, IntBuffer.wrap(lengths), new long[] {lengths.length});
-                    tensors.add(t);
-                    feed.put("sequence_lens", t);
+                    feed.put("sequence_lens", OnnxTensor.createTensor(env, IntBuffer.wrap(lengths),
+                            new long[] {lengths.length}));
                 }
-                try (OrtSession.Result result = session.run(feed)) {
-                    for (Map.Entry<String, OnnxValue> output : result) {
-                        ((OnnxTensor) output.getValue()).getFloatBuffer();
-                    }
-                }
-            } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
-            } finally {
-                tensors.forEach(OnnxTensor::close);
-            }
+            });
         }
     }
 
@@ -176,12 +156,7 @@ public final class OrtTimer {
                 try (OrtSession session = env.createSession(model.toString(), options)) {
                     GraphRun run = new GraphRun(env, session, files);
                     Timing timing = Benchmark.time(run::run, budget);
-                    ObjectNode n = Report.JSON.createObjectNode();
-                    n.put("implementation", "ort-cpu-" + t + "t");
-                    n.put("device", cpuName());
-                    n.put("threads", t);
-                    Report.putTiming(n, timing, 0);
-                    measurements.add(n);
+                    measurements.add(measurement(t, timing, 0));
                 }
             }
         }
@@ -216,28 +191,48 @@ public final class OrtTimer {
         }
 
         void run() {
-            List<OnnxTensor> tensors = new ArrayList<>();
-            try {
-                Map<String, OnnxTensor> feed = new HashMap<>();
+            runOnce(session, feed -> {
                 for (Map.Entry<String, Object> e : arrays.entrySet()) {
                     long[] shape = shapes.get(e.getKey());
                     Object data = e.getValue();
-                    OnnxTensor t = data instanceof float[] f ? OnnxTensor.createTensor(env, FloatBuffer.wrap(f), shape)
+                    feed.put(e.getKey(), data instanceof float[] f
+                            ? OnnxTensor.createTensor(env, FloatBuffer.wrap(f), shape)
                             : data instanceof int[] i ? OnnxTensor.createTensor(env, IntBuffer.wrap(i), shape)
-                            : OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap((long[]) data), shape);
-                    tensors.add(t);
-                    feed.put(e.getKey(), t);
+                            : OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap((long[]) data), shape));
                 }
-                try (OrtSession.Result result = session.run(feed)) {
-                    for (Map.Entry<String, OnnxValue> output : result) {
-                        ((OnnxTensor) output.getValue()).getFloatBuffer();
-                    }
+            });
+        }
+    }
+
+    /** One thread count's measurement, in the keys of {@link Report.Measurement#fromJson}. */
+    private static ObjectNode measurement(int threads, Timing timing, double flops) throws IOException {
+        ObjectNode n = Report.JSON.createObjectNode();
+        n.put("implementation", "ort-cpu-" + threads + "t");
+        n.put("device", cpuName());
+        n.put("threads", threads);
+        Report.putTiming(n, timing, flops);
+        return n;
+    }
+
+    /** Puts a run's input tensors into its feed. */
+    private interface Feeder {
+        void fill(Map<String, OnnxTensor> feed) throws OrtException;
+    }
+
+    /** One timed run: the inputs into ONNX Runtime's tensors, the run, every output read; the tensors closed. */
+    private static void runOnce(OrtSession session, Feeder feeder) {
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        try {
+            feeder.fill(feed);
+            try (OrtSession.Result result = session.run(feed)) {
+                for (Map.Entry<String, OnnxValue> output : result) {
+                    ((OnnxTensor) output.getValue()).getFloatBuffer();
                 }
-            } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
-            } finally {
-                tensors.forEach(OnnxTensor::close);
             }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
         }
     }
 

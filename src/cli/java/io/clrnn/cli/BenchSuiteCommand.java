@@ -372,14 +372,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         torch.saveNetworkInput(name, batch, NETWORK_SEQ, input);
         io.clrnn.onnx.OnnxModel onnx = io.clrnn.onnx.OnnxModel.load(model);
         String port = onnx.inputs().get(0).name();
-        Map<String, io.clrnn.Tensor> floats = new LinkedHashMap<>();
-        Map<String, io.clrnn.onnx.IntTensor> ints = new LinkedHashMap<>();
-        if (onnx.inputs().get(0).isFloat()) {
-            floats.put(port, io.clrnn.format.Npy.read(input));
-        } else {
-            io.clrnn.format.Npy.IntArray a = io.clrnn.format.Npy.readIntArray(input);
-            ints.put(port, io.clrnn.onnx.IntTensor.of(a.data(), a.shape()));
-        }
+        GraphInputs inputs = GraphInputs.read(onnx, Map.of(port, input));
         double clrnn = Double.POSITIVE_INFINITY;
         long peak = 0;
         double ort = Double.POSITIVE_INFINITY;
@@ -389,7 +382,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         for (int round = 1; round <= rounds; round++) {
             StringBuilder line = new StringBuilder("network ").append(name).append(" B").append(batch).append(" round ")
                     .append(round).append('/').append(rounds).append(": ");
-            GraphBenchmark.Result r = GraphBenchmark.run(d, onnx, floats, ints, budget);
+            GraphBenchmark.Result r = GraphBenchmark.run(d, onnx, inputs.floats(), inputs.ints(), budget);
             clrnn = Math.min(clrnn, r.timing().medianMs());
             peak = Math.max(peak, r.peakTensorBytes());
             line.append("clrnn ").append(ms(r.timing().medianMs()));

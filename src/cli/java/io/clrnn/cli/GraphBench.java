@@ -1,13 +1,10 @@
 package io.clrnn.cli;
 
 import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.device.Device;
 import io.clrnn.format.FormatException;
-import io.clrnn.format.Npy;
-import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OnnxModel.Port;
 import java.io.IOException;
@@ -33,21 +30,13 @@ final class GraphBench {
                     .map(p -> FormatException.quote(p.name())).toList()));
         }
         files.put(left.get(0).name(), Path.of(cmd.input));
-        Map<String, Tensor> floats = new LinkedHashMap<>();
-        Map<String, IntTensor> ints = new LinkedHashMap<>();
         for (Port p : model.inputs()) {
-            Path file = files.get(p.name());
-            if (file == null) {
+            if (!files.containsKey(p.name())) {
                 throw new InvalidInputException("the network needs input " + FormatException.quote(p.name())
                         + ": give it with --feed " + p.name() + "=FILE.npy");
             }
-            if (p.isFloat()) {
-                floats.put(p.name(), Npy.read(file));
-            } else {
-                Npy.IntArray a = Npy.readIntArray(file);
-                ints.put(p.name(), IntTensor.of(a.data(), a.shape()));
-            }
         }
+        GraphInputs inputs = GraphInputs.read(model, files);
         Benchmark.Budget budget = cmd.quick ? Benchmark.Budget.quick() : Benchmark.Budget.steady();
         if (cmd.seconds != null) {
             if (!(cmd.seconds > 0)) {
@@ -57,7 +46,7 @@ final class GraphBench {
         }
         GraphBenchmark.Result result;
         try (Device d = cmd.device.open(true)) {
-            result = GraphBenchmark.run(d, model, floats, ints, budget);
+            result = GraphBenchmark.run(d, model, inputs.floats(), inputs.ints(), budget);
         }
         cmd.spec.commandLine().getOut().println(cmd.json ? result.toJson().toString() : result.toText());
         return Main.EXIT_OK;

@@ -4,8 +4,6 @@ import io.clrnn.InvalidInputException;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.format.FormatException;
-import io.clrnn.format.Npy;
-import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OnnxModel.Port;
 import io.clrnn.onnx.OnnxModel.Role;
@@ -88,18 +86,12 @@ final class OnnxRun {
             targets.put(path, name);
         });
 
-        Map<String, Tensor> floats = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> e : floatFiles.entrySet()) {
-            floats.put(e.getKey(), Npy.read(e.getValue()));
-        }
-        Map<String, IntTensor> ints = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> e : intFiles.entrySet()) {
-            Npy.IntArray a = Npy.readIntArray(e.getValue());
-            ints.put(e.getKey(), IntTensor.of(a.data(), a.shape()));
-        }
+        Map<String, Path> inputFiles = new LinkedHashMap<>(floatFiles);
+        inputFiles.putAll(intFiles);
+        GraphInputs inputs = GraphInputs.read(model, inputFiles);
         Map<String, Tensor> results;
         try (Device d = cmd.device.open(); OnnxSession session = model.open(d)) {
-            results = session.run(floats, ints);
+            results = session.run(inputs.floats(), inputs.ints());
         }
         // Every result exists before any file is written, so a failure cannot leave some done.
         Map<Path, Tensor> files = new LinkedHashMap<>();

@@ -149,10 +149,11 @@ public final class RnnEngine implements AutoCloseable {
 
     /**
      * A forward from and into device buffers, for a graph whose tensors stay on the device: X, out, h_n and c_n
-     * where {@code io} says. h_0 and c_0 come from the host (null: zeros), in the state layout of h_n and c_n. Every sequence is seq long. Nothing is read back: X must
-     * be ready for commands on {@code order}, the lane the caller's commands go to, and the results are ready for
-     * its next ones there ({@link #laneFor} says which lane saves a wait). Returns false, having done nothing,
-     * when the batch would have to run in slices; the caller then takes the host path.
+     * where {@code io} says. h_0 and c_0 come from the host (null: zeros), in the state layout of h_n and c_n.
+     * Every sequence is seq long. Nothing is read back: X must be ready for commands on {@code order}, the lane
+     * the caller's commands go to, and the results are ready for its next ones there ({@link #laneFor} says
+     * which lane saves a wait). Returns false, having done nothing, when the batch would have to run in slices;
+     * the caller then takes the host path.
      */
     public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, Device.Lane order,
             Profile profile) {
@@ -168,9 +169,7 @@ public final class RnnEngine implements AutoCloseable {
         }
         PackedBatch batch = PackedBatch.of(shape, rows, 0, rows.length);
         try {
-            while (!runOnDevice(batch, io, h0, c0, IoLayout.pytorch(shape), order, profile)) {
-                // a team that gave up: once more, without one
-            }
+            runOnDevice(batch, io, h0, c0, IoLayout.pytorch(shape), order, profile);
         } catch (RuntimeException e) {
             throw drained(e);
         }
@@ -183,66 +182,28 @@ public final class RnnEngine implements AutoCloseable {
         return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan.lane();
     }
 
-    /** One device-to-device forward; false when its team gave up and it must run again (without one). */
-    private boolean runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
+    /** One device-to-device forward; a team that gives up runs it again with rnn_rows. */
+    private void runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
             Device.Lane order, Profile profile) {
-        int rows = batch.rows();
-        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
-                (long) rows * layout.ldn() * config.inputSize());
-        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
-        workspace.ensure(sizes);
-        Planned plan = plan(batch.seqLen(), batch.batch(), rows);
-        Device.Lane lane = plan.plan.lane();
+        Prepared p = prepare(batch);
+        Device.Lane lane = p.plan.plan.lane();
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
-        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, sizes, profile);
-        if (profile != null) {
-            profile.plan(plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
-        }
-        ClBuffer layerIn = workspace.in;
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            LayerWeights w = layers.get(layer);
-            ClBuffer layerOut = workspace.y[layer % 2];
-            if (plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
-                runProjection(lane, tiles, layerIn, config.layerInputSize(layer), sizes.paddedRows(), w, profile);
-            }
-            runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
-            layerIn = layerOut;
-        }
-        if (plan.plan.variant() == KernelPlan.Variant.TEAM) {
+        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, p.sizes, profile);
+        runLayers(p, batch, profile);
+        if (p.plan.plan.variant() == KernelPlan.Variant.TEAM) {
             workspace.readTeamFlag(lane);
             device.finish(lane);
             if (workspace.teamGaveUp()) {
-                workspace.resetTeam(Device.Lane.THROUGHPUT);
-                teamArrivals = 0;
-                lastPlan = null;
-                if (++teamGiveUps >= TEAM_GIVE_UPS) {
-                    log.warn("{}: the {} work-items of rnn_team did not all run at once {} times in a row; using "
-                            + "rnn_rows from now on", device, plan.plan.items() * config.numDirections(), teamGiveUps);
-                    avoidTeam = true;
-                    return false;
-                }
-                return runWithoutTeamOnce(batch, dio, h0, c0, io, order, profile);
+                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, dio, h0, c0, io, order, profile));
+                return;
             }
             teamGiveUps = 0;
         }
-        workspace.copyResults(lane, batch, sizes, dio, profile);
+        workspace.copyResults(lane, batch, p.sizes, dio, profile);
         if (lane != order) {
             device.finish(lane); // the caller's next commands go to the other queue
-        }
-        return true;
-    }
-
-    /** Runs a slice whose team gave up once more with rnn_rows, keeping teams for later forwards. */
-    private boolean runWithoutTeamOnce(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
-            Device.Lane order, Profile profile) {
-        avoidTeam = true;
-        try {
-            return runOnDevice(batch, dio, h0, c0, io, order, profile);
-        } finally {
-            avoidTeam = false;
-            lastPlan = null;
         }
     }
 
@@ -271,60 +232,71 @@ public final class RnnEngine implements AutoCloseable {
     /** One forward of one slice: one upload, every layer, one read back. */
     private void run(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
-        int rows = batch.rows();
-        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
-                (long) rows * layout.ldn() * config.inputSize());
-        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
-        workspace.ensure(sizes);
-        Planned plan = plan(batch.seqLen(), batch.batch(), rows);
-        Device.Lane lane = plan.plan.lane();
-        workspace.upload(lane, batch, in, io, sizes, profile);
-        if (profile != null) {
-            profile.plan(plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
-        }
-        ClBuffer layerIn = workspace.in;
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            LayerWeights w = layers.get(layer);
-            ClBuffer layerOut = workspace.y[layer % 2];
-            int k = config.layerInputSize(layer);
-            if (plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
-                runProjection(lane, tiles, layerIn, k, sizes.paddedRows(), w, profile);
-            }
-            runRecurrence(plan, batch, sizes, layer, w, layerIn, layerOut, profile);
-            layerIn = layerOut;
-        }
-        boolean team = plan.plan.variant() == KernelPlan.Variant.TEAM;
+        Prepared p = prepare(batch);
+        Device.Lane lane = p.plan.plan.lane();
+        workspace.upload(lane, batch, in, io, p.sizes, profile);
+        runLayers(p, batch, profile);
+        boolean team = p.plan.plan.variant() == KernelPlan.Variant.TEAM;
         if (team) {
             workspace.readTeamFlag(lane);
         }
-        workspace.download(lane, batch, io, sizes, out, hn, cn, profile);
+        workspace.download(lane, batch, io, p.sizes, out, hn, cn, profile);
         if (team && workspace.teamGaveUp()) {
-            rerunWithoutTeam(batch, in, io, out, hn, cn, profile, plan.plan.items() * config.numDirections());
+            // Every row the team wrote is written again; the rest of the caller's arrays was never touched.
+            withoutTeam(p.plan.plan.items(), () -> run(batch, in, io, out, hn, cn, profile));
         } else if (team) {
             teamGiveUps = 0;
         }
     }
 
+    /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */
+    private record Prepared(KernelPlan.ProjectionTiles tiles, Sizes sizes, Planned plan) {}
+
+    private Prepared prepare(PackedBatch batch) {
+        int rows = batch.rows();
+        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
+                (long) rows * layout.ldn() * config.inputSize());
+        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
+        workspace.ensure(sizes);
+        return new Prepared(tiles, sizes, plan(batch.seqLen(), batch.batch(), rows));
+    }
+
+    /** Every layer of an uploaded slice: its projection (unless fused) and its recurrence. */
+    private void runLayers(Prepared p, PackedBatch batch, Profile profile) {
+        Device.Lane lane = p.plan.plan.lane();
+        if (profile != null) {
+            profile.plan(p.plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
+        }
+        ClBuffer layerIn = workspace.in;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            LayerWeights w = layers.get(layer);
+            ClBuffer layerOut = workspace.y[layer % 2];
+            if (p.plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
+                runProjection(lane, p.tiles, layerIn, config.layerInputSize(layer), p.sizes.paddedRows(), w, profile);
+            }
+            runRecurrence(p.plan, batch, p.sizes, layer, w, layerIn, layerOut, profile);
+            layerIn = layerOut;
+        }
+    }
+
     /**
-     * The slice again with rnn_rows, after its team gave up: some item was not running (a busy machine, or
-     * a runtime that does not run them all at once). Every row the team wrote is written again; the rest of
-     * the caller's arrays was never touched. Teams that keep giving up are not tried again.
+     * Runs the slice again with rnn_rows, after its team gave up: some item was not running (a busy machine, or
+     * a runtime that does not run them all at once). Teams that keep giving up are not tried again.
      */
-    private void rerunWithoutTeam(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
-            Profile profile, int items) {
+    private void withoutTeam(int items, Runnable rerun) {
         workspace.resetTeam(Device.Lane.THROUGHPUT);
         teamArrivals = 0;
         boolean forGood = ++teamGiveUps >= TEAM_GIVE_UPS;
         if (forGood) {
             log.warn("{}: the {} work-items of rnn_team did not all run at once {} times in a row; using rnn_rows "
-                    + "from now on", device, items, teamGiveUps);
+                    + "from now on", device, items * config.numDirections(), teamGiveUps);
         } else {
             log.debug("{}: rnn_team gave up waiting; running the forward again with rnn_rows", device);
         }
         avoidTeam = true;
         lastPlan = null;
         try {
-            run(batch, in, io, out, hn, cn, profile);
+            rerun.run();
         } finally {
             avoidTeam = forGood;
             lastPlan = null;

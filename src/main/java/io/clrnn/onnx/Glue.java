@@ -240,21 +240,24 @@ final class Glue {
     }
 
     /** An axis in [-rank, rank) made non-negative. */
-    private static int axis(Node n, long a, int rank) {
+    static int axis(Node n, long a, int rank) {
         if (a < -rank || a >= rank) {
             throw n.fail("axis " + a + " is out of range for rank " + rank);
         }
         return (int) (a < 0 ? a + rank : a);
     }
 
-    private static int[] strides(int[] shape) {
-        int[] s = new int[shape.length];
-        int acc = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            s[i] = acc;
-            acc *= shape[i];
+    /** Which of {@code rank} axes {@code axes} names (each in [-rank, rank), none twice). */
+    static boolean[] axisSet(Node n, long[] axes, int rank) {
+        boolean[] set = new boolean[rank];
+        for (long a : axes) {
+            int d = axis(n, a, rank);
+            if (set[d]) {
+                throw n.fail("axes " + Arrays.toString(axes) + " repeat an axis");
+            }
+            set[d] = true;
         }
-        return s;
+        return set;
     }
 
     private static Value transpose(Node n, Value v) {
@@ -271,7 +274,7 @@ final class Glue {
             throw n.fail("perm " + Arrays.toString(perm) + " does not fit an input of rank " + r);
         }
         boolean[] seen = new boolean[r];
-        int[] in = strides(shape);
+        long[] in = GraphKernels.contiguous(shape);
         int[] out = new int[r];
         long[] src = new long[r];
         for (int i = 0; i < r; i++) {
@@ -453,14 +456,7 @@ final class Glue {
     private static Value unsqueeze(Node n, Value v, long[] axes) {
         int[] in = v.shape();
         int rank = in.length + axes.length;
-        boolean[] added = new boolean[rank];
-        for (long a : axes) {
-            int d = axis(n, a, rank);
-            if (added[d]) {
-                throw n.fail("axes " + Arrays.toString(axes) + " repeat an axis");
-            }
-            added[d] = true;
-        }
+        boolean[] added = axisSet(n, axes, rank);
         int[] out = new int[rank];
         for (int d = 0, j = 0; d < rank; d++) {
             out[d] = added[d] ? 1 : in[j++];
@@ -507,7 +503,7 @@ final class Glue {
             step[d] = s;
             out[d] = (int) count;
         }
-        int[] st = strides(in);
+        long[] st = GraphKernels.contiguous(in);
         long base = 0;
         long[] src = new long[r];
         for (int d = 0; d < r; d++) {
@@ -527,8 +523,6 @@ final class Glue {
         long[] t = target.data();
         int r = Math.max(in.length, t.length);
         int[] out = new int[r];
-        long[] src = new long[r];
-        int[] st = strides(in);
         for (int d = 0; d < r; d++) {
             int i = d - (r - in.length);
             int j = d - (r - t.length);
@@ -538,9 +532,8 @@ final class Glue {
                 throw n.fail("cannot expand " + Tensor.format(in) + " to " + Arrays.toString(t));
             }
             out[d] = (int) (a == 1 ? b : a);
-            src[d] = i >= 0 && in[i] != 1 ? st[i] : 0;
         }
-        return v.affine(out, 0, src, n.where);
+        return v.affine(out, 0, GraphKernels.broadcastStrides(in, r), n.where);
     }
 
     private static int[] shapeFrom(Node n, IntTensor shape) {

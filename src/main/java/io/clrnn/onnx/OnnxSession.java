@@ -30,15 +30,20 @@ public final class OnnxSession implements AutoCloseable {
     private final Map<String, Value> uploaded = new HashMap<>();
     /** Values computed once at open: nodes whose inputs are all constants. */
     private final Map<String, Value> folded = new HashMap<>();
-    /** The nodes each run evaluates (those not folded), and the index of the last one to read each value. */
+    /** The nodes each run evaluates (those not folded), and for each the values it is the last to read. */
     private final List<Node> program;
-    private final Map<String, Integer> lastUse = new HashMap<>();
+    private final List<List<String>> lastReadBy = new java.util.ArrayList<>();
     /**
      * Dense heads (MatMul or Gemm on a constant weight) and what they absorb: a following Add of a constant
      * bias and a following activation, each the only reader of what it takes. The absorbed nodes are skipped;
      * the head writes the last one's output.
      */
-    private record Head(Node add, Tensor bias, Node act, String output) {}
+    private record Head(Node head, Node add, Tensor bias, Node act) {
+        /** The output of the last node the head absorbed: what it writes. */
+        String output() {
+            return (act != null ? act : add != null ? add : head).output(0);
+        }
+    }
 
     private final Map<Node, Head> heads = new HashMap<>();
 
@@ -47,7 +52,11 @@ public final class OnnxSession implements AutoCloseable {
      * ReduceMean, Add eps, Sqrt, Div, Mul by the scale, Add the bias. Run as one LayerNormalization over the last
      * axis, from the first node; {@code chain} is every node of the pattern, in order.
      */
-    private record Norm(List<Node> chain, float epsilon, Tensor scale, Tensor bias, String output) {}
+    private record Norm(List<Node> chain, float epsilon, Tensor scale, Tensor bias) {
+        String output() {
+            return chain.get(chain.size() - 1).output(0);
+        }
+    }
 
     private final Map<Node, Norm> norms = new HashMap<>();
 
@@ -57,7 +66,8 @@ public final class OnnxSession implements AutoCloseable {
      */
     private final Map<Node, Node> transposedY = new HashMap<>();
     private final java.util.Set<Node> absorbed = new java.util.HashSet<>();
-    private final Map<Node, DeviceTensor> packed = new HashMap<>();
+    /** Constants prepared for one kernel, kept on the device: a dense head's packed weight, by its node; a norm's scale and bias. */
+    private final Map<Object, DeviceTensor> packed = new HashMap<>();
     /** Graph inputs that some node other than a recurrent one reads. */
     private final java.util.Set<String> feedsOperators = new java.util.HashSet<>();
     private boolean closed;
@@ -74,23 +84,24 @@ public final class OnnxSession implements AutoCloseable {
         try {
             model.fixedWeights.forEach((r, w) -> engines.put(r, new Slot(new RnnEngine(device, w), null)));
             this.program = foldConstants();
-            for (int i = 0; i < program.size(); i++) {
-                for (String in : program.get(i).inputs) {
-                    lastUse.put(in, i);
-                }
-            }
-            model.outputs().forEach(p -> lastUse.put(p.name(), Integer.MAX_VALUE));
-            for (Node n : program) {
-                if (!model.recurrent.containsKey(n)) {
-                    feedsOperators.addAll(n.inputs);
-                }
-            }
             Map<String, List<Node>> readers = new HashMap<>();
-            for (Node n : program) {
-                for (String in : new java.util.HashSet<>(n.inputs)) {
+            Map<String, Integer> lastUse = new HashMap<>();
+            for (int i = 0; i < program.size(); i++) {
+                Node n = program.get(i);
+                lastReadBy.add(new java.util.ArrayList<>());
+                for (String in : new java.util.LinkedHashSet<>(n.inputs)) {
+                    if (in.isEmpty()) {
+                        continue;
+                    }
+                    lastUse.put(in, i);
                     readers.computeIfAbsent(in, k -> new java.util.ArrayList<>()).add(n);
+                    if (!model.recurrent.containsKey(n)) {
+                        feedsOperators.add(in);
+                    }
                 }
             }
+            model.outputs().forEach(p -> lastUse.remove(p.name())); // read back at the end of the run
+            lastUse.forEach((name, i) -> lastReadBy.get(i).add(name));
             java.util.Set<String> outputs = new java.util.HashSet<>();
             model.outputs().forEach(p -> outputs.add(p.name()));
             planHeads(readers, outputs);
@@ -111,8 +122,8 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /**
-     * The most device memory the graph's tensors held at once, in bytes, over the runs so far (the recurrent
-     * nodes' own workspaces and the weights not included).
+     * The most device memory the graph's tensors held at once, in bytes, over the runs so far: the constants its
+     * operators read included, the recurrent nodes' weights and workspaces not.
      */
     public synchronized long peakTensorBytes() {
         return kernels.pool.peakBytes();
@@ -148,9 +159,9 @@ public final class OnnxSession implements AutoCloseable {
             for (int i = 0; i < program.size(); i++) {
                 Node n = program.get(i);
                 evaluate(n, values);
-                for (String in : new java.util.HashSet<>(n.inputs)) {
-                    if (!in.isEmpty() && lastUse.get(in) == i && values.get(in) instanceof Value.OnDevice d
-                            && !uploaded.containsKey(in) && !folded.containsKey(in)) {
+                for (String in : lastReadBy.get(i)) {
+                    if (values.get(in) instanceof Value.OnDevice d && !uploaded.containsKey(in)
+                            && !folded.containsKey(in)) {
                         d.tensor().block().release(); // its last reader is enqueued: the block may serve the next node
                     }
                 }
@@ -197,30 +208,20 @@ public final class OnnxSession implements AutoCloseable {
                 }
                 return;
             }
-            Operators.Args args = args(n, in, values);
-            GraphKernels k = kernels;
-            DeviceTensor scale = packed.computeIfAbsent(norm.chain.get(7), c -> pinned(norm.scale));
-            DeviceTensor bias = norm.bias == null ? null : packed.computeIfAbsent(norm.chain.get(8),
-                    c -> pinned(norm.bias));
+            DeviceTensor scale = packed.computeIfAbsent(norm.scale, t -> pinned(norm.scale));
+            DeviceTensor bias = norm.bias == null ? null : packed.computeIfAbsent(norm.bias, t -> pinned(norm.bias));
             int width = shape[shape.length - 1];
-            Value v = new Value.OnDevice(k.layerNorm(args.device(0), x.numel() / Math.max(1, width), width,
-                    norm.epsilon, scale, bias), k);
-            values.put(norm.output, v);
-            ((Value.OnDevice) v).tensor().block().hold();
+            put(values, norm.output(), new Value.OnDevice(kernels.layerNorm(args(n, in, values).device(0),
+                    x.numel() / Math.max(1, width), width, norm.epsilon, scale, bias), kernels));
             return;
         } else if (head != null) {
-            Value v = Operators.dense(n, args(n, in, values), head.bias, head.act, packed);
-            values.put(head.output, v);
-            ((Value.OnDevice) v).tensor().block().hold();
+            put(values, head.output(), Operators.dense(n, args(n, in, values), head.bias, head.act, packed));
             return;
         } else if (r != null) {
             Node transpose = transposedY.get(n);
             out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null, profile);
             if (transpose != null) {
-                values.put(transpose.output(0), out[0]); // Y itself is read by nothing else
-                if (out[0] instanceof Value.OnDevice d) {
-                    d.tensor().block().hold();
-                }
+                put(values, transpose.output(0), out[0]); // Y itself is read by nothing else
                 out[0] = null;
             }
         } else if (Operators.OPS.containsKey(n.opType)) {
@@ -233,11 +234,16 @@ public final class OnnxSession implements AutoCloseable {
         }
         for (int i = 0; i < n.outputs.size() && i < out.length; i++) {
             if (!n.outputs.get(i).isEmpty() && out[i] != null) {
-                values.put(n.outputs.get(i), out[i]);
-                if (out[i] instanceof Value.OnDevice d) {
-                    d.tensor().block().hold();
-                }
+                put(values, n.outputs.get(i), out[i]);
             }
+        }
+    }
+
+    /** Names {@code v}; a device tensor's block is held for as long as the name lives. */
+    private static void put(Map<String, Value> values, String name, Value v) {
+        values.put(name, v);
+        if (v instanceof Value.OnDevice d) {
+            d.tensor().block().hold();
         }
     }
 
@@ -250,25 +256,18 @@ public final class OnnxSession implements AutoCloseable {
             }
             Value w = model.constants.get(n.input(1));
             int cols = n.opType.equals("Gemm") && n.getInt("transB", 0) != 0 ? w.shape()[0] : w.shape()[1];
-            String out = n.output(0);
             Node add = null;
             Tensor bias = null;
-            Node next = onlyReader(out, readers, outputs);
-            if (n.opType.equals("MatMul") && next != null && next.opType.equals("Add")) {
-                String other = next.input(0).equals(out) ? next.input(1) : next.input(0);
-                if (model.constants.get(other) instanceof Value.Floats b && Operators.isBiasOf(b.tensor(), cols)
-                        && b.shape().length <= w.shape().length) {
-                    add = next;
-                    bias = b.tensor();
-                    out = add.output(0);
-                    next = onlyReader(out, readers, outputs);
-                }
+            Node next = onlyReader(n.output(0), readers, outputs);
+            if (n.opType.equals("MatMul") && next != null && next.opType.equals("Add")
+                    && model.constants.get(other(next, n.output(0))) instanceof Value.Floats b
+                    && Operators.isBiasOf(b.tensor(), cols) && b.shape().length <= w.shape().length) {
+                add = next;
+                bias = b.tensor();
+                next = onlyReader(add.output(0), readers, outputs);
             }
             Node act = next != null && Operators.HEAD_ACTIVATIONS.containsKey(next.opType) ? next : null;
-            if (act != null) {
-                out = act.output(0);
-            }
-            heads.put(n, new Head(add, bias, act, out));
+            heads.put(n, new Head(n, add, bias, act));
             if (add != null) {
                 absorbed.add(add);
             }
@@ -324,8 +323,7 @@ public final class OnnxSession implements AutoCloseable {
             } else {
                 bias = null;
             }
-            Node last = chain.get(chain.size() - 1);
-            norms.put(mean, new Norm(List.copyOf(chain), eps, scale, bias, last.output(0)));
+            norms.put(mean, new Norm(List.copyOf(chain), eps, scale, bias));
             absorbed.addAll(chain.subList(1, chain.size()));
         }
     }

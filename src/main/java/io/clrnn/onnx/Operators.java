@@ -176,9 +176,8 @@ final class Operators {
 
     /** An integer operator on the host, broadcasting: shape arithmetic, never large. */
     private static Value hostInts(Node n, Value.Ints a, Value.Ints b, int[] out, LongBinaryOperator op) {
-        int r = out.length;
-        int[] ia = Value.affineMap(out, 0, GraphKernels.broadcastStrides(a.shape(), r), n.where);
-        int[] ib = Value.affineMap(out, 0, GraphKernels.broadcastStrides(b.shape(), r), n.where);
+        int[] ia = broadcastIndex(n, a, out);
+        int[] ib = broadcastIndex(n, b, out);
         long[] x = a.tensor().data();
         long[] y = b.tensor().data();
         long[] z = new long[ia.length];
@@ -190,6 +189,11 @@ final class Operators {
             throw n.fail("integer overflow");
         }
         return Value.of(IntTensor.of(z, out));
+    }
+
+    /** For each element of a result of shape {@code out}, the element of {@code v} that broadcasts to it. */
+    private static int[] broadcastIndex(Node n, Value v, int[] out) {
+        return Value.affineMap(out, 0, GraphKernels.broadcastStrides(v.shape(), out.length), n.where);
     }
 
     private static Value mapInts(Value.Ints v, java.util.function.LongUnaryOperator op) {
@@ -216,9 +220,8 @@ final class Operators {
             int[] out = broadcastOrFail(n, base.shape(), e.shape());
             Value.Ints exps = e instanceof Value.Ints i ? i : null;
             float[] f = exps == null ? Value.toFloats(e).data() : null;
-            int r = out.length;
-            int[] ib = Value.affineMap(out, 0, GraphKernels.broadcastStrides(base.shape(), r), n.where);
-            int[] ie = Value.affineMap(out, 0, GraphKernels.broadcastStrides(e.shape(), r), n.where);
+            int[] ib = broadcastIndex(n, base, out);
+            int[] ie = broadcastIndex(n, e, out);
             long[] z = new long[ib.length];
             for (int i = 0; i < z.length; i++) {
                 double p = exps != null ? exps.tensor().data()[ie[i]] : f[ie[i]];
@@ -252,13 +255,6 @@ final class Operators {
             hi = in.value(2) == null ? Float.POSITIVE_INFINITY : scalar(n, in.value(2), "max");
         }
         return dev(in, in.kernels().unary(Unary.CLIP, in.device(0), lo, hi));
-    }
-
-    private static int axis(Node n, long a, int rank) {
-        if (a < -rank || a >= rank) {
-            throw n.fail("axis " + a + " is out of range for rank " + rank);
-        }
-        return (int) (a < 0 ? a + rank : a);
     }
 
     private static int prod(int[] shape, int from, int to) {
@@ -408,7 +404,7 @@ final class Operators {
      * beta or a following Add's bias, then a following activation ({@code act}, null for none). A's leading axes
      * are rows.
      */
-    static Value dense(Node head, Args in, Tensor bias, Node act, java.util.Map<Node, DeviceTensor> packed) {
+    static Value dense(Node head, Args in, Tensor bias, Node act, java.util.Map<Object, DeviceTensor> packed) {
         floatsOnly(head, in, 0);
         Tensor b = ((Value.Floats) in.value(1)).tensor();
         boolean gemm = head.opType.equals("Gemm");
@@ -468,7 +464,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = axis(n, n.getInt("axis", opset < 13 ? 1 : -1), s.length);
+        int axis = Glue.axis(n, n.getInt("axis", opset < 13 ? 1 : -1), s.length);
         if (opset < 13) {
             return dev(in, in.kernels().softmax(in.device(0), prod(s, 0, axis), prod(s, axis, s.length), 1, log));
         }
@@ -481,7 +477,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = axis(n, n.getInt("axis", -1), s.length);
+        int axis = Glue.axis(n, n.getInt("axis", -1), s.length);
         int rows = prod(s, 0, axis);
         int width = prod(s, axis, s.length);
         float eps = n.getFloat("epsilon", 1e-5f);
@@ -535,14 +531,7 @@ final class Operators {
             }
             return all;
         }
-        boolean[] seen = new boolean[rank];
-        for (long a : axes) {
-            int d = axis(n, a, rank);
-            if (seen[d]) {
-                throw n.fail("axes " + Arrays.toString(axes) + " repeat an axis");
-            }
-            seen[d] = true;
-        }
+        boolean[] seen = Glue.axisSet(n, axes, rank);
         return java.util.stream.IntStream.range(0, rank).filter(d -> seen[d]).toArray();
     }
 
@@ -591,7 +580,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = axis(n, n.getInt("axis", 0), s.length);
+        int axis = Glue.axis(n, n.getInt("axis", 0), s.length);
         if (s[axis] == 0) {
             throw n.fail("cannot take " + n.opType + " over an empty axis");
         }
@@ -638,9 +627,8 @@ final class Operators {
         if (a instanceof Value.Ints || b instanceof Value.Ints) {
             throw n.fail("compares a " + a.kind() + " tensor with a " + b.kind() + " one");
         }
-        int r = out.length;
-        int[] ia = Value.affineMap(out, 0, GraphKernels.broadcastStrides(a.shape(), r), n.where);
-        int[] ib = Value.affineMap(out, 0, GraphKernels.broadcastStrides(b.shape(), r), n.where);
+        int[] ia = broadcastIndex(n, a, out);
+        int[] ib = broadcastIndex(n, b, out);
         float[] x = Value.toFloats(a).data();
         float[] y = Value.toFloats(b).data();
         long[] z = new long[ia.length];
@@ -661,10 +649,9 @@ final class Operators {
         }
         int[] xy = broadcastOrFail(n, x.shape(), y.shape());
         int[] out = broadcastOrFail(n, cond.shape(), xy);
-        int r = out.length;
-        int[] ic = Value.affineMap(out, 0, GraphKernels.broadcastStrides(cond.shape(), r), n.where);
-        int[] ix = Value.affineMap(out, 0, GraphKernels.broadcastStrides(x.shape(), r), n.where);
-        int[] iy = Value.affineMap(out, 0, GraphKernels.broadcastStrides(y.shape(), r), n.where);
+        int[] ic = broadcastIndex(n, cond, out);
+        int[] ix = broadcastIndex(n, x, out);
+        int[] iy = broadcastIndex(n, y, out);
         long[] c = cond.tensor().data();
         if (x instanceof Value.Ints xi) {
             long[] a = xi.tensor().data();

@@ -229,15 +229,9 @@ final class Recurrent {
     /**
      * One forward on {@code engine} (made from {@link #weights}): X, sequence_lens, initial_h and initial_c
      * (each null when absent) to Y, Y_h and Y_c in ONNX's shapes for the node's layout. Sequences of length 0
-     * give zeros, as ONNX Runtime's GRU and LSTM do.
-     */
-    Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, io.clrnn.device.Profile profile) {
-        return forward(engine, x, lens, h0, c0, false, profile);
-    }
-
-    /**
-     * The same, with Y as (seq_length, batch_size, num_directions, hidden_size) when {@code batchBeforeDirection}
-     * (layout 0 only): what the Transpose torch.onnx.export puts after a bidirectional node makes of it.
+     * give zeros, as ONNX Runtime's GRU and LSTM do. With {@code batchBeforeDirection} (layout 0 only) Y is
+     * (seq_length, batch_size, num_directions, hidden_size): what the Transpose torch.onnx.export puts after a
+     * bidirectional node makes of it.
      */
     Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, boolean batchBeforeDirection,
             io.clrnn.device.Profile profile) {

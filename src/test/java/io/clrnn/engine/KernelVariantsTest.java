@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every recurrence variant of every cell, with a spread of tiles, forced on the test device, against the
@@ -161,42 +162,25 @@ class KernelVariantsTest {
     /**
      * A team with more work-items than the device has threads cannot meet at its barrier: its items give
      * up, and the engine runs the forward again with rnn_rows; after three such forwards in a row it keeps
-     * to rnn_rows.
+     * to rnn_rows. On host arrays (with lengths) and from and into device buffers (as a graph runs it) alike.
      */
-    @Test
-    void aTeamThatCannotAllRunAtOnceGivesUpAndTheForwardStillComesOutRight() {
+    @ParameterizedTest(name = "from device buffers: {0}")
+    @ValueSource(booleans = {false, true})
+    void aTeamThatCannotAllRunAtOnceGivesUpAndTheForwardStillComesOutRight(boolean onDevice) {
         Case c = CASES.get(2);
         RnnWeights weights = RnnWeights.init(c.config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             Engines.force(engine, KernelPlan.Variant.TEAM, false);
             Engines.teamItems(engine, 4 * device.info().computeUnits());
-            RnnInput in = input(c, true);
+            RnnInput in = input(c, !onDevice);
             ForwardShape shape = ForwardShape.check(c.config, in);
             RnnOutput expected = ReferenceRnn.forward(weights, in);
             for (int i = 1; i <= 3; i++) {
                 assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
-                assertClose(expected, engine.forward(shape, in, null), Assertions2.REF_ATOL, Assertions2.REF_RTOL,
+                RnnOutput actual = onDevice ? DeviceForward.run(device, engine, shape, in)
+                        : engine.forward(shape, in, null);
+                assertClose(expected, actual, Assertions2.REF_ATOL, Assertions2.REF_RTOL,
                         "forward " + i + ", after the team gave up");
-            }
-            assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
-        }
-    }
-
-    /** The same from and into device buffers: three give-ups, each forward rerun and right, then rnn_rows. */
-    @Test
-    void aTeamThatGivesUpOnDeviceBuffersRunsAgainAndComesOutRight() {
-        Case c = CASES.get(2);
-        RnnWeights weights = RnnWeights.init(c.config, 7);
-        try (RnnEngine engine = new RnnEngine(device, weights)) {
-            Engines.force(engine, KernelPlan.Variant.TEAM, false);
-            Engines.teamItems(engine, 4 * device.info().computeUnits());
-            RnnInput in = input(c, false);
-            ForwardShape shape = ForwardShape.check(c.config, in);
-            RnnOutput expected = ReferenceRnn.forward(weights, in);
-            for (int i = 1; i <= 3; i++) {
-                assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
-                assertClose(expected, DeviceForward.run(device, engine, shape, in), Assertions2.REF_ATOL,
-                        Assertions2.REF_RTOL, "forward " + i + " from device buffers, after the team gave up");
             }
             assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
         }

@@ -1,6 +1,7 @@
 package io.clrnn.onnx;
 
 import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.clrnn.Tensor;
@@ -12,13 +13,16 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** ONNX's own node tests for RNN, GRU and LSTM through the Java API: every output ONNX recorded, at atol 1e-5, rtol 1e-4. */
+/**
+ * ONNX's own node tests through the Java API: RNN, GRU and LSTM, and the operators around the recurrent core
+ * (Gemm, MatMul, Softmax, LayerNormalization, the elementwise, reduction and glue operators...). Every output ONNX
+ * recorded, at atol 1e-5, rtol 1e-4; integer outputs exactly.
+ */
 class OnnxBackendNodeTest {
     private static final Device device = TestDevice.shared();
 
-
     static Stream<OnnxTestData.Case> cases() {
-        return OnnxTestData.all();
+        return Stream.concat(OnnxTestData.all(), OnnxTestData.OPERATOR_CASES.stream().map(OnnxTestData::load));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -29,7 +33,16 @@ class OnnxBackendNodeTest {
             Map<String, Tensor> out = session.run(c.floatInputs(), c.intInputs());
             assertEquals(c.outputs().size(), out.size(), "outputs");
             for (OnnxTestData.Named expected : c.outputs()) {
-                assertClose(expected.floats(), out.get(expected.name()), c.name() + " " + expected.name());
+                Tensor got = out.get(expected.name());
+                String what = c.name() + " " + expected.name();
+                if (expected.isInt()) {
+                    assertArrayEquals(expected.ints().shape(), got.shape(), what + " shape");
+                    for (int i = 0; i < got.numel(); i++) {
+                        assertEquals(expected.ints().data()[i], (long) got.data()[i], what + " element " + i);
+                    }
+                } else {
+                    assertClose(expected.floats(), got, what);
+                }
             }
         }
     }
