@@ -3,6 +3,7 @@ package io.clrnn;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.engine.RnnEngine;
+import io.clrnn.engine.StateBuffers;
 import io.clrnn.model.ForwardShape;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -60,27 +61,96 @@ public final class Rnn implements AutoCloseable {
 
     /** {@code module(x)}: initial states are zeros. */
     public RnnOutput forward(Tensor x) {
-        return forward(RnnInput.of(x), null);
+        return forward(RnnInput.of(x), (Profile) null);
     }
 
     /** {@code module(x, h_0)} of an RNN or GRU; {@code h0} may be null for zeros. */
     public RnnOutput forward(Tensor x, Tensor h0) {
-        return forward(RnnInput.of(x).h0(h0), null);
+        return forward(RnnInput.of(x).h0(h0), (Profile) null);
     }
 
     /** {@code lstm(x, (h_0, c_0))}; both null for zeros. */
     public RnnOutput forward(Tensor x, Tensor h0, Tensor c0) {
-        return forward(RnnInput.of(x).h0(h0).c0(c0), null);
+        return forward(RnnInput.of(x).h0(h0).c0(c0), (Profile) null);
     }
 
     public RnnOutput forward(RnnInput input) {
-        return forward(input, null);
+        return forward(input, (Profile) null);
     }
 
     /** As {@link #forward(RnnInput)}, recording device events into {@code profile} when not null. */
     public synchronized RnnOutput forward(RnnInput input, Profile profile) {
         ForwardShape shape = ForwardShape.check(config(), input);
         return engine().forward(shape, input, profile);
+    }
+
+    /** Zero states for {@code batch} streams, kept on the device: see {@link #forward(RnnInput, RnnState)}. */
+    public synchronized RnnState newState(int batch) {
+        if (batch <= 0) {
+            throw new InvalidInputException("a state holds 1 or more streams, not " + batch);
+        }
+        engine();
+        return new RnnState(this, StateBuffers.zeros(device, config(), batch));
+    }
+
+    /**
+     * States starting from {@code h0} and {@code c0}, shaped as h_0 and c_0 ((num_layers*D, batch, ·), or 2-D for
+     * one stream); {@code c0} is an LSTM's and only an LSTM's.
+     */
+    public synchronized RnnState newState(Tensor h0, Tensor c0) {
+        RnnConfig c = config();
+        String module = c.mode().moduleName();
+        if (h0 == null) {
+            throw new InvalidInputException("h_0 must not be null; newState(batch) starts from zeros");
+        }
+        if (c.mode().hasCellState() != (c0 != null)) {
+            throw new InvalidInputException(c.mode().hasCellState() ? "LSTM takes h_0 and c_0 together; got only h_0"
+                    : "c_0 is given, but " + module + " has no cell state");
+        }
+        int batch = h0.rank() == 3 ? h0.size(1) : 1;
+        int slots = c.numLayers() * c.numDirections();
+        checkStart(h0, slots, batch, c.outputSize(), "h_0");
+        if (c0 != null) {
+            checkStart(c0, slots, batch, c.hiddenSize(), "c_0");
+        }
+        engine();
+        return new RnnState(this, StateBuffers.of(device, c, batch, h0, c0));
+    }
+
+    private static void checkStart(Tensor t, int slots, int batch, int width, String what) {
+        int[] want = {slots, batch, width};
+        int[] got = t.rank() == 2 ? new int[] {t.size(0), 1, t.size(1)} : t.shape();
+        if ((t.rank() != 2 && t.rank() != 3) || !java.util.Arrays.equals(got, want) || batch == 0) {
+            throw new InvalidInputException("Expected " + what + " size (" + slots + ", " + batch + ", " + width
+                    + "), got " + Tensor.format(t.shape()));
+        }
+    }
+
+    /** The next chunk of every stream of {@code state}: see {@link #forward(RnnInput, RnnState)}. */
+    public Tensor forward(Tensor x, RnnState state) {
+        return forward(RnnInput.of(x), state, null);
+    }
+
+    /**
+     * The next chunk of every stream, continuing from {@code state} and leaving the final states in it, on the
+     * device: {@code out, h = module(x, h)} in a loop, without h going through the host. Returns the output as
+     * {@link #forward(RnnInput)} does. The input gives no h_0 or c_0 (the state does), and its lengths may include
+     * 0: a stream with no new steps this time, whose state carries over as it was.
+     */
+    public Tensor forward(RnnInput input, RnnState state) {
+        return forward(input, state, null);
+    }
+
+    /** As {@link #forward(RnnInput, RnnState)}, recording device events into {@code profile} when not null. */
+    public synchronized Tensor forward(RnnInput input, RnnState state, Profile profile) {
+        if (state == null) {
+            throw new InvalidInputException("state must not be null; forward(input) starts from zeros");
+        }
+        StateBuffers buffers = state.buffers(this);
+        ForwardShape shape = ForwardShape.checkStream(config(), input, buffers.batch());
+        Tensor out = Tensor.zeros(shape.outputShape());
+        engine().forward(shape, input, out, buffers, profile);
+        return out;
     }
 
     /** The engine; for tests in this package. */

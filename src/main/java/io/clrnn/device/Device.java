@@ -303,6 +303,20 @@ public final class Device extends ClResource {
         });
     }
 
+    /** Enqueues zeros into {@code bytes} of {@code dst} from a byte offset, both multiples of 4. */
+    public void zero(Lane lane, ClBuffer dst, long dstOffsetBytes, long bytes, Profile profile) {
+        if (bytes == 0) {
+            return;
+        }
+        guarded("clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
+            cl_event event = eventFor(profile);
+            Cl.check(CL.clEnqueueFillBuffer(queue(lane), dst.mem(), Pointer.to(new float[] {0f}), 4, dstOffsetBytes,
+                    bytes, 0, null, event), call);
+            enqueued(lane);
+            return record(profile, Profile.Family.TRANSFER, event);
+        });
+    }
+
     /**
      * Maps {@code bytes} of {@code src} for reading, blocking until every earlier command is done; on
      * a CPU device this reads the results in place instead of copying them out first. Hand the

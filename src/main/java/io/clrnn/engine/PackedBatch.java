@@ -59,6 +59,11 @@ final class PackedBatch {
         return order.length;
     }
 
+    /** Sequences in the caller's whole batch, of which this may be a slice. */
+    int shapeBatch() {
+        return shape.batch();
+    }
+
     int seqLen() {
         return shape.seqLen();
     }

@@ -122,6 +122,28 @@ public final class RnnEngine implements AutoCloseable {
      */
     public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
+        forward(shape, in, io, out, hn, cn, null, profile);
+    }
+
+    /**
+     * A forward of a stream's next steps: the initial states come from {@code state} and the final ones go back
+     * into it, on the device (in.h0 and in.c0 are not read, nor h_n and c_n written); a sequence of length 0
+     * keeps its state. Then {@code out} alone is read back.
+     */
+    public void forward(ForwardShape shape, RnnInput in, Tensor out, StateBuffers state, Profile profile) {
+        checkState(shape, state);
+        forward(shape, in, IoLayout.pytorch(shape), out, null, null, state, profile);
+    }
+
+    private void checkState(ForwardShape shape, StateBuffers state) {
+        if (state.config() != config || state.batch() != shape.batch()) {
+            throw new IllegalArgumentException("a state for " + state.batch() + " sequences of " + state.config()
+                    + " given to a forward of " + shape.batch() + " of " + config);
+        }
+    }
+
+    private void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
+            StateBuffers state, Profile profile) {
         int[] sorted = PackedBatch.sortedOrder(shape);
         if (sorted.length == 0) {
             return;
@@ -130,7 +152,7 @@ public final class RnnEngine implements AutoCloseable {
         try {
             for (int from = 0; from < sorted.length; from += slice) {
                 PackedBatch batch = PackedBatch.of(shape, sorted, from, Math.min(sorted.length, from + slice));
-                run(batch, in, io, out, hn, cn, profile);
+                run(batch, in, io, out, hn, cn, state, profile);
             }
         } catch (RuntimeException e) {
             throw drained(e);
@@ -157,6 +179,21 @@ public final class RnnEngine implements AutoCloseable {
      */
     public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, Device.Lane order,
             Profile profile) {
+        return forwardOnDevice(shape, io, h0, c0, null, order, profile);
+    }
+
+    /**
+     * As above, but a stream's next steps: the initial states come from {@code state} (h0 and c0 are not read), the
+     * final ones go back into it as well as to {@code io}'s h_n and c_n.
+     */
+    public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, StateBuffers state, Device.Lane order,
+            Profile profile) {
+        checkState(shape, state);
+        return forwardOnDevice(shape, io, null, null, state, order, profile);
+    }
+
+    private boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, StateBuffers state,
+            Device.Lane order, Profile profile) {
         if (shape.lengths() != null || shape.batchFirst()) {
             throw new IllegalArgumentException("a forward on the device takes full-length, time-major sequences");
         }
@@ -169,7 +206,7 @@ public final class RnnEngine implements AutoCloseable {
         }
         PackedBatch batch = PackedBatch.of(shape, rows, 0, rows.length);
         try {
-            runOnDevice(batch, io, h0, c0, IoLayout.pytorch(shape), order, profile);
+            runOnDevice(batch, io, h0, c0, state, IoLayout.pytorch(shape), order, profile);
         } catch (RuntimeException e) {
             throw drained(e);
         }
@@ -183,7 +220,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** One device-to-device forward; a team that gives up runs it again with rnn_rows. */
-    private void runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, IoLayout io,
+    private void runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, StateBuffers state, IoLayout io,
             Device.Lane order, Profile profile) {
         Prepared p = prepare(batch);
         Device.Lane lane = p.plan.plan.lane();
@@ -191,17 +228,19 @@ public final class RnnEngine implements AutoCloseable {
             device.finish(order); // X is written by commands of the other queue
         }
         workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, p.sizes, profile);
+        loadStates(lane, batch, p.sizes, state, profile);
         runLayers(p, batch, profile);
         if (p.plan.plan.variant() == KernelPlan.Variant.TEAM) {
             workspace.readTeamFlag(lane);
             device.finish(lane);
             if (workspace.teamGaveUp()) {
-                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, dio, h0, c0, io, order, profile));
+                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, dio, h0, c0, state, io, order, profile));
                 return;
             }
             teamGiveUps = 0;
         }
         workspace.copyResults(lane, batch, p.sizes, dio, profile);
+        storeStates(lane, batch, p.sizes, state, profile);
         if (lane != order) {
             device.finish(lane); // the caller's next commands go to the other queue
         }
@@ -231,10 +270,11 @@ public final class RnnEngine implements AutoCloseable {
 
     /** One forward of one slice: one upload, every layer, one read back. */
     private void run(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
-            Profile profile) {
+            StateBuffers state, Profile profile) {
         Prepared p = prepare(batch);
         Device.Lane lane = p.plan.plan.lane();
         workspace.upload(lane, batch, in, io, p.sizes, profile);
+        loadStates(lane, batch, p.sizes, state, profile);
         runLayers(p, batch, profile);
         boolean team = p.plan.plan.variant() == KernelPlan.Variant.TEAM;
         if (team) {
@@ -243,10 +283,52 @@ public final class RnnEngine implements AutoCloseable {
         workspace.download(lane, batch, io, p.sizes, out, hn, cn, profile);
         if (team && workspace.teamGaveUp()) {
             // Every row the team wrote is written again; the rest of the caller's arrays was never touched.
-            withoutTeam(p.plan.plan.items(), () -> run(batch, in, io, out, hn, cn, profile));
+            withoutTeam(p.plan.plan.items(), () -> run(batch, in, io, out, hn, cn, state, profile));
+            return;
         } else if (team) {
             teamGiveUps = 0;
         }
+        storeStates(lane, batch, p.sizes, state, profile); // only now: a rerun starts from the states as they were
+    }
+
+    /** A stream's states, gathered into the slice's packed order where the first layer reads h_0 and c_0. */
+    private void loadStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, Profile profile) {
+        if (state == null) {
+            return;
+        }
+        state.before(lane);
+        moveStates("gather_states", lane, batch, sizes, state.h(), sizes.h0Offset(), workspace.in,
+                config.outputSize(), profile);
+        if (state.c() != null) {
+            moveStates("gather_states", lane, batch, sizes, state.c(), sizes.c0Offset(), workspace.in,
+                    config.hiddenSize(), profile);
+        }
+    }
+
+    /** The slice's final states, scattered from the last layer's output back into the stream's rows. */
+    private void storeStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, Profile profile) {
+        if (state == null) {
+            return;
+        }
+        moveStates("scatter_states", lane, batch, sizes, state.h(), sizes.hnOffset(), workspace.lastOutput(),
+                config.outputSize(), profile);
+        if (state.c() != null) {
+            moveStates("scatter_states", lane, batch, sizes, state.c(), sizes.cnOffset(), workspace.lastOutput(),
+                    config.hiddenSize(), profile);
+        }
+        state.writtenOn(lane);
+    }
+
+    private void moveStates(String name, Device.Lane lane, PackedBatch batch, Sizes sizes, ClBuffer states,
+            long packedOffset, ClBuffer packed, int width, Profile profile) {
+        ClKernel k = kernel(name, () -> device.program("", "state.cl").kernel(name));
+        long t = Timer.start(profile);
+        k.arg("states", states).arg("packed", packed).arg("packed_off", packedOffset).arg("order", workspace.in)
+                .arg("order_off", sizes.orderOffset()).arg("n", batch.batch()).arg("batch", batch.shapeBatch())
+                .arg("width", width);
+        Timer.stop(profile, Profile.Host.ARGUMENTS, t);
+        long slots = (long) config.numLayers() * config.numDirections();
+        device.run(lane, k, new long[] {width, batch.batch(), slots}, null, profile, Profile.Family.TRANSFER);
     }
 
     /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */

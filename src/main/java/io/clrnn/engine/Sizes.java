@@ -7,11 +7,12 @@ import java.util.Locale;
  * The per-call buffers of one forward slice and where each region starts, in floats, all in exact long
  * arithmetic (an overflow throws instead of wrapping).
  *
- * <p>{@code in}: X (packed rows x input_size), h_0, c_0, then the step table (ints). The last layer's
+ * <p>{@code in}: X (packed rows x input_size), h_0, c_0, then the step table and the batch's order (ints). The last layer's
  * output buffer: out (packed rows x D*H_out), h_n, c_n. Each buffer also covers the projection's padded
  * rows, and ends with {@link #SLACK} floats, since kernels read whole vectors at a row's ragged edge.
  */
-record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tableOffset, long inFloats,
+record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tableOffset, long orderOffset,
+        long inFloats,
         long pFloats, long hnOffset, long cnOffset, long yFloats, long scratchFloats, long uploadFloats,
         long downloadFloats, boolean twoOutputs) {
     static final int SLACK = 64;
@@ -32,7 +33,8 @@ record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tabl
         long h0 = x;
         long c0 = Math.addExact(h0, h);
         long table = Math.addExact(c0, cell);
-        long upload = Math.addExact(table, seqLen + 1L);
+        long order = Math.addExact(table, seqLen + 1L);
+        long upload = Math.addExact(order, batch);
         long in = Math.addExact(Math.max(upload, Math.multiplyExact(padded, Math.max(c.inputSize(), 1))), SLACK);
         long p = Math.addExact(Math.multiplyExact(padded, layout.ldn()), SLACK);
         long ldy = (long) c.numDirections() * c.outputSize();
@@ -40,7 +42,7 @@ record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tabl
         long download = Math.addExact(Math.addExact(out, h), cell);
         long y = Math.addExact(Math.max(download, Math.multiplyExact(padded, ldy)), SLACK);
         long scratch = KernelPlan.twoPhase(c) ? Math.multiplyExact(2L * c.numDirections() * batch, layout.hp()) : 1;
-        return new Sizes(rows, padded, h0, c0, table, in, p, out, out + h, y, scratch, upload, download,
+        return new Sizes(rows, padded, h0, c0, table, order, in, p, out, out + h, y, scratch, upload, download,
                 c.numLayers() > 1);
     }
 

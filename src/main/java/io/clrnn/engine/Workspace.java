@@ -164,7 +164,7 @@ final class Workspace implements AutoCloseable {
         if (config.mode().hasCellState()) {
             putStates(f, s.c0Offset(), input.c0(), batch, io, config.hiddenSize());
         }
-        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
+        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
         clock = Timer.lap(profile, Profile.Host.PACK, clock);
         device.write(lane, in, 0, upStaging, (long) floats * 4, profile);
         Timer.stop(profile, Profile.Host.ENQUEUE, clock);
@@ -185,7 +185,7 @@ final class Workspace implements AutoCloseable {
         if (config.mode().hasCellState()) {
             putStates(f, s.c0Offset(), c0, batch, io, config.hiddenSize());
         }
-        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table);
+        upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
         clock = Timer.lap(profile, Profile.Host.PACK, clock);
         int from = Math.toIntExact(s.h0Offset() * 4);
         device.write(lane, in, from, upStaging.slice(from, floats * 4 - from), floats * 4L - from, profile);
@@ -252,7 +252,8 @@ final class Workspace implements AutoCloseable {
     void download(Device.Lane lane, PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
         ClBuffer src = lastOutput();
-        int floats = Math.toIntExact(s.downloadFloats());
+        // without h_n (a stream's states stay on the device) only out comes back
+        int floats = Math.toIntExact(hn == null ? s.hnOffset() : s.downloadFloats());
         // Small results come back faster through a plain read: a mapping costs a second command.
         boolean mapped = mapResults && floats >= MAP_THRESHOLD_FLOATS;
         long clock = Timer.start(profile);
@@ -285,7 +286,9 @@ final class Workspace implements AutoCloseable {
                     }
                 }
             }
-            getStates(f, s.hnOffset(), hn, batch, io, hOut);
+            if (hn != null) {
+                getStates(f, s.hnOffset(), hn, batch, io, hOut);
+            }
             if (cn != null) {
                 getStates(f, s.cnOffset(), cn, batch, io, config.hiddenSize());
             }

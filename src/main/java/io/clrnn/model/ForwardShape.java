@@ -15,6 +15,27 @@ public record ForwardShape(RnnConfig config, int seqLen, int batch, boolean unba
 
     /** Checks the input as {@code module.forward} (and pack_padded_sequence, for lengths) does. */
     public static ForwardShape check(RnnConfig config, RnnInput in) {
+        return check(config, in, false);
+    }
+
+    /**
+     * Checks the next chunk of {@code batch} streams whose states the device keeps: as {@link #check}, but the
+     * states are not given, and a length may be 0 (that stream has no new steps and keeps its state).
+     */
+    public static ForwardShape checkStream(RnnConfig config, RnnInput in, int batch) {
+        if (in.h0() != null || in.c0() != null) {
+            throw new InvalidInputException("h_0 and c_0 come from the state when one is given; start a state "
+                    + "from them instead (newState(h0, c0))");
+        }
+        ForwardShape shape = check(config, in, true);
+        if (shape.batch() != batch) {
+            throw new InvalidInputException("the state holds " + batch + (batch == 1 ? " sequence" : " sequences")
+                    + ", the input " + shape.batch());
+        }
+        return shape;
+    }
+
+    private static ForwardShape check(RnnConfig config, RnnInput in, boolean emptyAllowed) {
         Tensor x = in.x();
         String module = config.mode().moduleName();
         if (x == null) {
@@ -55,17 +76,25 @@ public record ForwardShape(RnnConfig config, int seqLen, int batch, boolean unba
             throw new InvalidInputException("lengths are for batched (3-D) input; unbatched input is one sequence: "
                     + "cut it to its length instead");
         }
-        return new ForwardShape(config, seqLen, batch, false, checkLengths(in.lengths(), seqLen, batch));
+        return new ForwardShape(config, seqLen, batch, false, checkLengths(in.lengths(), seqLen, batch, emptyAllowed));
     }
 
     /** The lengths of a batch of {@code batch} sequences of {@code seqLen} steps, as pack_padded_sequence checks them. */
     public static int[] checkLengths(int[] lengths, int seqLen, int batch) {
+        return checkLengths(lengths, seqLen, batch, false);
+    }
+
+    private static int[] checkLengths(int[] lengths, int seqLen, int batch, boolean emptyAllowed) {
         if (lengths.length != batch) {
             throw new InvalidInputException("Expected `len(lengths)` to be equal to batch_size, but got "
                     + lengths.length + " (batch_size=" + batch + ")");
         }
         for (int b = 0; b < lengths.length; b++) {
-            if (lengths[b] <= 0) {
+            if (emptyAllowed && lengths[b] < 0) {
+                throw new InvalidInputException("lengths[" + b + "] is " + lengths[b] + "; a stream's lengths are 0 (no "
+                        + "new steps) to " + seqLen);
+            }
+            if (lengths[b] <= 0 && !emptyAllowed) {
                 throw new InvalidInputException("Length of all samples has to be greater than 0, but found an "
                         + "element in 'lengths' that is <= 0");
             }

@@ -25,6 +25,16 @@ final class DeviceForward {
     /** With Y as (seq, batch, D, H_out) when {@code batchBeforeDirection}: PyTorch's out, as it is. */
     static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in,
             boolean batchBeforeDirection) {
+        return run(device, engine, shape, in, batchBeforeDirection, null);
+    }
+
+    /** A stream's next steps, from and into {@code state} (in's h_0 and c_0 not read). */
+    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in, StateBuffers state) {
+        return run(device, engine, shape, in, false, state);
+    }
+
+    private static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in,
+            boolean batchBeforeDirection, StateBuffers state) {
         RnnConfig c = engine.config();
         int t = shape.seqLen();
         int b = shape.batch();
@@ -36,8 +46,11 @@ final class DeviceForward {
              ClBuffer y = device.buffer((off + (long) t * b * d * h) * 4);
              ClBuffer hn = device.buffer((off + (long) states * b * h) * 4);
              ClBuffer cn = device.buffer((off + (long) states * b * c.hiddenSize()) * 4)) {
-            boolean ran = engine.forwardOnDevice(shape, new DeviceIo(x, off, y, off, batchBeforeDirection, hn, off,
-                    c.mode().hasCellState() ? cn : null, off), in.h0(), in.c0(), Device.Lane.THROUGHPUT, null);
+            DeviceIo io = new DeviceIo(x, off, y, off, batchBeforeDirection, hn, off,
+                    c.mode().hasCellState() ? cn : null, off);
+            boolean ran = state == null
+                    ? engine.forwardOnDevice(shape, io, in.h0(), in.c0(), Device.Lane.THROUGHPUT, null)
+                    : engine.forwardOnDevice(shape, io, state, Device.Lane.THROUGHPUT, null);
             if (!ran) {
                 return null;
             }
