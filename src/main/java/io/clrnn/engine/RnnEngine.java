@@ -131,19 +131,25 @@ public final class RnnEngine implements AutoCloseable {
      * keeps its state. Then {@code out} alone is read back.
      */
     public void forward(ForwardShape shape, RnnInput in, Tensor out, StateBuffers state, Profile profile) {
-        checkState(shape, state);
         forward(shape, in, IoLayout.pytorch(shape), out, null, null, state, profile);
     }
 
     private void checkState(ForwardShape shape, StateBuffers state) {
-        if (state.config() != config || state.batch() != shape.batch()) {
+        if (!state.config().equals(config) || state.batch() != shape.batch()) {
             throw new IllegalArgumentException("a state for " + state.batch() + " sequences of " + state.config()
                     + " given to a forward of " + shape.batch() + " of " + config);
         }
     }
 
-    private void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
+    /**
+     * The forward into the caller's arrays as above; with a {@code state} (else null), a stream's next steps as
+     * {@link #forward(ForwardShape, RnnInput, Tensor, StateBuffers, Profile)}, h_n and c_n written too when given.
+     */
+    public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
             StateBuffers state, Profile profile) {
+        if (state != null) {
+            checkState(shape, state);
+        }
         int[] sorted = PackedBatch.sortedOrder(shape);
         if (sorted.length == 0) {
             return;

@@ -21,6 +21,8 @@ final class Node {
     final String opType;
     final List<String> inputs;
     final List<String> outputs;
+    /** The node's name as the file gives it; may be empty. */
+    final String name;
     /** {@code 'name'}, or {@code #3} when it has none. */
     final String id;
     /** {@code node 'name' (Op)}, or {@code node #3 (Op)} when it has no name. */
@@ -31,6 +33,7 @@ final class Node {
 
     Node(int index, NodeProto proto, String file) {
         String name = proto.getName();
+        this.name = name;
         this.opType = proto.getOpType();
         this.inputs = List.copyOf(proto.getInputList());
         this.outputs = List.copyOf(proto.getOutputList());

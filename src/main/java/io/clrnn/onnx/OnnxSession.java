@@ -73,6 +73,8 @@ public final class OnnxSession implements AutoCloseable {
     private boolean closed;
     /** Where the run in progress records its time; null for none. */
     private io.clrnn.device.Profile profile;
+    /** The stream whose chunk the run in progress is; null for a whole run. */
+    private OnnxStream stream;
 
     /** An engine and, for weights given at run time, the W, R, B and P it was made from. */
     private record Slot(RnnEngine engine, Value[] source) {}
@@ -144,8 +146,35 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /** {@link #run(Map, Map)}, recording device and host time in {@code profile} (null for none). */
-    public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs,
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs,
             io.clrnn.device.Profile profile) {
+        return run(inputs, intInputs, profile, null);
+    }
+
+    /**
+     * A stream of {@code batch} sequences through the graph, fed a chunk of steps at a time, each recurrent node's
+     * state carried on the device from chunk to chunk ({@link OnnxStream}). Refused, in one line naming the node,
+     * for a graph whose outputs depend on the steps to come: a reverse or bidirectional node, or an operator that
+     * reduces over the time axis.
+     */
+    public synchronized OnnxStream stream(int batch) {
+        if (closed) {
+            throw new IllegalStateException("this ONNX session is closed");
+        }
+        if (batch <= 0) {
+            throw new InvalidInputException("a stream holds 1 or more sequences, not " + batch);
+        }
+        String why = StreamCheck.refusal(model.file, program, model.recurrent, name -> folded.containsKey(name) ? folded.get(name)
+                : model.constants.get(name), model.opset);
+        if (why != null) {
+            throw new InvalidInputException(why);
+        }
+        return new OnnxStream(this, batch);
+    }
+
+    /** A run; a chunk of {@code stream}'s when not null. */
+    synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, Map<String, IntTensor> intInputs,
+            io.clrnn.device.Profile profile, OnnxStream stream) {
         if (closed) {
             throw new IllegalStateException("this ONNX session is closed");
         }
@@ -153,6 +182,7 @@ public final class OnnxSession implements AutoCloseable {
         values.putAll(folded);
         values.putAll(uploaded);
         this.profile = profile;
+        this.stream = stream;
         kernels.profile(profile);
         try {
             feed(values, inputs, intInputs);
@@ -176,6 +206,7 @@ public final class OnnxSession implements AutoCloseable {
             kernels.pool.recycle();
             kernels.profile(null);
             this.profile = null;
+            this.stream = null;
         }
     }
 
@@ -219,7 +250,10 @@ public final class OnnxSession implements AutoCloseable {
             return;
         } else if (r != null) {
             Node transpose = transposedY.get(n);
-            out = r.forward(engine(r, in), in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null, profile);
+            RnnEngine engine = engine(r, in);
+            io.clrnn.engine.StateBuffers state = stream == null ? null
+                    : stream.state(n, engine, in[0], arg(in, 5), arg(in, 6));
+            out = r.forward(engine, in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null, state, profile);
             if (transpose != null) {
                 put(values, transpose.output(0), out[0]); // Y itself is read by nothing else
                 out[0] = null;

@@ -7,6 +7,7 @@ import io.clrnn.device.Device;
 import io.clrnn.engine.DeviceIo;
 import io.clrnn.engine.IoLayout;
 import io.clrnn.engine.RnnEngine;
+import io.clrnn.engine.StateBuffers;
 import io.clrnn.format.FormatException;
 import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
@@ -231,10 +232,11 @@ final class Recurrent {
      * (each null when absent) to Y, Y_h and Y_c in ONNX's shapes for the node's layout. Sequences of length 0
      * give zeros, as ONNX Runtime's GRU and LSTM do. With {@code batchBeforeDirection} (layout 0 only) Y is
      * (seq_length, batch_size, num_directions, hidden_size): what the Transpose torch.onnx.export puts after a
-     * bidirectional node makes of it.
+     * bidirectional node makes of it. With a {@code state} (a stream's chunk), the initial states come from it and
+     * the final ones go back into it; initial_h and initial_c are not read.
      */
     Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, boolean batchBeforeDirection,
-            io.clrnn.device.Profile profile) {
+            StateBuffers state, io.clrnn.device.Profile profile) {
         if (batchBeforeDirection && layout != 0) {
             throw new IllegalArgumentException("Y with batch before direction is for layout 0");
         }
@@ -252,9 +254,9 @@ final class Recurrent {
         }
         int dirs = config.numDirections();
         int h = config.hiddenSize();
-        int[] state = layout == 0 ? new int[] {dirs, batch, h} : new int[] {batch, dirs, h};
-        Tensor h0t = h0 == null ? null : checkShape(floats(h0, "initial_h"), "initial_h", state);
-        Tensor c0t = c0 == null ? null : checkShape(floats(c0, "initial_c"), "initial_c", state);
+        int[] stateShape = layout == 0 ? new int[] {dirs, batch, h} : new int[] {batch, dirs, h};
+        Tensor h0t = h0 == null ? null : checkShape(floats(h0, "initial_h"), "initial_h", stateShape);
+        Tensor c0t = c0 == null ? null : checkShape(floats(c0, "initial_c"), "initial_c", stateShape);
         int[] lengths = lens == null ? null : lengths(lens, seq, batch);
         long d = dirs;
         long b = batch;
@@ -268,23 +270,24 @@ final class Recurrent {
             GraphKernels k = onDevice.kernels();
             Value.checkedNumel(yShape, node.where);
             DeviceTensor y = k.fresh(batchBeforeDirection ? new int[] {seq, batch, dirs, h} : yShape);
-            DeviceTensor yh = k.fresh(state);
-            DeviceTensor yc = mode == CellType.LSTM ? k.fresh(state) : null;
+            DeviceTensor yh = k.fresh(stateShape);
+            DeviceTensor yc = mode == CellType.LSTM ? k.fresh(stateShape) : null;
             ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
             Device.Lane lane = k.enter(engine.laneFor(shape)); // the engine's lane: no queue waits for the other
             DeviceIo dio = new DeviceIo(onDevice.tensor().block().buffer, onDevice.tensor().offset(), y.block().buffer, 0,
                     batchBeforeDirection, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0);
-            if (engine.forwardOnDevice(shape, dio, h0t, c0t, lane, profile)) {
+            if (state != null ? engine.forwardOnDevice(shape, dio, state, lane, profile)
+                    : engine.forwardOnDevice(shape, dio, h0t, c0t, lane, profile)) {
                 return new Value[] {new Value.OnDevice(y, k), new Value.OnDevice(yh, k),
                         yc == null ? null : new Value.OnDevice(yc, k)};
             }
         }
         Tensor y = zeros(yShape, "Y");
-        Tensor yh = zeros(state, "Y_h");
-        Tensor yc = mode == CellType.LSTM ? zeros(state, "Y_c") : null;
+        Tensor yh = zeros(stateShape, "Y_h");
+        Tensor yc = mode == CellType.LSTM ? zeros(stateShape, "Y_c") : null;
         if (seq > 0 && batch > 0) {
             ForwardShape shape = new ForwardShape(config, seq, batch, false, lengths);
-            engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, profile);
+            engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, state, profile);
         }
         Value yv = Value.of(y);
         if (batchBeforeDirection) { // (seq, D, batch, H) read as (seq, batch, D, H)
