@@ -7,6 +7,9 @@
   forecaster 2-layer LSTM(batch_first) -> last step -> Linear
   charlm     Embedding -> LSTM (time-major) -> Linear to vocabulary logits at every step
   events     RNN(relu, batch_first) -> LayerNorm -> Linear -> sigmoid per step
+
+and the language model `clrnn generate` runs (LanguageModel: Embedding -> 2-layer LSTM(batch_first) -> Linear, its
+state carried from call to call), with torch's greedy loop.
 """
 import torch
 from torch import nn
@@ -69,6 +72,59 @@ class Events(nn.Module):
     def forward(self, x):
         y, _ = self.rnn(x)
         return torch.sigmoid(self.fc(self.norm(y)))
+
+
+class LanguageModel(nn.Module):
+    """Token ids (batch, seq) to logits (batch, seq, vocab); forward also takes and returns the LSTM's (h, c)."""
+
+    def __init__(self, vocab, emb, hidden, layers=2):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, emb)
+        self.rnn = nn.LSTM(emb, hidden, num_layers=layers, batch_first=True)
+        self.fc = nn.Linear(hidden, vocab)
+
+    def forward(self, x, state=None):
+        y, state = self.rnn(self.emb(x), state)
+        return self.fc(y), state
+
+
+class Logits(nn.Module):
+    """A LanguageModel as torch.onnx.export should see it: ids to logits, no state."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, x):
+        return self.lm(x)[0]
+
+
+class LogitsWithState(nn.Module):
+    """A LanguageModel with its state as graph inputs and outputs (h0, c0 -> hn, cn): how a stateless runtime
+    (ONNX Runtime) carries the state, fed back by the caller."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, x, h0, c0):
+        logits, (h, c) = self.lm(x, (h0, c0))
+        return logits, h, c
+
+
+def greedy(lm, prompt, length):
+    """torch's greedy loop: the prompt as one forward, then one step per token carrying (h, c); the tokens made, and
+    the smallest gap between the best and the second-best logit along the way."""
+    with torch.no_grad():
+        logits, state = lm(torch.tensor([prompt]))
+        out, gap = [], float("inf")
+        for _ in range(length):
+            top = torch.topk(logits[0, -1], 2).values
+            gap = min(gap, float(top[0] - top[1]))
+            token = int(logits[0, -1].argmax())
+            out.append(token)
+            logits, state = lm(torch.tensor([[token]]), state)
+        return out, gap
 
 
 # name -> (builder, vocabulary for token ids or ("f", width) for float features, batch_first)
