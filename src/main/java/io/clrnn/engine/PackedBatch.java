@@ -59,6 +59,16 @@ final class PackedBatch {
         return order.length;
     }
 
+    /** Whether packed position i holds the caller's sequence i, for every i. */
+    boolean inCallersOrder() {
+        for (int i = 0; i < order.length; i++) {
+            if (order[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Sequences in the caller's whole batch, of which this may be a slice. */
     int shapeBatch() {
         return shape.batch();

@@ -233,9 +233,10 @@ public final class RnnEngine implements AutoCloseable {
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
-        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, p.sizes, profile);
-        loadStates(lane, batch, p.sizes, state, profile);
-        runLayers(p, batch, profile);
+        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, p.sizes, state != null, profile);
+        StateIo states = stateIo(batch, p.sizes, state);
+        loadStates(lane, batch, p.sizes, state, states, profile);
+        runLayers(p, batch, states, profile);
         if (p.plan.plan.variant() == KernelPlan.Variant.TEAM) {
             workspace.readTeamFlag(lane);
             device.finish(lane);
@@ -245,8 +246,8 @@ public final class RnnEngine implements AutoCloseable {
             }
             teamGiveUps = 0;
         }
-        workspace.copyResults(lane, batch, p.sizes, dio, profile);
-        storeStates(lane, batch, p.sizes, state, profile);
+        workspace.copyResults(lane, batch, p.sizes, dio, states.hn, states.hnOff, states.c, states.cOff, profile);
+        storeStates(lane, batch, p.sizes, state, states, profile);
         if (lane != order) {
             device.finish(lane); // the caller's next commands go to the other queue
         }
@@ -280,8 +281,9 @@ public final class RnnEngine implements AutoCloseable {
         Prepared p = prepare(batch);
         Device.Lane lane = p.plan.plan.lane();
         workspace.upload(lane, batch, in, io, p.sizes, profile);
-        loadStates(lane, batch, p.sizes, state, profile);
-        runLayers(p, batch, profile);
+        StateIo states = stateIo(batch, p.sizes, state);
+        loadStates(lane, batch, p.sizes, state, states, profile);
+        runLayers(p, batch, states, profile);
         boolean team = p.plan.plan.variant() == KernelPlan.Variant.TEAM;
         if (team) {
             workspace.readTeamFlag(lane);
@@ -294,15 +296,39 @@ public final class RnnEngine implements AutoCloseable {
         } else if (team) {
             teamGiveUps = 0;
         }
-        storeStates(lane, batch, p.sizes, state, profile); // only now: a rerun starts from the states as they were
+        storeStates(lane, batch, p.sizes, state, states, profile); // only now: a rerun starts from the states as they were
+    }
+
+    /**
+     * Where the first layer reads h_0 and c_0 and the layers write h_n and c_n (c being the running cell state): in
+     * the workspace, by the slice's packed order; or, for a stream's forward of its whole batch in the caller's
+     * order, straight from one side of the state into the other.
+     */
+    private record StateIo(ClBuffer h0, long h0Off, ClBuffer hn, long hnOff, ClBuffer c0, long c0Off, ClBuffer c,
+            long cOff, boolean direct) {}
+
+    private StateIo stateIo(PackedBatch batch, Sizes sizes, StateBuffers state) {
+        if (state != null && batch.batch() == state.batch() && batch.inCallersOrder()) {
+            boolean cell = state.c() != null;
+            return new StateIo(state.h(), 0, state.nextH(), 0, cell ? state.c() : workspace.in, cell ? 0
+                    : sizes.c0Offset(), cell ? state.nextC() : workspace.lastOutput(), cell ? 0 : sizes.cnOffset(),
+                    true);
+        }
+        ClBuffer last = workspace.lastOutput();
+        return new StateIo(workspace.in, sizes.h0Offset(), last, sizes.hnOffset(), workspace.in, sizes.c0Offset(), last,
+                sizes.cnOffset(), false);
     }
 
     /** A stream's states, gathered into the slice's packed order where the first layer reads h_0 and c_0. */
-    private void loadStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, Profile profile) {
+    private void loadStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, StateIo io,
+            Profile profile) {
         if (state == null) {
             return;
         }
         state.before(lane);
+        if (io.direct) {
+            return;
+        }
         moveStates("gather_states", lane, batch, sizes, state.h(), sizes.h0Offset(), workspace.in,
                 config.outputSize(), profile);
         if (state.c() != null) {
@@ -312,8 +338,13 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The slice's final states, scattered from the last layer's output back into the stream's rows. */
-    private void storeStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, Profile profile) {
+    private void storeStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, StateIo io,
+            Profile profile) {
         if (state == null) {
+            return;
+        }
+        if (io.direct) {
+            state.swap(lane);
             return;
         }
         moveStates("scatter_states", lane, batch, sizes, state.h(), sizes.hnOffset(), workspace.lastOutput(),
@@ -350,7 +381,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** Every layer of an uploaded slice: its projection (unless fused) and its recurrence. */
-    private void runLayers(Prepared p, PackedBatch batch, Profile profile) {
+    private void runLayers(Prepared p, PackedBatch batch, StateIo states, Profile profile) {
         Device.Lane lane = p.plan.plan.lane();
         if (profile != null) {
             profile.plan(p.plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
@@ -362,7 +393,7 @@ public final class RnnEngine implements AutoCloseable {
             if (p.plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
                 runProjection(lane, p.tiles, layerIn, config.layerInputSize(layer), p.sizes.paddedRows(), w, profile);
             }
-            runRecurrence(p.plan, batch, p.sizes, layer, w, layerIn, layerOut, profile);
+            runRecurrence(p.plan, batch, p.sizes, states, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
         }
     }
@@ -415,7 +446,7 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, int layer, LayerWeights w,
+    private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, StateIo io, int layer, LayerWeights w,
             ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
         KernelPlan.RecurrencePlan plan = planned.plan;
         Device.Lane lane = plan.lane();
@@ -424,7 +455,6 @@ public final class RnnEngine implements AutoCloseable {
         int n = batch.batch();
         int seqLen = batch.seqLen();
         long states = (long) layer * dirs * n;
-        ClBuffer last = workspace.lastOutput();
         long t = Timer.start(profile);
         k.arg("T", seqLen).arg("B", n).arg("D", dirs).arg("H", config.hiddenSize()).arg("Hp", layout.hp())
                 .arg("Hin", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
@@ -432,10 +462,10 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("reverse_mask", reverseMask)
                 .arg("table", workspace.in).arg("table_off", sizes.tableOffset())
                 .arg("P", workspace.p).arg("W", w.whhT()).arg("Y", layerOut)
-                .arg("h0", workspace.in).arg("h0_off", sizes.h0Offset() + states * config.outputSize())
-                .arg("hn", last).arg("hn_off", sizes.hnOffset() + states * config.outputSize())
-                .arg("c0", workspace.in).arg("c0_off", sizes.c0Offset() + states * config.hiddenSize())
-                .arg("c", last).arg("c_off", sizes.cnOffset() + states * config.hiddenSize())
+                .arg("h0", io.h0).arg("h0_off", io.h0Off + states * config.outputSize())
+                .arg("hn", io.hn).arg("hn_off", io.hnOff + states * config.outputSize())
+                .arg("c0", io.c0).arg("c0_off", io.c0Off + states * config.hiddenSize())
+                .arg("c", io.c).arg("c_off", io.cOff + states * config.hiddenSize())
                 .arg("scratch", workspace.scratch()).arg("Whr", w.whrT()).arg("bhn", w.bhn()).arg("peep", w.peep())
                 .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
         int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), tuning.maxStepsPerLaunch()), seqLen));

@@ -11,14 +11,18 @@ import java.nio.ByteOrder;
  * The recurrent state of a batch of streams, kept on the device between forwards: h (layers*D, batch, H_out)
  * and an LSTM's c (layers*D, batch, H), rows in the caller's order. A forward given it starts from it and
  * leaves its final states in it ({@link RnnEngine#forward}); nothing goes through the host unless asked.
- * Not thread-safe: its owner serialises use.
+ * Each is held twice: a forward of the whole batch in the caller's order has its kernels read h_0 from one side
+ * and write h_n to the other (a kernel cannot read and write the same rows without a race), then the sides swap;
+ * no copy, no extra launch. Not thread-safe: its owner serialises use.
  */
 public final class StateBuffers implements AutoCloseable {
     private final Device device;
     private final RnnConfig config;
     private final int batch;
-    private final ClBuffer h;
-    private final ClBuffer c;
+    private final ClBuffer[] h = new ClBuffer[2];
+    private final ClBuffer[] c = new ClBuffer[2];
+    /** The side holding the current states. */
+    private int side;
     /** The lane of the last command that wrote the states: a forward on the other lane waits for it. */
     private Device.Lane writtenOn = Device.Lane.THROUGHPUT;
 
@@ -26,16 +30,17 @@ public final class StateBuffers implements AutoCloseable {
         this.device = device;
         this.config = config;
         this.batch = batch;
-        this.h = device.buffer(Math.multiplyExact(slots(config) * batch * config.outputSize(), 4L));
-        ClBuffer cell = null;
         try {
-            cell = config.mode().hasCellState()
-                    ? device.buffer(Math.multiplyExact(slots(config) * batch * config.hiddenSize(), 4L)) : null;
+            for (int i = 0; i < 2; i++) {
+                h[i] = device.buffer(Math.multiplyExact(slots(config) * batch * config.outputSize(), 4L));
+                if (config.mode().hasCellState()) {
+                    c[i] = device.buffer(Math.multiplyExact(slots(config) * batch * config.hiddenSize(), 4L));
+                }
+            }
         } catch (RuntimeException e) {
-            h.close();
+            close();
             throw e;
         }
-        this.c = cell;
     }
 
     /** Zero states for {@code batch} streams. */
@@ -49,9 +54,9 @@ public final class StateBuffers implements AutoCloseable {
     public static StateBuffers of(Device device, RnnConfig config, int batch, Tensor h0, Tensor c0) {
         StateBuffers s = new StateBuffers(device, config, batch);
         try {
-            s.write(s.h, h0);
-            if (s.c != null) {
-                s.write(s.c, c0);
+            s.write(s.h(), h0);
+            if (s.c() != null) {
+                s.write(s.c(), c0);
             }
             device.finish(Device.Lane.THROUGHPUT); // the staging copies below may go once written
         } catch (RuntimeException e) {
@@ -79,13 +84,29 @@ public final class StateBuffers implements AutoCloseable {
         return config;
     }
 
+    /** h now. */
     ClBuffer h() {
-        return h;
+        return h[side];
     }
 
-    /** c, or null for a cell without one. */
+    /** c now, or null for a cell without one. */
     ClBuffer c() {
-        return c;
+        return c[side];
+    }
+
+    /** The other side of h, where a forward writing h_n straight into the state puts it. */
+    ClBuffer nextH() {
+        return h[1 - side];
+    }
+
+    ClBuffer nextC() {
+        return c[1 - side];
+    }
+
+    /** The other side, written by commands on {@code lane}, now holds the states. */
+    void swap(Device.Lane lane) {
+        side = 1 - side;
+        writtenOn = lane;
     }
 
     /** Orders the next command on {@code lane} after the last one that wrote the states. */
@@ -102,12 +123,12 @@ public final class StateBuffers implements AutoCloseable {
 
     /** h as (layers*D, batch, H_out), read back once the forwards writing it are done. */
     public Tensor hidden() {
-        return read(h, config.outputSize());
+        return read(h(), config.outputSize());
     }
 
     /** c as (layers*D, batch, H); null for a cell without one. */
     public Tensor cell() {
-        return c == null ? null : read(c, config.hiddenSize());
+        return c() == null ? null : read(c(), config.hiddenSize());
     }
 
     private Tensor read(ClBuffer src, int width) {
@@ -123,9 +144,9 @@ public final class StateBuffers implements AutoCloseable {
     public StateBuffers copy() {
         StateBuffers s = new StateBuffers(device, config, batch);
         before(Device.Lane.THROUGHPUT);
-        device.copy(Device.Lane.THROUGHPUT, h, 0, s.h, 0, h.bytes(), null);
-        if (c != null) {
-            device.copy(Device.Lane.THROUGHPUT, c, 0, s.c, 0, c.bytes(), null);
+        device.copy(Device.Lane.THROUGHPUT, h(), 0, s.h(), 0, h().bytes(), null);
+        if (c() != null) {
+            device.copy(Device.Lane.THROUGHPUT, c(), 0, s.c(), 0, c().bytes(), null);
         }
         return s;
     }
@@ -133,9 +154,9 @@ public final class StateBuffers implements AutoCloseable {
     /** Every stream back to zero states. */
     public void reset() {
         before(Device.Lane.THROUGHPUT);
-        device.zero(Device.Lane.THROUGHPUT, h, 0, h.bytes(), null);
-        if (c != null) {
-            device.zero(Device.Lane.THROUGHPUT, c, 0, c.bytes(), null);
+        device.zero(Device.Lane.THROUGHPUT, h(), 0, h().bytes(), null);
+        if (c() != null) {
+            device.zero(Device.Lane.THROUGHPUT, c(), 0, c().bytes(), null);
         }
         writtenOn = Device.Lane.THROUGHPUT;
     }
@@ -143,9 +164,9 @@ public final class StateBuffers implements AutoCloseable {
     /** Stream {@code row} (0 ≤ row &lt; batch) back to zero states, the others untouched. */
     public void reset(int row) {
         before(Device.Lane.THROUGHPUT);
-        zeroRow(h, row, config.outputSize());
-        if (c != null) {
-            zeroRow(c, row, config.hiddenSize());
+        zeroRow(h(), row, config.outputSize());
+        if (c() != null) {
+            zeroRow(c(), row, config.hiddenSize());
         }
         writtenOn = Device.Lane.THROUGHPUT;
     }
@@ -158,9 +179,10 @@ public final class StateBuffers implements AutoCloseable {
 
     @Override
     public void close() {
-        h.close();
-        if (c != null) {
-            c.close();
+        for (ClBuffer b : new ClBuffer[] {h[0], h[1], c[0], c[1]}) {
+            if (b != null) {
+                b.close();
+            }
         }
     }
 }

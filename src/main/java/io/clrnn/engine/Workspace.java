@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,6 +48,11 @@ final class Workspace implements AutoCloseable {
     private ByteBuffer downStaging = ByteBuffer.allocateDirect(0);
     /** A row of zeros for absent initial states, kept so that no forward allocates it again. */
     private float[] zeros = new float[0];
+    /** The step table and order last written, and where: a stream's steps of one shape write them once. */
+    private ClBuffer tablesIn;
+    private long tablesOffset;
+    private int[] tables;
+    private int[] tablesOrder;
     /** Host copies of weights in flight to the device, kept alive until {@link #finishUploads}. */
     private final List<ByteBuffer> pendingUploads = new ArrayList<>();
 
@@ -167,6 +173,7 @@ final class Workspace implements AutoCloseable {
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
         clock = Timer.lap(profile, Profile.Host.PACK, clock);
         device.write(lane, in, 0, upStaging, (long) floats * 4, profile);
+        tablesWritten(batch, s);
         Timer.stop(profile, Profile.Host.ENQUEUE, clock);
     }
 
@@ -175,28 +182,51 @@ final class Workspace implements AutoCloseable {
      * batch's own order) on the device, then h_0, c_0 (zeros when absent) and the step table in one write.
      */
     void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Tensor h0, Tensor c0,
-            IoLayout io, Sizes s, Profile profile) {
+            IoLayout io, Sizes s, boolean statesOnDevice, Profile profile) {
         long clock = Timer.start(profile);
         device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);
+        if (statesOnDevice && holdsTables(batch, s)) {
+            // a stream's next step of the same shape: nothing from the host at all
+            Timer.stop(profile, Profile.Host.ENQUEUE, clock);
+            return;
+        }
         int floats = Math.toIntExact(s.uploadFloats());
         upStaging = host(upStaging, floats);
         FloatBuffer f = upStaging.asFloatBuffer();
-        putStates(f, s.h0Offset(), h0, batch, io, config.outputSize());
-        if (config.mode().hasCellState()) {
-            putStates(f, s.c0Offset(), c0, batch, io, config.hiddenSize());
+        if (!statesOnDevice) {
+            putStates(f, s.h0Offset(), h0, batch, io, config.outputSize());
+            if (config.mode().hasCellState()) {
+                putStates(f, s.c0Offset(), c0, batch, io, config.hiddenSize());
+            }
         }
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
         clock = Timer.lap(profile, Profile.Host.PACK, clock);
-        int from = Math.toIntExact(s.h0Offset() * 4);
+        int from = Math.toIntExact((statesOnDevice ? s.tableOffset() : s.h0Offset()) * 4);
         device.write(lane, in, from, upStaging.slice(from, floats * 4 - from), floats * 4L - from, profile);
+        tablesWritten(batch, s);
         Timer.stop(profile, Profile.Host.ENQUEUE, clock);
     }
 
+    /** Whether {@code in} already holds this batch's step table and order where {@code s} puts them. */
+    private boolean holdsTables(PackedBatch batch, Sizes s) {
+        return tablesIn == in && in != null && tablesOffset == s.tableOffset()
+                && Arrays.equals(tables, batch.table) && Arrays.equals(tablesOrder, batch.order);
+    }
+
+    private void tablesWritten(PackedBatch batch, Sizes s) {
+        tablesIn = in;
+        tablesOffset = s.tableOffset();
+        tables = batch.table.clone();
+        tablesOrder = batch.order.clone();
+    }
+
     /**
-     * out, h_n and c_n copied on the device from the last layer's buffer to where {@code io} says, rows in the
-     * batch's own order; one command each, or one per direction for a Y in ONNX's (seq, D, batch, H).
+     * out copied on the device from the last layer's buffer, h_n and c_n from where the layers left them ({@code hn},
+     * {@code cn}), to where {@code io} says (h_n and c_n only when it names buffers for them), rows in the batch's own
+     * order; one command each, or one per direction for a Y in ONNX's (seq, D, batch, H).
      */
-    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, Profile profile) {
+    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, ClBuffer hn, long hnOffset, ClBuffer cn,
+            long cnOffset, Profile profile) {
         ClBuffer src = lastOutput();
         ClBuffer y = io.y();
         long yOff = io.yOffset();
@@ -214,10 +244,11 @@ final class Workspace implements AutoCloseable {
             }
         }
         long states = (long) config.numLayers() * dirs * n;
-        device.copy(lane, src, s.hnOffset() * 4, io.hn(), io.hnOffset() * 4, states * hOut * 4, profile);
+        if (io.hn() != null) {
+            device.copy(lane, hn, hnOffset * 4, io.hn(), io.hnOffset() * 4, states * hOut * 4, profile);
+        }
         if (io.cn() != null) {
-            device.copy(lane, src, s.cnOffset() * 4, io.cn(), io.cnOffset() * 4, states * config.hiddenSize() * 4L,
-                    profile);
+            device.copy(lane, cn, cnOffset * 4, io.cn(), io.cnOffset() * 4, states * config.hiddenSize() * 4L, profile);
         }
     }
 

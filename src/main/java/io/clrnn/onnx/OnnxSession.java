@@ -68,6 +68,13 @@ public final class OnnxSession implements AutoCloseable {
     private final java.util.Set<Node> absorbed = new java.util.HashSet<>();
     /** Constants prepared for one kernel, kept on the device: a dense head's packed weight, by its node; a norm's scale and bias. */
     private final Map<Object, DeviceTensor> packed = new HashMap<>();
+    /** Values no node reads and no graph output is: a recurrent node need not write its Y_h or Y_c there. */
+    private final java.util.Set<String> unread = new java.util.HashSet<>();
+    /**
+     * Nodes whose work only becomes recurrent nodes' initial_h and initial_c (the zeros torch.onnx.export computes from
+     * the input's batch size, say): a stream's chunks after its first carry the states instead, and skip them.
+     */
+    private final java.util.Set<Node> stateOnly = new java.util.HashSet<>();
     /** Graph inputs that some node other than a recurrent one reads. */
     private final java.util.Set<String> feedsOperators = new java.util.HashSet<>();
     private boolean closed;
@@ -106,6 +113,14 @@ public final class OnnxSession implements AutoCloseable {
             lastUse.forEach((name, i) -> lastReadBy.get(i).add(name));
             java.util.Set<String> outputs = new java.util.HashSet<>();
             model.outputs().forEach(p -> outputs.add(p.name()));
+            for (Node n : program) {
+                for (String out : n.outputs) {
+                    if (!out.isEmpty() && !readers.containsKey(out) && !outputs.contains(out)) {
+                        unread.add(out);
+                    }
+                }
+            }
+            planStateOnly(readers, outputs);
             planHeads(readers, outputs);
             planNorms(readers, outputs);
             planTransposedY(readers, outputs);
@@ -186,8 +201,12 @@ public final class OnnxSession implements AutoCloseable {
         kernels.profile(profile);
         try {
             feed(values, inputs, intInputs);
+            boolean carried = stream != null && stream.carries();
             for (int i = 0; i < program.size(); i++) {
                 Node n = program.get(i);
+                if (carried && stateOnly.contains(n)) {
+                    continue;
+                }
                 evaluate(n, values);
                 for (String in : lastReadBy.get(i)) {
                     if (values.get(in) instanceof Value.OnDevice d && !uploaded.containsKey(in)
@@ -253,7 +272,8 @@ public final class OnnxSession implements AutoCloseable {
             RnnEngine engine = engine(r, in);
             io.clrnn.engine.StateBuffers state = stream == null ? null
                     : stream.state(n, engine, in[0], arg(in, 5), arg(in, 6));
-            out = r.forward(engine, in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null, state, profile);
+            out = r.forward(engine, in[0], arg(in, 4), arg(in, 5), arg(in, 6), transpose != null,
+                    wanted(n.output(1)), wanted(n.output(2)), state, profile);
             if (transpose != null) {
                 put(values, transpose.output(0), out[0]); // Y itself is read by nothing else
                 out[0] = null;
@@ -273,11 +293,45 @@ public final class OnnxSession implements AutoCloseable {
         }
     }
 
+    /** Whether a node's output {@code name} is read by something: a node, or the caller as a graph output. */
+    private boolean wanted(String name) {
+        return !name.isEmpty() && !unread.contains(name);
+    }
+
     /** Names {@code v}; a device tensor's block is held for as long as the name lives. */
     private static void put(Map<String, Value> values, String name, Value v) {
         values.put(name, v);
         if (v instanceof Value.OnDevice d) {
             d.tensor().block().hold();
+        }
+    }
+
+    /** Finds the nodes whose outputs only ever reach initial_h and initial_c slots (see {@link #stateOnly}). */
+    private void planStateOnly(Map<String, List<Node>> readers, java.util.Set<String> outputs) {
+        for (int i = program.size() - 1; i >= 0; i--) {
+            Node n = program.get(i);
+            if (model.recurrent.containsKey(n)) {
+                continue;
+            }
+            boolean only = !n.outputs.isEmpty();
+            for (String out : n.outputs) {
+                if (out.isEmpty()) {
+                    continue;
+                }
+                if (outputs.contains(out)) {
+                    only = false;
+                }
+                for (Node r : readers.getOrDefault(out, List.of())) {
+                    boolean initialState = model.recurrent.containsKey(r);
+                    for (int slot = 0; slot < r.inputs.size() && initialState; slot++) {
+                        initialState = !r.inputs.get(slot).equals(out) || slot == 5 || slot == 6;
+                    }
+                    only &= initialState || stateOnly.contains(r);
+                }
+            }
+            if (only) {
+                stateOnly.add(n);
+            }
         }
     }
 

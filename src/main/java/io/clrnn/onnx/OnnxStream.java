@@ -103,6 +103,11 @@ public final class OnnxStream implements AutoCloseable {
         throw new InvalidInputException("the graph has no recurrent node " + io.clrnn.format.FormatException.quote(node));
     }
 
+    /** Whether the recurrent nodes' states are carried from an earlier chunk (this is not a first one). */
+    boolean carries() {
+        return !states.isEmpty();
+    }
+
     /**
      * The state node {@code n} starts this chunk from, made at its first: from initial_h and initial_c when the
      * graph gives them, else zeros.

@@ -233,10 +233,11 @@ final class Recurrent {
      * give zeros, as ONNX Runtime's GRU and LSTM do. With {@code batchBeforeDirection} (layout 0 only) Y is
      * (seq_length, batch_size, num_directions, hidden_size): what the Transpose torch.onnx.export puts after a
      * bidirectional node makes of it. With a {@code state} (a stream's chunk), the initial states come from it and
-     * the final ones go back into it; initial_h and initial_c are not read.
+     * the final ones go back into it; initial_h and initial_c are not read. Y_h and Y_c may be left out (null) when
+     * not {@code wantYh} or {@code wantYc}: nothing reads them.
      */
     Value[] forward(RnnEngine engine, Value x, Value lens, Value h0, Value c0, boolean batchBeforeDirection,
-            StateBuffers state, io.clrnn.device.Profile profile) {
+            boolean wantYh, boolean wantYc, StateBuffers state, io.clrnn.device.Profile profile) {
         if (batchBeforeDirection && layout != 0) {
             throw new IllegalArgumentException("Y with batch before direction is for layout 0");
         }
@@ -270,15 +271,15 @@ final class Recurrent {
             GraphKernels k = onDevice.kernels();
             Value.checkedNumel(yShape, node.where);
             DeviceTensor y = k.fresh(batchBeforeDirection ? new int[] {seq, batch, dirs, h} : yShape);
-            DeviceTensor yh = k.fresh(stateShape);
-            DeviceTensor yc = mode == CellType.LSTM ? k.fresh(stateShape) : null;
+            DeviceTensor yh = wantYh ? k.fresh(stateShape) : null;
+            DeviceTensor yc = wantYc && mode == CellType.LSTM ? k.fresh(stateShape) : null;
             ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
             Device.Lane lane = k.enter(engine.laneFor(shape)); // the engine's lane: no queue waits for the other
             DeviceIo dio = new DeviceIo(onDevice.tensor().block().buffer, onDevice.tensor().offset(), y.block().buffer, 0,
-                    batchBeforeDirection, yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0);
+                    batchBeforeDirection, yh == null ? null : yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0);
             if (state != null ? engine.forwardOnDevice(shape, dio, state, lane, profile)
                     : engine.forwardOnDevice(shape, dio, h0t, c0t, lane, profile)) {
-                return new Value[] {new Value.OnDevice(y, k), new Value.OnDevice(yh, k),
+                return new Value[] {new Value.OnDevice(y, k), yh == null ? null : new Value.OnDevice(yh, k),
                         yc == null ? null : new Value.OnDevice(yc, k)};
             }
         }
