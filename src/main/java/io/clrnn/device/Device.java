@@ -74,6 +74,8 @@ public final class Device extends ClResource {
     private final cl_command_queue latencyQueue;
     private final boolean profiling;
     private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
+    /** Held by a thread while it enqueues on the latency lane: see {@link #guarded(Lane, String, java.util.function.Function)}. */
+    private final Object latencyTurns = new Object();
     /** Every call holds the read lock; close takes the write lock, so it waits for calls in flight. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
@@ -257,7 +259,7 @@ public final class Device extends ClResource {
     }
 
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
-        guarded("clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
+        guarded(lane, "clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
                     null, event), call);
@@ -274,7 +276,7 @@ public final class Device extends ClResource {
 
     public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
-        guarded("clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
+        guarded(lane, "clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             long before = enqueued[slot(lane)].get();
             Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
@@ -294,7 +296,7 @@ public final class Device extends ClResource {
         if (bytes == 0) {
             return;
         }
-        guarded("clEnqueueCopyBuffer(" + bytes + " bytes)", call -> {
+        guarded(lane, "clEnqueueCopyBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
                     null, event), call);
@@ -308,7 +310,7 @@ public final class Device extends ClResource {
         if (bytes == 0) {
             return;
         }
-        guarded("clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
+        guarded(lane, "clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueFillBuffer(queue(lane), dst.mem(), Pointer.to(new float[] {0f}), 4, dstOffsetBytes,
                     bytes, 0, null, event), call);
@@ -323,7 +325,7 @@ public final class Device extends ClResource {
      * mapping back with {@link #unmap} once read.
      */
     public ByteBuffer mapForReading(Lane lane, ClBuffer src, long bytes, Profile profile) {
-        return guarded("clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
+        return guarded(lane, "clEnqueueMapBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             int[] status = new int[1];
             ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
@@ -336,7 +338,7 @@ public final class Device extends ClResource {
 
     /** Enqueues the release of a mapping made by {@link #mapForReading}. */
     public void unmap(Lane lane, ClBuffer buffer, ByteBuffer mapped) {
-        guarded("clEnqueueUnmapMemObject", call -> {
+        guarded(lane, "clEnqueueUnmapMemObject", call -> {
             Cl.check(CL.clEnqueueUnmapMemObject(queue(lane), buffer.mem(), mapped, 0, null, null), call);
             enqueued(lane);
             return null;
@@ -358,7 +360,7 @@ public final class Device extends ClResource {
                         "global size " + global[i] + " is not a multiple of local size " + local[i]);
             }
         }
-        guarded("clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
+        guarded(lane, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
@@ -369,18 +371,15 @@ public final class Device extends ClResource {
 
     /** Waits for everything enqueued so far, on every lane. */
     public void finish() {
-        guarded("clFinish", call -> {
-            finishLane(Lane.THROUGHPUT, call);
-            if (latencyQueue != null) {
-                finishLane(Lane.LATENCY, call);
-            }
-            return null;
-        });
+        finish(Lane.THROUGHPUT);
+        if (latencyQueue != null) {
+            finish(Lane.LATENCY);
+        }
     }
 
     /** Waits for everything enqueued so far on one lane (the other may still be busy). */
     public void finish(Lane lane) {
-        guarded("clFinish", call -> {
+        guarded(lane, "clFinish", call -> {
             finishLane(lane, call);
             return null;
         });
@@ -396,7 +395,7 @@ public final class Device extends ClResource {
         if (region[0] == 0 || region[1] == 0 || region[2] == 0) {
             return;
         }
-        guarded("clEnqueueCopyBufferRect", call -> {
+        guarded(lane, "clEnqueueCopyBufferRect", call -> {
             cl_event event = eventFor(profile);
             Cl.check(CL.clEnqueueCopyBufferRect(queue(lane), src.mem(), dst.mem(), new long[] {srcOffsetBytes, 0, 0},
                     new long[] {dstOffsetBytes, 0, 0}, region, srcRowPitch, srcSlicePitch, dstRowPitch, dstSlicePitch,
@@ -437,6 +436,22 @@ public final class Device extends ClResource {
             profile.add(family, event);
         }
         return null;
+    }
+
+    /**
+     * Runs one command on {@code lane}: on the in-thread latency lane, one thread at a time. PoCL's in-thread driver
+     * runs a command inside the call that enqueues it, and then the commands that waited for it; an in-order queue
+     * fed by two threads at once makes one thread's command wait for the other's, and PoCL (2.10) then deadlocks
+     * on its event lock, both threads stuck in the enqueue (found by clrnn serve's test: two modules on one device,
+     * driven from two threads). Taking turns costs nothing: that driver runs one command at a time anyway.
+     */
+    private <T> T guarded(Lane lane, String call, java.util.function.Function<String, T> body) {
+        if (lane != Lane.LATENCY || latencyQueue == null) {
+            return guarded(call, body);
+        }
+        synchronized (latencyTurns) {
+            return guarded(call, body);
+        }
     }
 
     /** Runs one OpenCL call under the read lock, after the open check and the fault seam. */

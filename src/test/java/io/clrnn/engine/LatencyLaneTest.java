@@ -70,4 +70,43 @@ class LatencyLaneTest {
             assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
         }
     }
+
+    /**
+     * Two modules on one device, driven from two threads at once, both on the latency lane: each gets its own
+     * answer, and neither waits forever (PoCL's in-thread driver deadlocked when two threads fed its queue at once,
+     * until the device made them take turns).
+     */
+    @Test
+    void twoThreadsOnTheLatencyLaneTakeTurns() throws Exception {
+        Device device = TestDevice.shared();
+        assumeTrue(device.hasLatencyLane(), device + " has no in-thread twin");
+        RnnConfig config = RnnConfig.of(CellType.LSTM, 8, 16);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int seed = t;
+                    runs.add(pool.submit(() -> {
+                        RnnWeights weights = RnnWeights.init(config, seed);
+                        RnnInput in = RnnInput.of(Tensor.randn(seed, 3, 2, 8));
+                        ForwardShape shape = ForwardShape.check(config, in);
+                        try (RnnEngine engine = new RnnEngine(device, weights)) {
+                            RnnOutput first = engine.forward(shape, in, null);
+                            for (int i = 0; i < 3000; i++) {
+                                assertClose(first.output(), engine.forward(shape, in, null).output(), 0, 0,
+                                        "forward " + i);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : runs) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        });
+    }
 }
