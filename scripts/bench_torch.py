@@ -44,6 +44,19 @@ seeded, for the suite's networks section:
     python3 scripts/bench_torch.py --network sentiment --batch 32 --seq 50 --save-input X.npy
 
 The timed forward is the module on the input (token ids or features), as clrnn's run of its export is.
+
+Greedy generation with scripts/networks.py's LanguageModel (an Embedding --input wide, --layers LSTM layers of
+--hidden, a Linear to --vocab logits), seeded, for the suite's generation section: every stream's prompt of --seq
+tokens once, untimed, then timed steps, each feeding every stream's argmax back with the (h, c) carried over:
+
+    python3 scripts/bench_torch.py --generate --vocab 100 --input 64 --hidden 256 --layers 2 --batch 16 --seq 16 \
+        [--threads 1] [--seconds 2]
+    python3 scripts/bench_torch.py --generate --vocab 100 ... --export-onnx LM.onnx --export-onnx-state LM_STATE.onnx
+
+The timing's median_ms is one step's; tokens_per_s is batch / that. The exports (opset 14, dynamic batch and
+sequence axes) are Logits (ids -> logits, for clrnn, which keeps the state on its side) and LogitsWithState (ids,
+h0, c0 -> logits, hn, cn, for ONNX Runtime, whose caller feeds the state back). Row b of the prompt holds
+(b + t) % vocab at step t, as clrnn's GenerationBenchmark.prompt.
 """
 import argparse
 import json
@@ -107,10 +120,15 @@ def parse_args():
     p.add_argument("--export-onnx", metavar="FILE", help="write the module as ONNX instead of timing it")
     p.add_argument("--network", help="one of scripts/networks.py's BENCH networks instead of a bare module")
     p.add_argument("--save-input", metavar="FILE", help="with --network: write its seeded input as .npy")
+    p.add_argument("--generate", action="store_true", help="time greedy generation with a LanguageModel")
+    p.add_argument("--vocab", type=int, default=100, help="with --generate: the vocabulary")
+    p.add_argument("--export-onnx-state", metavar="FILE",
+                   help="with --generate: write the model with its state as inputs and outputs")
     args = p.parse_args()
     if args.gemm and (len(args.gemm) % 3 or min(args.gemm) < 1):
         p.error("--gemm takes positive sizes, three per matmul: M N K [M N K ...]")
-    if min(args.seq, args.batch, args.input, args.hidden, args.layers, args.threads, args.iterations) < 1 \
+    if min(args.seq, args.batch, args.input, args.hidden, args.layers, args.vocab, args.threads,
+           args.iterations) < 1 \
             or args.warmup < 0:
         p.error("sizes, --threads and --iterations must be positive, --warmup not negative")
     if args.nonlinearity:
@@ -344,11 +362,56 @@ def bench_network(a):
     return result
 
 
+def language_model(a):
+    """The --generate module in eval() and its prompt, (batch, seq) token ids."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import networks
+    torch.manual_seed(0)
+    lm = networks.LanguageModel(a.vocab, a.input, a.hidden, a.layers).eval()
+    prompt = (torch.arange(a.batch)[:, None] + torch.arange(a.seq)[None, :]) % a.vocab
+    return networks, lm, prompt
+
+
+def export_language_model(a, networks, lm, prompt):
+    batch_and_seq = {0: "batch", 1: "seq"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about exporting an LSTM with a batch size, which is the point
+        if a.export_onnx:
+            torch.onnx.export(networks.Logits(lm), (prompt,), a.export_onnx, opset_version=ONNX_OPSET,
+                              input_names=["ids"], output_names=["logits"], dynamic_axes={"ids": batch_and_seq})
+        if a.export_onnx_state:
+            h0 = torch.zeros(a.layers, a.batch, a.hidden)
+            torch.onnx.export(networks.LogitsWithState(lm), (prompt, h0, h0), a.export_onnx_state,
+                              opset_version=ONNX_OPSET, input_names=["ids", "h0", "c0"],
+                              output_names=["logits", "hn", "cn"],
+                              dynamic_axes={"ids": batch_and_seq, "h0": {1: "batch"}, "c0": {1: "batch"}})
+    return {"exported": [f for f in (a.export_onnx, a.export_onnx_state) if f]}
+
+
+def bench_generate(a):
+    networks, lm, prompt = language_model(a)
+    if a.export_onnx or a.export_onnx_state:
+        return export_language_model(a, networks, lm, prompt)
+    with torch.inference_mode():
+        logits, state = lm(prompt)
+
+        def step():
+            nonlocal logits, state
+            token = logits[:, -1].argmax(-1, keepdim=True)  # (batch, 1): every stream's next token
+            logits, state = lm(token, state)
+        millis = time_runs(step, a.warmup, a.iterations, a.seconds, a.warmup_seconds)
+    result = {"implementation": "torch-cpu-%dt" % a.threads, "device": cpu_name(), "batch": a.batch,
+              "prompt": a.seq}
+    result.update(stats(millis, 0.0))
+    result["tokens_per_s"] = a.batch * 1e3 / result["median_ms"]
+    return result
+
+
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
-    result = bench_network(a) if a.network else export_onnx(a) if a.export_onnx else bench_gemm(a) if a.gemm \
-        else bench_rnn(a)
+    result = bench_generate(a) if a.generate else bench_network(a) if a.network else export_onnx(a) \
+        if a.export_onnx else bench_gemm(a) if a.gemm else bench_rnn(a)
     result.update({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
                    "cores": os.cpu_count(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))

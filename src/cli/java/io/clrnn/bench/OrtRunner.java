@@ -159,17 +159,40 @@ public final class OrtRunner {
     public List<Double> runGraph(Path model, java.util.Map<String, Path> inputs, List<Integer> threads,
             Benchmark.Budget budget) throws IOException {
         List<String> command = new ArrayList<>(java);
-        command.addAll(List.of("--graph", model.toString(),
-                threads.stream().map(String::valueOf).collect(Collectors.joining(",")),
-                Integer.toString(budget.warmup()), String.format(Locale.ROOT, "%s", budget.warmupSeconds()),
-                Integer.toString(budget.minIterations()), String.format(Locale.ROOT, "%s", budget.minSeconds())));
+        command.addAll(List.of("--graph", model.toString()));
+        command.addAll(threadsAndBudget(threads, budget));
         inputs.forEach((name, path) -> command.add(name + "=" + path));
+        return medians(command, threads.size());
+    }
+
+    /**
+     * Times one greedy generation step (see {@link GenerationBenchmark}) of a language model exported with its state
+     * as inputs and outputs (ids, h0, c0 to logits, hn, cn), with each of {@code threads} intra-op thread counts;
+     * returns each count's median in milliseconds, in order.
+     */
+    public List<Double> runGeneration(Path model, int batch, int vocab, List<Integer> threads,
+            Benchmark.Budget budget) throws IOException {
+        List<String> command = new ArrayList<>(java);
+        command.addAll(List.of("--generate", model.toString(), Integer.toString(batch), Integer.toString(vocab)));
+        command.addAll(threadsAndBudget(threads, budget));
+        return medians(command, threads.size());
+    }
+
+    /** OrtTimer's arguments THREADS WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS. */
+    private static List<String> threadsAndBudget(List<Integer> threads, Benchmark.Budget budget) {
+        return List.of(threads.stream().map(String::valueOf).collect(Collectors.joining(",")),
+                Integer.toString(budget.warmup()), String.format(Locale.ROOT, "%s", budget.warmupSeconds()),
+                Integer.toString(budget.minIterations()), String.format(Locale.ROOT, "%s", budget.minSeconds()));
+    }
+
+    /** Runs OrtTimer and reads one median per thread count from its answer. */
+    private static List<Double> medians(List<String> command, int threadCounts) throws IOException {
         List<Double> medians = new ArrayList<>();
         Subprocess.runForJson("ONNX Runtime's JVM", command, RUN_TIMEOUT_S).path("measurements")
                 .forEach(m -> medians.add(m.path("median_ms").asDouble()));
-        if (medians.size() != threads.size()) {
+        if (medians.size() != threadCounts) {
             throw new ClrnnException("ONNX Runtime answered " + medians.size() + " measurements for "
-                    + threads.size() + " thread counts");
+                    + threadCounts + " thread counts");
         }
         return medians;
     }

@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clrnn.Tensor;
+import io.clrnn.generate.Sampler;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -28,6 +29,8 @@ import java.util.Map;
  *   java -cp clrnn.jar:onnxruntime.jar io.clrnn.bench.OrtTimer --version
  *   java -cp ... io.clrnn.bench.OrtTimer MODEL.onnx "LSTM T5 B4 I8 H8" SEED THREADS[,THREADS...] \
  *       WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS
+ *   java -cp ... io.clrnn.bench.OrtTimer --graph MODEL.onnx THREADS WARMUP ... MIN_SECONDS NAME=FILE.npy...
+ *   java -cp ... io.clrnn.bench.OrtTimer --generate MODEL.onnx BATCH VOCAB THREADS WARMUP ... MIN_SECONDS
  * </pre>
  *
  * prints one line of JSON: {@code {"version": ...}}, or {@code {"onnxruntime_version": ..., "measurements":
@@ -55,6 +58,10 @@ public final class OrtTimer {
         }
         if (args.length >= 1 && args[0].equals("--graph")) {
             graph(env, args);
+            return;
+        }
+        if (args.length == 9 && args[0].equals("--generate")) {
+            generate(env, args);
             return;
         }
         if (args.length != 8) {
@@ -201,6 +208,90 @@ public final class OrtTimer {
                             : OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap((long[]) data), shape));
                 }
             });
+        }
+    }
+
+    /**
+     * {@code --generate MODEL BATCH VOCAB THREADS WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS}: one greedy
+     * generation step (see {@link GenerationBenchmark}) of a language model whose state is graph inputs and outputs
+     * (ids, h0, c0 to logits, hn, cn), for each thread count.
+     */
+    private static void generate(OrtEnvironment env, String[] args) throws OrtException, IOException {
+        Path model = Path.of(args[1]);
+        int batch = Integer.parseInt(args[2]);
+        int vocab = Integer.parseInt(args[3]);
+        int[] threads = Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray();
+        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[5]), Double.parseDouble(args[6]),
+                Integer.parseInt(args[7]), Double.parseDouble(args[8]));
+        ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
+        ArrayNode measurements = answer.putArray("measurements");
+        for (int t : threads) {
+            try (OrtSession.SessionOptions options = options(t);
+                    OrtSession session = env.createSession(model.toString(), options);
+                    GreedySteps steps = new GreedySteps(env, session, batch, vocab)) {
+                measurements.add(measurement(t, Benchmark.time(steps::step, budget), 0));
+            }
+        }
+        System.out.println(answer);
+    }
+
+    /**
+     * Greedy steps the way a stateless runtime carries a recurrent state: each run's hn and cn are the next run's
+     * h0 and c0. They go back in as ONNX Runtime's own tensors, never copied through Java; only the logits come out,
+     * for the argmax.
+     */
+    private static final class GreedySteps implements AutoCloseable {
+        private final OrtEnvironment env;
+        private final OrtSession session;
+        private final long[] ids;
+        private final Sampler argmax = Sampler.greedy();
+        private OrtSession.Result last; // the latest run: its logits give the next tokens, its hn and cn the state
+
+        /** Runs every stream's prompt from zero states. */
+        GreedySteps(OrtEnvironment env, OrtSession session, int batch, int vocab) throws OrtException {
+            this.env = env;
+            this.session = session;
+            this.ids = new long[batch];
+            long[] prompt = Arrays.stream(GenerationBenchmark.prompt(batch, vocab)).asLongStream().toArray();
+            // h0 is (layers, batch, hidden), its batch dynamic.
+            long[] state = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get("h0").getInfo()).getShape();
+            state[1] = batch;
+            float[] zeros = new float[Math.toIntExact(state[0] * state[1] * state[2])];
+            try (OnnxTensor x = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(prompt),
+                    new long[] {batch, GenerationBenchmark.PROMPT_LENGTH});
+                    OnnxTensor h0 = OnnxTensor.createTensor(env, FloatBuffer.wrap(zeros), state);
+                    OnnxTensor c0 = OnnxTensor.createTensor(env, FloatBuffer.wrap(zeros), state)) {
+                last = session.run(Map.of("ids", x, "h0", h0, "c0", c0));
+            }
+        }
+
+        void step() {
+            try {
+                OnnxTensor logits = (OnnxTensor) last.get("logits").orElseThrow();
+                long[] shape = logits.getInfo().getShape(); // (batch, steps, vocab): the last step's row counts
+                int steps = Math.toIntExact(shape[1]);
+                int vocab = Math.toIntExact(shape[2]);
+                float[] all = new float[Math.toIntExact(shape[0] * steps * vocab)];
+                logits.getFloatBuffer().get(all);
+                for (int b = 0; b < ids.length; b++) {
+                    ids[b] = argmax.next(all, (b * steps + steps - 1) * vocab, vocab);
+                }
+                try (OnnxTensor x = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(ids),
+                        new long[] {ids.length, 1})) {
+                    OrtSession.Result next = session.run(Map.of("ids", x,
+                            "h0", (OnnxTensor) last.get("hn").orElseThrow(),
+                            "c0", (OnnxTensor) last.get("cn").orElseThrow()));
+                    last.close();
+                    last = next;
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            last.close();
         }
     }
 

@@ -26,9 +26,40 @@ import java.util.stream.Collectors;
  * @param machine where and how it ran (device, cores, Java, torch and ONNX Runtime versions, command line), as is
  * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
-public record Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks) {
+public record Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
+        List<GenerationRow> generation) {
     public Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         this(machine, rounds, rows, List.of());
+    }
+
+    public Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks) {
+        this(machine, rounds, rows, networks, List.of());
+    }
+
+    /**
+     * Greedy generation at one batch ({@link GenerationBenchmark}): the median time of one step, a token for each
+     * stream, of clrnn, PyTorch and ONNX Runtime, each the best round of its fastest thread count (NaN: did not run).
+     */
+    public record GenerationRow(String model, int batch, int prompt, double clrnnStepMs, double torchStepMs,
+            String torchBest, double ortStepMs, String ortBest) {
+        public String name() {
+            return "generate B" + batch;
+        }
+
+        /** Tokens a second over all streams: {@code batch} of them a step. */
+        public double tokensPerSecond(double stepMs) {
+            return batch * 1e3 / stepMs;
+        }
+
+        /** clrnn's tokens/s over PyTorch's. */
+        public OptionalDouble speedupVsTorch() {
+            return torchStepMs > 0 ? OptionalDouble.of(torchStepMs / clrnnStepMs) : OptionalDouble.empty();
+        }
+
+        /** clrnn's tokens/s over ONNX Runtime's. */
+        public OptionalDouble speedupVsOrt() {
+            return ortStepMs > 0 ? OptionalDouble.of(ortStepMs / clrnnStepMs) : OptionalDouble.empty();
+        }
     }
 
     /**
@@ -288,9 +319,23 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
         return Summary.of(rows);
     }
 
-    /** Every table: the shapes against both peers, projection vs SGEMM, f16 weights, ragged vs full, the summary. */
+    /** Every table: the shapes' (when the grid ran), the whole networks', greedy generation's. */
     public String markdown() {
         StringBuilder s = new StringBuilder();
+        if (!rows.isEmpty()) {
+            appendShapes(s);
+        }
+        if (!networks.isEmpty()) {
+            appendNetworks(s);
+        }
+        if (!generation.isEmpty()) {
+            appendGeneration(s);
+        }
+        return s.toString();
+    }
+
+    /** The shapes against both peers, projection vs SGEMM, f16 weights, ragged vs full, the summary. */
+    private void appendShapes(StringBuilder s) {
         boolean withReference = rows.stream().anyMatch(r -> r.reference() != null);
         s.append("| shape | clrnn ms | GFLOP/s | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
                 + "| recurrence | device time split |").append(withReference ? " Java reference ms |" : "").append('\n');
@@ -342,30 +387,54 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
             s.append("\n\"fused\": the projection ran inside the recurrence kernel (rows_fused), no GEMM launch of its own.\n");
         }
         s.append('\n').append(summary().markdown());
-        if (!networks.isEmpty()) {
-            s.append("\nWhole networks (scripts/networks.py exported by torch.onnx.export at opset 14; clrnn and ONNX "
-                    + "Runtime run the same file, PyTorch the module; each the best round of its fastest thread "
-                    + "count):\n\n");
-            s.append("| network | batch x seq | clrnn ms | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
-                    + "| peak tensor MiB |\n|---|---|--:|--:|--:|--:|--:|--:|\n");
-            for (NetworkRow n : networks) {
-                s.append("| ").append(n.network()).append(" | ").append(n.batch()).append(" x ").append(n.seq())
-                        .append(" | ").append(ms(n.clrnnMs()))
-                        .append(" | ").append(n.torchMs() > 0 ? ms(n.torchMs()) + " (" + n.torchBest() + ")" : "-")
-                        .append(" | ").append(times(n.speedupVsTorch()))
-                        .append(" | ").append(n.ortMs() > 0 ? ms(n.ortMs()) + " (" + n.ortBest() + ")" : "-")
-                        .append(" | ").append(times(n.speedupVsOrt()))
-                        .append(" | ").append(String.format(Locale.ROOT, "%.2f", n.peakTensorBytes() / 1048576.0))
-                        .append(" |\n");
-            }
-            geomeanAndMin(networks.stream().map(NetworkRow::speedupVsOrt).toList()).ifPresent(g -> s.append(
-                    String.format(Locale.ROOT, "%nNetworks vs ONNX Runtime: geometric mean %.2fx, slowest %.2fx "
-                            + "(target: 1.5x and no network below 1.0x).%n", g[0], g[1])));
-            geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> s.append(
-                    String.format(Locale.ROOT, "Networks vs PyTorch: geometric mean %.2fx, slowest %.2fx.%n", g[0],
-                            g[1])));
+    }
+
+    private void appendNetworks(StringBuilder s) {
+        s.append("\nWhole networks (scripts/networks.py exported by torch.onnx.export at opset 14; clrnn and ONNX "
+                + "Runtime run the same file, PyTorch the module; each the best round of its fastest thread "
+                + "count):\n\n");
+        s.append("| network | batch x seq | clrnn ms | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
+                + "| peak tensor MiB |\n|---|---|--:|--:|--:|--:|--:|--:|\n");
+        for (NetworkRow n : networks) {
+            s.append("| ").append(n.network()).append(" | ").append(n.batch()).append(" x ").append(n.seq())
+                    .append(" | ").append(ms(n.clrnnMs()))
+                    .append(" | ").append(n.torchMs() > 0 ? ms(n.torchMs()) + " (" + n.torchBest() + ")" : "-")
+                    .append(" | ").append(times(n.speedupVsTorch()))
+                    .append(" | ").append(n.ortMs() > 0 ? ms(n.ortMs()) + " (" + n.ortBest() + ")" : "-")
+                    .append(" | ").append(times(n.speedupVsOrt()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%.2f", n.peakTensorBytes() / 1048576.0))
+                    .append(" |\n");
         }
-        return s.toString();
+        geomeanAndMin(networks.stream().map(NetworkRow::speedupVsOrt).toList()).ifPresent(g -> s.append(
+                String.format(Locale.ROOT, "%nNetworks vs ONNX Runtime: geometric mean %.2fx, slowest %.2fx "
+                        + "(target: 1.5x and no network below 1.0x).%n", g[0], g[1])));
+        geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> s.append(
+                String.format(Locale.ROOT, "Networks vs PyTorch: geometric mean %.2fx, slowest %.2fx.%n", g[0],
+                        g[1])));
+    }
+
+    /** Greedy generation: per batch, each peer's tokens/s and clrnn's over it. */
+    private void appendGeneration(StringBuilder s) {
+        GenerationRow first = generation.get(0);
+        s.append("\nGreedy generation (a ").append(first.model()).append("; every stream's ").append(first.prompt())
+                .append("-token prompt once, then steps that each feed every stream's argmax back: tokens/s is batch "
+                        + "/ the median step. clrnn runs the ids -> logits export with its state kept on the device, "
+                        + "ONNX Runtime the export with h0, c0 -> hn, cn fed back each step, PyTorch the module "
+                        + "carrying (h, c); each the best round of its fastest thread count):\n\n");
+        s.append("| peer | batch | tokens/s | clrnn / peer |\n|---|--:|--:|--:|\n");
+        for (GenerationRow g : generation) {
+            appendPeer(s, "clrnn", null, g, g.clrnnStepMs(), OptionalDouble.empty());
+            appendPeer(s, "PyTorch", g.torchBest(), g, g.torchStepMs(), g.speedupVsTorch());
+            appendPeer(s, "ONNX Runtime", g.ortBest(), g, g.ortStepMs(), g.speedupVsOrt());
+        }
+    }
+
+    /** A line of the generation table, e.g. "| PyTorch (1t) | 16 | 25703 | 1.20x |"; "-" where the peer did not run. */
+    private static void appendPeer(StringBuilder s, String peer, String best, GenerationRow g, double stepMs,
+            OptionalDouble speedup) {
+        s.append("| ").append(peer).append(best == null ? "" : " (" + best + ")").append(" | ").append(g.batch())
+                .append(" | ").append(stepMs > 0 ? String.format(Locale.ROOT, "%.0f", g.tokensPerSecond(stepMs)) : "-")
+                .append(" | ").append(times(speedup)).append(" |\n");
     }
 
     /** "0.050 (1t)", "n/a [1]" with the reason noted, or "-" when the peer did not run. */
@@ -388,7 +457,11 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
      * {@code clrnn} (and {@code clrnn_f16}, {@code reference}) as measurements, {@code torch} and {@code ort} (a
      * measurement per thread count), {@code torch_best}/{@code ort_best} (the fastest one's implementation),
      * {@code speedup_vs_torch}/{@code speedup_vs_ort}, {@code ort_note}, {@code f16_speedup} and
-     * {@code projection}; and {@code summary} ({@link Summary#toJson()}). Missing figures are null.
+     * {@code projection}; and {@code summary} ({@link Summary#toJson()}); {@code networks}, one per network and
+     * batch; {@code generation}, one per batch, with {@code clrnn_tokens_per_s}, {@code torch_tokens_per_s},
+     * {@code ort_tokens_per_s} (and each one's {@code _step_ms}), {@code torch_best}/{@code ort_best} (the fastest
+     * thread count) and {@code speedup_vs_torch}/{@code speedup_vs_ort} (clrnn's tokens/s over the peer's). Missing
+     * figures are null.
      */
     public ObjectNode toJson() {
         ObjectNode root = JSON.createObjectNode();
@@ -445,7 +518,25 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                 .putObject("networks_vs_ort").put("geomean", g[0]).put("slowest", g[1]));
         geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> root
                 .putObject("networks_vs_torch").put("geomean", g[0]).put("slowest", g[1]));
+        ArrayNode gen = root.putArray("generation");
+        for (GenerationRow g : generation) {
+            ObjectNode o = gen.addObject().put("name", g.name()).put("model", g.model()).put("batch", g.batch())
+                    .put("prompt", g.prompt());
+            o.put("clrnn_step_ms", g.clrnnStepMs()).put("clrnn_tokens_per_s", g.tokensPerSecond(g.clrnnStepMs()));
+            putPeerRate(o, "torch", g, g.torchStepMs(), g.torchBest());
+            putPeerRate(o, "ort", g, g.ortStepMs(), g.ortBest());
+            putOptional(o, "speedup_vs_torch", g.speedupVsTorch());
+            putOptional(o, "speedup_vs_ort", g.speedupVsOrt());
+        }
         return root;
+    }
+
+    /** A peer's step time, tokens/s and fastest thread count ({@code torch_step_ms}...); nulls if it did not run. */
+    private static void putPeerRate(ObjectNode o, String peer, GenerationRow g, double stepMs, String best) {
+        boolean ran = stepMs > 0;
+        o.put(peer + "_step_ms", ran ? stepMs : null);
+        o.put(peer + "_tokens_per_s", ran ? g.tokensPerSecond(stepMs) : null);
+        o.put(peer + "_best", best);
     }
 
     /** Writes the JSON so that no reader sees half a file. */

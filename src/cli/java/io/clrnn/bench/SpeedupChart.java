@@ -18,8 +18,9 @@ import org.knowm.xchart.style.Styler;
 
 /**
  * Draws a bench-suite JSON file (and only that: the plot is a separate step) as grouped bars with XChart: per shape,
- * clrnn's speedup over PyTorch's best and over ONNX Runtime's best, with a line at 1.0x. When neither peer ran, the
- * speedup over the Java reference, if that ran; else there is nothing to draw.
+ * network and generation batch, clrnn's speedup over PyTorch's best and over ONNX Runtime's best (for generation:
+ * its tokens/s over theirs), with a line at 1.0x. When neither peer ran, the speedup over the Java reference, if
+ * that ran; else there is nothing to draw.
  */
 public final class SpeedupChart {
     public static final int WIDTH = 1400;
@@ -45,6 +46,7 @@ public final class SpeedupChart {
         List<String> shapes = new ArrayList<>();
         root.path("cases").forEach(c -> shapes.add(c.path("name").asText()));
         root.path("networks").forEach(c -> shapes.add("net " + c.path("name").asText()));
+        root.path("generation").forEach(c -> shapes.add(c.path("name").asText()));
         String threads = threads(machine.path("peer_threads"));
         List<Series> series = new ArrayList<>();
         series.add(Series.of(root, "speedup_vs_torch", "vs PyTorch " + machine.path("torch_version").asText("")
@@ -94,6 +96,7 @@ public final class SpeedupChart {
             List<Double> values = new ArrayList<>();
             root.path("cases").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
             root.path("networks").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
+            root.path("generation").forEach(c -> values.add(c.path(key).isNumber() ? c.path(key).asDouble() : null));
             return new Series(name, values, color);
         }
 

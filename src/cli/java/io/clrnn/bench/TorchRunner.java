@@ -170,4 +170,34 @@ public final class TorchRunner {
         }
         return ms;
     }
+
+    /**
+     * Exports the seeded language model twice (opset 14, dynamic batch and sequence): ids to logits into
+     * {@code logits}, for clrnn; and ids, h0, c0 to logits, hn, cn into {@code withState}, for ONNX Runtime.
+     */
+    public void exportLanguageModel(GenerationBenchmark.Model lm, Path logits, Path withState) throws IOException {
+        List<String> command = generateCommand(lm, 1);
+        command.addAll(List.of("--export-onnx", logits.toString(), "--export-onnx-state", withState.toString()));
+        Subprocess.runForJson(command, RUN_TIMEOUT_S);
+    }
+
+    /** The median milliseconds of one greedy step of torch's own loop (carrying (h, c)), {@code threads} threads. */
+    public double runGeneration(GenerationBenchmark.Model lm, int batch, int threads, Benchmark.Budget budget)
+            throws IOException {
+        List<String> command = generateCommand(lm, batch);
+        command.addAll(List.of("--threads", Integer.toString(threads)));
+        command.addAll(budgetArguments(budget));
+        double ms = Subprocess.runForJson(command, RUN_TIMEOUT_S).path("median_ms").asDouble(Double.NaN);
+        if (!(ms > 0)) {
+            throw new ClrnnException("bench_torch.py --generate answered without a time");
+        }
+        return ms;
+    }
+
+    private List<String> generateCommand(GenerationBenchmark.Model lm, int batch) {
+        List<String> command = new ArrayList<>(List.of(python, script.toString(), "--generate", "--batch",
+                Integer.toString(batch), "--seq", Integer.toString(GenerationBenchmark.PROMPT_LENGTH)));
+        command.addAll(lm.torchArguments());
+        return command;
+    }
 }

@@ -2,6 +2,7 @@ package io.clrnn.cli;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
+import io.clrnn.bench.GenerationBenchmark;
 import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.bench.Grid;
 import io.clrnn.bench.Report;
@@ -44,8 +45,9 @@ import picocli.CommandLine.Spec;
         "Time clrnn, PyTorch and ONNX Runtime (1 thread and all threads, each in processes of its own) on a fixed "
                 + "grid of RNN, LSTM and GRU shapes, at steady state and in interleaved rounds; clrnn with f16 "
                 + "weights on the batch-1 shapes, and its projection GEMM against torch's SGEMM (OpenBLAS) on the "
-                + "same sizes. Prints Markdown tables and the targets met, writes OUT-DIR/<time>-<device>.json and "
-                + "a speedup chart .png next to it, and a progress line per shape and round on stderr."})
+                + "same sizes; then whole networks, and greedy text generation in tokens/s. Prints Markdown tables "
+                + "and the targets met, writes OUT-DIR/<time>-<device>.json and a speedup chart .png next to it, and "
+                + "a progress line per shape and round on stderr."})
 final class BenchSuiteCommand implements Callable<Integer> {
     /** Above this many FLOPs per forward the Java reference runs only 1 + 2 times: it takes seconds each. */
     private static final double BIG_FLOPS = 2e8;
@@ -79,13 +81,17 @@ final class BenchSuiteCommand implements Callable<Integer> {
     @Option(names = "--reference", description = "Time the plain Java reference too, once per shape (slow: "
             + "seconds a forward on the larger shapes).")
     boolean reference;
-    @Option(names = "--shapes", hidden = true, paramLabel = "LIST",
-            description = "Replace the grid, e.g. \"T5 B4 I8 H8; LSTM T3 B2 I4 H4 L2 bi ragged; GRU T5 B1 I8 H8 f16\".")
+    @Option(names = "--shapes", paramLabel = "LIST", description = "Replace the grid, e.g. \"T5 B4 I8 H8; LSTM T3 "
+            + "B2 I4 H4 L2 bi ragged; GRU T5 B1 I8 H8 f16\", or none to skip it (only the sections below).")
     String shapes;
     @Option(names = "--networks", defaultValue = "sentiment,tagger,forecaster,charlm,events", paramLabel = "LIST",
             description = "The whole networks to time (scripts/networks.py; exported by torch, so PyTorch must run), "
                     + "comma-separated, or none (default ${DEFAULT-VALUE}).")
     String networkList;
+    @Option(names = "--generation", defaultValue = "1,16", paramLabel = "LIST", description = "The batches at which to "
+            + "time greedy generation with a 2-layer LSTM-256 language model (exported by torch, so PyTorch must "
+            + "run), comma-separated, or none (default ${DEFAULT-VALUE}).")
+    String generationList;
     @Option(names = "--chart-only", paramLabel = "FILE.json",
             description = "Only redraw the PNG of an existing result file.")
     Path chartOnly;
@@ -111,7 +117,9 @@ final class BenchSuiteCommand implements Callable<Integer> {
         if (roundCount < 1) {
             throw new InvalidInputException("--rounds must be at least 1");
         }
-        Grid grid = shapes == null ? Grid.standard() : Grid.parse(shapes);
+        List<Grid.Case> cases = shapes == null ? Grid.standard().cases()
+                : shapes.equals("none") ? List.of() : Grid.parse(shapes).cases();
+        List<Integer> generationBatches = generationBatches();
         Optional<TorchRunner> torch = findTorch(err);
         Optional<OrtRunner> ort = findOrt(err, torch.isPresent());
         int cores = Runtime.getRuntime().availableProcessors();
@@ -126,6 +134,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         machine.put("command", commandLine());
         List<Report.Row> rows = new ArrayList<>();
         List<Report.NetworkRow> networks = List.of();
+        List<Report.GenerationRow> generation = List.of();
         String deviceName;
         Path models = ort.isPresent() || torch.isPresent() ? Files.createTempDirectory("clrnn-bench-onnx") : null;
         try (Device d = device.open(true)) {
@@ -152,17 +161,18 @@ final class BenchSuiteCommand implements Callable<Integer> {
             machine.put("budget", perRound);
             boolean cuda = info.isGpu() && torch.map(TorchRunner::cudaAvailable).orElse(false);
             Peers peers = new Peers(torch, ort, models, threads, cuda);
-            Progress progress = new Progress(err, grid.cases().size());
-            for (Grid.Case c : grid.cases()) {
+            Progress progress = new Progress(err, cases.size());
+            for (Grid.Case c : cases) {
                 rows.add(runCase(d, c, roundCount, budget, peers, progress.next()));
             }
             networks = runNetworks(d, roundCount, budget, peers, err);
+            generation = runGeneration(d, generationBatches, roundCount, budget, peers, err);
         } finally {
             if (models != null) {
                 deleteTree(models);
             }
         }
-        Report report = new Report(machine, roundCount, rows, networks);
+        Report report = new Report(machine, roundCount, rows, networks, generation);
         out.print(report.markdown());
         out.flush();
 
@@ -409,6 +419,105 @@ final class BenchSuiteCommand implements Callable<Integer> {
         }
         return new Report.NetworkRow(name, batch, NETWORK_SEQ, clrnn, ortBest == null ? Double.NaN : ort, ortBest,
                 torchBest == null ? Double.NaN : torchMs, torchBest, peak);
+    }
+
+    /** The language model of the generation section, a character-level one's usual size. */
+    private static final GenerationBenchmark.Model LANGUAGE_MODEL = new GenerationBenchmark.Model(100, 64, 256, 2);
+
+    /** --generation's batches; refused before anything runs when it is neither none nor positive integers. */
+    private List<Integer> generationBatches() {
+        if (generationList.equals("none")) {
+            return List.of();
+        }
+        if (!generationList.matches(" *[1-9][0-9]{0,5} *(, *[1-9][0-9]{0,5} *)*")) {
+            throw new InvalidInputException("--generation takes none or batch sizes of 1 or more, e.g. 1,16; not '"
+                    + generationList + "'");
+        }
+        return Stream.of(generationList.split(",")).map(String::strip).map(Integer::valueOf).toList();
+    }
+
+    /**
+     * The generation section: the language model exported by torch once (two ways, see
+     * {@link TorchRunner#exportLanguageModel}), then per batch and round clrnn, ONNX Runtime and torch at each of
+     * their thread counts, one greedy step each timed; the best round of each kept.
+     */
+    private List<Report.GenerationRow> runGeneration(Device d, List<Integer> batches, int rounds,
+            Benchmark.Budget budget, Peers peers, PrintWriter err) {
+        if (batches.isEmpty()) {
+            return List.of();
+        }
+        if (peers.torch().isEmpty()) {
+            err.println("generation: not run (torch exports the language model, and torch does not run)");
+            return List.of();
+        }
+        TorchRunner torch = peers.torch().get();
+        Path logits = peers.models().resolve("lm.onnx");
+        Path withState = peers.models().resolve("lm_state.onnx");
+        io.clrnn.onnx.OnnxModel model;
+        try {
+            torch.exportLanguageModel(LANGUAGE_MODEL, logits, withState);
+            model = io.clrnn.onnx.OnnxModel.load(logits);
+        } catch (IOException | RuntimeException e) {
+            err.println("generation: not run (the language model was not exported: " + Main.oneLine(e.getMessage())
+                    + ")");
+            return List.of();
+        }
+        List<Report.GenerationRow> out = new ArrayList<>();
+        for (int batch : batches) {
+            try {
+                out.add(runGeneration(d, torch, model, withState, batch, rounds, budget, peers, err));
+            } catch (IOException | RuntimeException e) {
+                err.println("generation: B" + batch + " FAILED: " + Main.oneLine(e.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    private Report.GenerationRow runGeneration(Device d, TorchRunner torch, io.clrnn.onnx.OnnxModel model,
+            Path withState, int batch, int rounds, Benchmark.Budget budget, Peers peers, PrintWriter err)
+            throws IOException {
+        int vocab = LANGUAGE_MODEL.vocab();
+        double clrnn = Double.POSITIVE_INFINITY;
+        Fastest ortFastest = new Fastest();
+        Fastest torchFastest = new Fastest();
+        for (int round = 1; round <= rounds; round++) {
+            StringBuilder line = new StringBuilder("generation B").append(batch).append(" round ").append(round)
+                    .append('/').append(rounds).append(", one step: ");
+            double ms = GenerationBenchmark.clrnn(d, model, batch, vocab, budget).medianMs();
+            clrnn = Math.min(clrnn, ms);
+            line.append("clrnn ").append(ms(ms));
+            if (peers.ort().isPresent()) {
+                List<Double> medians = peers.ort().get().runGeneration(withState, batch, vocab, peers.threads(),
+                        budget);
+                for (int i = 0; i < medians.size(); i++) {
+                    int t = peers.threads().get(i);
+                    ortFastest.offer(medians.get(i), t);
+                    line.append(", ort-").append(t).append("t ").append(ms(medians.get(i)));
+                }
+            }
+            for (int t : peers.threads()) {
+                double torchMs = torch.runGeneration(LANGUAGE_MODEL, batch, t, budget);
+                torchFastest.offer(torchMs, t);
+                line.append(", torch-").append(t).append("t ").append(ms(torchMs));
+            }
+            err.println(line);
+            err.flush();
+        }
+        return new Report.GenerationRow(LANGUAGE_MODEL.label(), batch, GenerationBenchmark.PROMPT_LENGTH, clrnn,
+                torchFastest.ms, torchFastest.threads, ortFastest.ms, ortFastest.threads);
+    }
+
+    /** A peer's fastest time over its rounds and thread counts, and that count ("2t"); NaN and null if none ran. */
+    private static final class Fastest {
+        double ms = Double.NaN;
+        String threads;
+
+        void offer(double candidateMs, int candidateThreads) {
+            if (!(candidateMs >= ms)) { // NaN (nothing yet) compares false too
+                ms = candidateMs;
+                threads = candidateThreads + "t";
+            }
+        }
     }
 
     /** The Java reference, briefly: big shapes take seconds a forward. */

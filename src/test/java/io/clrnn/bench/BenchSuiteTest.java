@@ -49,7 +49,7 @@ class BenchSuiteTest {
         // (which has no ONNX form).
         int code = Main.run(new String[] {"bench-suite", "--quick", "--device", TestDevice.SPEC,
                 "--shapes", "GRU T5 B3 I8 H8 L2 bi ragged f16; LSTM T3 B2 I4 H4 P2", "--networks", "events",
-                "--out-dir", dir.toString()},
+                "--generation", "2", "--out-dir", dir.toString()},
                 new PrintWriter(out, true), new PrintWriter(err, true));
         String log = err.toString();
         assertEquals(0, code, log);
@@ -98,6 +98,25 @@ class BenchSuiteTest {
         } else {
             assertEquals(0, nets.size());
             assertTrue(log.contains("networks: not run"), log);
+        }
+
+        // The generation section: torch exports the language model; each peer runs greedy steps.
+        JsonNode generation = root.path("generation");
+        if (torch) {
+            assertEquals(1, generation.size(), generation.toString());
+            JsonNode b2 = generation.get(0);
+            assertEquals("generate B2", b2.path("name").asText());
+            assertEquals(GenerationBenchmark.PROMPT_LENGTH, b2.path("prompt").asInt());
+            assertTrue(b2.path("clrnn_tokens_per_s").asDouble() > 0, b2.toString());
+            assertTrue(b2.path("speedup_vs_torch").isNumber(), b2.toString());
+            assertEquals(ort, b2.path("speedup_vs_ort").isNumber(), b2.toString());
+            assertTrue(log.contains("generation B2 round 1/1, one step: clrnn "), log);
+            assertTrue(out.toString().contains("\nGreedy generation (a 2-layer LSTM-256 language model"),
+                    out.toString());
+            assertTrue(out.toString().contains("\n| clrnn | 2 | "), out.toString());
+        } else {
+            assertEquals(0, generation.size());
+            assertTrue(log.contains("generation: not run"), log);
         }
 
         int cores = Runtime.getRuntime().availableProcessors();
@@ -329,6 +348,64 @@ class BenchSuiteTest {
         assertEquals(3, json.path("cases").get(0).path("clrnn").path("round_median_ms").size());
         assertEquals(0.07, json.path("cases").get(0).path("projection").path("sgemm").get(0)
                 .path("round_median_ms").get(0).asDouble());
+    }
+
+    @Test
+    void generationTableSetsEachPeersTokensPerSecondBesideClrnns() throws IOException {
+        String model = new GenerationBenchmark.Model(100, 64, 256, 2).label();
+        // B1: ONNX Runtime did not run; B16: both peers did. A step is batch tokens: 0.5 ms at B1 is 2000 tokens/s.
+        Report report = new Report(Map.of("torch_version", "1.13.0"), 3, List.of(), List.of(), List.of(
+                new Report.GenerationRow(model, 1, 16, 0.5, 1.0, "1t", Double.NaN, null),
+                new Report.GenerationRow(model, 16, 16, 1.0, 2.0, "2t", 1.6, "1t")));
+        String markdown = report.markdown();
+        // No grid ran: no shape tables, no summary.
+        assertFalse(markdown.contains("| shape |"), markdown);
+        assertFalse(markdown.contains("Targets met"), markdown);
+        assertTrue(markdown.startsWith("\nGreedy generation (a 2-layer LSTM-256 language model (vocab 100, "
+                + "embedding 64); every stream's 16-token prompt once, "), markdown);
+        assertTrue(markdown.endsWith("""
+                | peer | batch | tokens/s | clrnn / peer |
+                |---|--:|--:|--:|
+                | clrnn | 1 | 2000 | - |
+                | PyTorch (1t) | 1 | 1000 | 2.00x |
+                | ONNX Runtime | 1 | - | - |
+                | clrnn | 16 | 16000 | - |
+                | PyTorch (2t) | 16 | 8000 | 2.00x |
+                | ONNX Runtime (1t) | 16 | 10000 | 1.60x |
+                """), markdown);
+
+        JsonNode json = report.toJson();
+        JsonNode b1 = json.path("generation").get(0);
+        assertEquals("generate B1", b1.path("name").asText());
+        assertEquals(model, b1.path("model").asText());
+        assertEquals(2000, b1.path("clrnn_tokens_per_s").asDouble(), 1e-9);
+        assertEquals(1000, b1.path("torch_tokens_per_s").asDouble(), 1e-9);
+        assertEquals("1t", b1.path("torch_best").asText());
+        assertTrue(b1.path("ort_tokens_per_s").isNull(), b1.toString());
+        assertTrue(b1.path("ort_step_ms").isNull(), b1.toString());
+        assertTrue(b1.path("speedup_vs_ort").isNull(), b1.toString());
+        JsonNode b16 = json.path("generation").get(1);
+        assertEquals(16, b16.path("batch").asInt());
+        assertEquals(1.6, b16.path("ort_step_ms").asDouble(), 1e-12);
+        assertEquals(1.6, b16.path("speedup_vs_ort").asDouble(), 1e-12);
+        assertEquals(2.0, b16.path("speedup_vs_torch").asDouble(), 1e-12);
+
+        // The chart has a bar group per batch, from the JSON alone.
+        Path file = dir.resolve("generation.json");
+        report.write(file);
+        assertTrue(SpeedupChart.draw(file, SpeedupChart.pngFor(file)));
+        assertNotNull(ImageIO.read(SpeedupChart.pngFor(file).toFile()));
+    }
+
+    @Test
+    void generationBatchesMustBePositiveIntegers() {
+        for (String list : List.of("0", "1,x", "1,,16", "-1")) {
+            StringWriter err = new StringWriter();
+            assertEquals(2, Main.run(new String[] {"bench-suite", "--generation", list, "--python", "none",
+                    "--out-dir", dir.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err, true)));
+            assertTrue(err.toString().contains("--generation takes none or batch sizes of 1 or more"),
+                    err.toString());
+        }
     }
 
     @Test
