@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "clrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs PyTorch's recurrent layers (RNN, LSTM, GRU) on any OpenCL device.",
-        subcommands = {DevicesCommand.class, RunCommand.class, GenerateCommand.class, DemoCommand.class,
-                InspectCommand.class, BenchCommand.class, BenchSuiteCommand.class, InitCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {DevicesCommand.class, RunCommand.class, GenerateCommand.class, ServeCommand.class,
+                DemoCommand.class, InspectCommand.class, BenchCommand.class, BenchSuiteCommand.class,
+                InitCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_RUNTIME = 1;
