@@ -233,10 +233,16 @@ public final class RnnEngine implements AutoCloseable {
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
-        workspace.uploadFromDevice(lane, batch, dio.x(), dio.xOffset(), h0, c0, io, p.sizes, state != null, profile);
+        // The caller's X and Y themselves where the kernels can take them as they are: no copy in or out
+        boolean xInPlace = p.plan.plan.variant() == KernelPlan.Variant.ROWS_FUSED && fits(dio.x(), dio.xOffset(),
+                batch.rows() * config.inputSize());
+        boolean yInPlace = (config.numDirections() == 1 || dio.yBatchBeforeDirection())
+                && fits(dio.y(), dio.yOffset(), batch.rows() * config.numDirections() * config.outputSize());
+        workspace.uploadFromDevice(lane, batch, xInPlace ? null : dio.x(), dio.xOffset(), h0, c0, io, p.sizes,
+                state != null, profile);
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
-        runLayers(p, batch, states, profile);
+        runLayers(p, batch, states, xInPlace ? dio.x() : workspace.in, yInPlace ? dio.y() : null, profile);
         if (p.plan.plan.variant() == KernelPlan.Variant.TEAM) {
             workspace.readTeamFlag(lane);
             device.finish(lane);
@@ -246,7 +252,8 @@ public final class RnnEngine implements AutoCloseable {
             }
             teamGiveUps = 0;
         }
-        workspace.copyResults(lane, batch, p.sizes, dio, states.hn, states.hnOff, states.c, states.cOff, profile);
+        workspace.copyResults(lane, batch, p.sizes, dio, !yInPlace, states.hn, states.hnOff, states.c, states.cOff,
+                profile);
         storeStates(lane, batch, p.sizes, state, states, profile);
         if (lane != order) {
             device.finish(lane); // the caller's next commands go to the other queue
@@ -283,7 +290,7 @@ public final class RnnEngine implements AutoCloseable {
         workspace.upload(lane, batch, in, io, p.sizes, profile);
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
-        runLayers(p, batch, states, profile);
+        runLayers(p, batch, states, workspace.in, null, profile);
         boolean team = p.plan.plan.variant() == KernelPlan.Variant.TEAM;
         if (team) {
             workspace.readTeamFlag(lane);
@@ -381,15 +388,28 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** Every layer of an uploaded slice: its projection (unless fused) and its recurrence. */
-    private void runLayers(Prepared p, PackedBatch batch, StateIo states, Profile profile) {
+    /**
+     * Whether a caller's buffer, read from float {@code offset}, holds {@code floats} and the slack the kernels may
+     * read past a row's ragged edge: then they can take it as it is (an offset other than 0 they cannot).
+     */
+    private static boolean fits(ClBuffer buffer, long offset, long floats) {
+        return offset == 0 && buffer.bytes() >= (floats + Sizes.SLACK) * 4;
+    }
+
+    /**
+     * Every layer of an uploaded slice: its projection (unless fused) and its recurrence; the first reads
+     * {@code input} (packed rows from 0), the last writes {@code output} (null: the workspace's).
+     */
+    private void runLayers(Prepared p, PackedBatch batch, StateIo states, ClBuffer input, ClBuffer output,
+            Profile profile) {
         Device.Lane lane = p.plan.plan.lane();
         if (profile != null) {
             profile.plan(p.plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
-        ClBuffer layerIn = workspace.in;
+        ClBuffer layerIn = input;
         for (int layer = 0; layer < config.numLayers(); layer++) {
             LayerWeights w = layers.get(layer);
-            ClBuffer layerOut = workspace.y[layer % 2];
+            ClBuffer layerOut = output != null && layer == config.numLayers() - 1 ? output : workspace.y[layer % 2];
             if (p.plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
                 runProjection(lane, p.tiles, layerIn, config.layerInputSize(layer), p.sizes.paddedRows(), w, profile);
             }

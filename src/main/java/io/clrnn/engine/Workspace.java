@@ -179,12 +179,15 @@ final class Workspace implements AutoCloseable {
 
     /**
      * The upload of a forward whose X is already on the device: X copied from {@code x} (time-major rows, in the
-     * batch's own order) on the device, then h_0, c_0 (zeros when absent) and the step table in one write.
+     * batch's own order) on the device, unless null (the kernels read it in place), then h_0, c_0 (zeros when
+     * absent; not when the states come from a stream's) and the step table in one write.
      */
     void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Tensor h0, Tensor c0,
             IoLayout io, Sizes s, boolean statesOnDevice, Profile profile) {
         long clock = Timer.start(profile);
-        device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);
+        if (x != null) {
+            device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);
+        }
         if (statesOnDevice && holdsTables(batch, s)) {
             // a stream's next step of the same shape: nothing from the host at all
             Timer.stop(profile, Profile.Host.ENQUEUE, clock);
@@ -225,8 +228,8 @@ final class Workspace implements AutoCloseable {
      * {@code cn}), to where {@code io} says (h_n and c_n only when it names buffers for them), rows in the batch's own
      * order; one command each, or one per direction for a Y in ONNX's (seq, D, batch, H).
      */
-    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, ClBuffer hn, long hnOffset, ClBuffer cn,
-            long cnOffset, Profile profile) {
+    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, boolean copyY, ClBuffer hn,
+            long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
         ClBuffer src = lastOutput();
         ClBuffer y = io.y();
         long yOff = io.yOffset();
@@ -234,7 +237,9 @@ final class Workspace implements AutoCloseable {
         int dirs = config.numDirections();
         long rowBytes = (long) dirs * hOut * 4;
         int n = batch.batch();
-        if (dirs == 1 || io.yBatchBeforeDirection()) {
+        if (!copyY) {
+            // the last layer wrote Y in place
+        } else if (dirs == 1 || io.yBatchBeforeDirection()) {
             device.copy(lane, src, 0, y, yOff * 4, batch.rows() * rowBytes, profile);
         } else {
             for (int d = 0; d < dirs; d++) {

@@ -44,6 +44,8 @@ final class BufferPool implements AutoCloseable {
         }
     }
 
+    /** Floats past a tensor's end in every block (the engine's {@code Sizes.SLACK}). */
+    static final int SLACK = 64;
     private final Device device;
     private final List<Block> free = new ArrayList<>();
     private final List<Block> all = new ArrayList<>();
@@ -59,7 +61,9 @@ final class BufferPool implements AutoCloseable {
      * {@link #recycle} takes back whatever is left at the end of a run.
      */
     Block take(long floats) {
-        long want = Math.max(1, floats);
+        // with slack past the end: the recurrent kernels, which read whole vectors at a row's ragged edge, can then
+        // take a graph's tensors in place
+        long want = floats + SLACK;
         Block best = null;
         for (Block b : free) {
             if (b.floats >= want && b.floats <= 2 * want && (best == null || b.floats < best.floats)) {

@@ -52,7 +52,22 @@ sealed interface Value permits Value.Floats, Value.Ints, Value.OnDevice {
         @Override
         public Value affine(int[] outShape, long base, long[] srcStrides, String what) {
             checkedNumel(outShape, what);
+            if (base == 0 && Tensor.numel(outShape) == tensor.numel() && inOrder(outShape, srcStrides)) {
+                // every element stays where it is (a Transpose that moves only axes of size 1, say): a view
+                return new OnDevice(tensor.reshape(outShape), kernels);
+            }
             return new OnDevice(kernels.affine(tensor, outShape, base, srcStrides), kernels);
+        }
+
+        /** Whether reading through {@code strides} visits the elements in their own order. */
+        private static boolean inOrder(int[] shape, long[] strides) {
+            long[] contiguous = GraphKernels.contiguous(shape);
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] > 1 && strides[i] != contiguous[i]) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
