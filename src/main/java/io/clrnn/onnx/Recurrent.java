@@ -242,22 +242,28 @@ final class Recurrent {
             throw new IllegalArgumentException("Y with batch before direction is for layout 0");
         }
         RnnConfig config = engine.config();
-        Tensor xt = floats(x, "X");
-        if (xt.rank() != 3) {
-            throw node.fail("X should be 3-D, " + (layout == 0 ? "[seq_length, batch_size, input_size]"
-                    : "[batch_size, seq_length, input_size]") + ", got " + Tensor.format(xt.shape()));
+        if (x instanceof Value.Ints) {
+            throw node.fail("X is an integer tensor; it should be float");
         }
-        int seq = xt.size(layout == 0 ? 0 : 1);
-        int batch = xt.size(layout == 0 ? 1 : 0);
+        int[] xs = x.shape(); // X's data stays where it is: on the device, it is read there
+        if (xs.length != 3) {
+            throw node.fail("X should be 3-D, " + (layout == 0 ? "[seq_length, batch_size, input_size]"
+                    : "[batch_size, seq_length, input_size]") + ", got " + Tensor.format(xs));
+        }
+        int seq = xs[layout == 0 ? 0 : 1];
+        int batch = xs[layout == 0 ? 1 : 0];
         int in = config.inputSize();
-        if (xt.size(2) != in) {
-            throw node.fail("X has input_size " + xt.size(2) + " but W has " + in);
+        if (xs[2] != in) {
+            throw node.fail("X has input_size " + xs[2] + " but W has " + in);
         }
         int dirs = config.numDirections();
         int h = config.hiddenSize();
         int[] stateShape = layout == 0 ? new int[] {dirs, batch, h} : new int[] {batch, dirs, h};
-        Tensor h0t = h0 == null ? null : checkShape(floats(h0, "initial_h"), "initial_h", stateShape);
-        Tensor c0t = c0 == null ? null : checkShape(floats(c0, "initial_c"), "initial_c", stateShape);
+        // a stream's states come from the stream: its initial_h and initial_c are not read back
+        Tensor h0t = h0 == null || state != null ? null
+                : checkShape(floats(h0, "initial_h"), "initial_h", stateShape);
+        Tensor c0t = c0 == null || state != null ? null
+                : checkShape(floats(c0, "initial_c"), "initial_c", stateShape);
         int[] lengths = lens == null ? null : lengths(lens, seq, batch);
         long d = dirs;
         long b = batch;
@@ -288,7 +294,7 @@ final class Recurrent {
         Tensor yc = mode == CellType.LSTM ? zeros(stateShape, "Y_c") : null;
         if (seq > 0 && batch > 0) {
             ForwardShape shape = new ForwardShape(config, seq, batch, false, lengths);
-            engine.forward(shape, new RnnInput(xt, h0t, c0t, lengths), io, y, yh, yc, state, profile);
+            engine.forward(shape, new RnnInput(floats(x, "X"), h0t, c0t, lengths), io, y, yh, yc, state, profile);
         }
         Value yv = Value.of(y);
         if (batchBeforeDirection) { // (seq, D, batch, H) read as (seq, batch, D, H)
