@@ -27,7 +27,12 @@ import java.util.stream.Collectors;
  * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
 public record Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
-        List<GenerationRow> generation) {
+        List<GenerationRow> generation, List<ServeBenchmark.Result> serve) {
+    public Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
+            List<GenerationRow> generation) {
+        this(machine, rounds, rows, networks, generation, List.of());
+    }
+
     public Report(Map<String, Object> machine, int rounds, List<Row> rows) {
         this(machine, rounds, rows, List.of());
     }
@@ -331,6 +336,9 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
         if (!generation.isEmpty()) {
             appendGeneration(s);
         }
+        if (!serve.isEmpty()) {
+            appendServe(s);
+        }
         return s.toString();
     }
 
@@ -429,6 +437,29 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
         }
     }
 
+    /** clrnn serve under load: per mode and client count, requests/s and latency; batching's gain at each count. */
+    private void appendServe(StringBuilder s) {
+        s.append("\nclrnn serve on loopback (a 2-layer LSTM(32, 256) state_dict; every client sends one sequence of 1 "
+                + "to 20 steps at a time, as fast as answers come; the clients run in the same machine):\n\n");
+        s.append("| mode | clients | requests/s | p50 ms | p99 ms | errors | batching's gain |\n"
+                + "|---|--:|--:|--:|--:|--:|--:|\n");
+        for (ServeBenchmark.Result r : serve) {
+            OptionalDouble gain = serveGain(r);
+            s.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %d | %s |%n", r.mode(), r.clients(),
+                    r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.errors(), times(gain)));
+        }
+    }
+
+    /** Batching's requests/s over one request per forward's, at {@code r}'s client count (for a batching row). */
+    private OptionalDouble serveGain(ServeBenchmark.Result r) {
+        if (!r.mode().equals("batching")) {
+            return OptionalDouble.empty();
+        }
+        return serve.stream().filter(o -> !o.mode().equals("batching") && o.clients() == r.clients()
+                && o.requestsPerSecond() > 0).mapToDouble(o -> r.requestsPerSecond() / o.requestsPerSecond())
+                .findFirst();
+    }
+
     /** A line of the generation table, e.g. "| PyTorch (1t) | 16 | 25703 | 1.20x |"; "-" where the peer did not run. */
     private static void appendPeer(StringBuilder s, String peer, String best, GenerationRow g, double stepMs,
             OptionalDouble speedup) {
@@ -518,6 +549,13 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                 .putObject("networks_vs_ort").put("geomean", g[0]).put("slowest", g[1]));
         geomeanAndMin(networks.stream().map(NetworkRow::speedupVsTorch).toList()).ifPresent(g -> root
                 .putObject("networks_vs_torch").put("geomean", g[0]).put("slowest", g[1]));
+        ArrayNode load = root.putArray("serve");
+        for (ServeBenchmark.Result r : serve) {
+            ObjectNode o = load.addObject().put("mode", r.mode()).put("clients", r.clients())
+                    .put("requests", r.requests()).put("requests_per_s", r.requestsPerSecond())
+                    .put("p50_ms", r.p50Ms()).put("p99_ms", r.p99Ms()).put("errors", r.errors());
+            putOptional(o, "batching_gain", serveGain(r));
+        }
         ArrayNode gen = root.putArray("generation");
         for (GenerationRow g : generation) {
             ObjectNode o = gen.addObject().put("name", g.name()).put("model", g.model()).put("batch", g.batch())

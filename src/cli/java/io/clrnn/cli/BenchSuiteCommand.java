@@ -3,6 +3,8 @@ package io.clrnn.cli;
 import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.GenerationBenchmark;
+import io.clrnn.bench.ServeBenchmark;
+import io.clrnn.serve.ServerOptions;
 import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.bench.Grid;
 import io.clrnn.bench.Report;
@@ -92,13 +94,17 @@ final class BenchSuiteCommand implements Callable<Integer> {
             + "time greedy generation with a 2-layer LSTM-256 language model (exported by torch, so PyTorch must "
             + "run), comma-separated, or none (default ${DEFAULT-VALUE}).")
     String generationList;
+    @Option(names = "--serve", defaultValue = "1,8,64", paramLabel = "LIST", description = "The client counts at which "
+            + "to load-test clrnn serve on loopback (a 2-layer LSTM state_dict, requests of 1 to 20 steps), with "
+            + "dynamic batching and with --max-batch-size 1, comma-separated, or none (default ${DEFAULT-VALUE}).")
+    String serveList;
     @Option(names = "--chart-only", paramLabel = "FILE.json",
             description = "Only redraw the PNG of an existing result file.")
     Path chartOnly;
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (chartOnly != null) {
@@ -135,6 +141,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
         List<Report.Row> rows = new ArrayList<>();
         List<Report.NetworkRow> networks = List.of();
         List<Report.GenerationRow> generation = List.of();
+        List<ServeBenchmark.Result> serve = new ArrayList<>();
+        int[] serveClients = serveClients();
         String deviceName;
         Path models = ort.isPresent() || torch.isPresent() ? Files.createTempDirectory("clrnn-bench-onnx") : null;
         try (Device d = device.open(true)) {
@@ -167,12 +175,15 @@ final class BenchSuiteCommand implements Callable<Integer> {
             }
             networks = runNetworks(d, roundCount, budget, peers, err);
             generation = runGeneration(d, generationBatches, roundCount, budget, peers, err);
+            if (serveClients.length > 0) {
+                serve = runServe(d, serveClients, Math.min(2, roundCount), err);
+            }
         } finally {
             if (models != null) {
                 deleteTree(models);
             }
         }
-        Report report = new Report(machine, roundCount, rows, networks, generation);
+        Report report = new Report(machine, roundCount, rows, networks, generation, serve);
         out.print(report.markdown());
         out.flush();
 
@@ -425,6 +436,44 @@ final class BenchSuiteCommand implements Callable<Integer> {
     private static final GenerationBenchmark.Model LANGUAGE_MODEL = new GenerationBenchmark.Model(100, 64, 256, 2);
 
     /** --generation's batches; refused before anything runs when it is neither none nor positive integers. */
+    /**
+     * The serve section: clrnn serve under load on loopback, one request per forward and dynamic batching, in up to
+     * two interleaved rounds (the first server a JVM starts runs colder), the better round of each kept.
+     */
+    private List<ServeBenchmark.Result> runServe(Device d, int[] clients, int rounds, PrintWriter err)
+            throws IOException, InterruptedException {
+        ServerOptions batching = ServerOptions.defaults();
+        ServerOptions single = new ServerOptions(1, 0, batching.maxQueue(), batching.maxBodyBytes(),
+                batching.maxSequences(), batching.sequenceIdleNanos());
+        java.util.Map<String, ServeBenchmark.Result> best = new java.util.LinkedHashMap<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (ServerOptions o : List.of(single, batching)) {
+                String mode = o.maxBatchSize() == 1 ? "max-batch-size 1" : "batching";
+                for (ServeBenchmark.Result r : ServeBenchmark.run(d, mode, o, clients, Math.max(2, 2 * seconds))) {
+                    err.println("serve round " + round + ": " + r.describe());
+                    best.merge(mode + " " + r.clients(), r,
+                            (a, b) -> b.requestsPerSecond() > a.requestsPerSecond() ? b : a);
+                }
+            }
+        }
+        List<ServeBenchmark.Result> out = new ArrayList<>(best.values());
+        out.sort(java.util.Comparator.comparing((ServeBenchmark.Result r) -> !r.mode().equals("batching"))
+                .thenComparingInt(ServeBenchmark.Result::clients));
+        return out;
+    }
+
+    /** --serve's client counts; refused before anything runs when it is neither none nor positive integers. */
+    private int[] serveClients() {
+        if (serveList.equals("none")) {
+            return new int[0];
+        }
+        if (!serveList.matches(" *[1-9][0-9]{0,3} *(, *[1-9][0-9]{0,3} *)*")) {
+            throw new InvalidInputException("--serve takes none or client counts of 1 to 9999, e.g. 1,8,64; not '"
+                    + serveList + "'");
+        }
+        return Stream.of(serveList.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+    }
+
     private List<Integer> generationBatches() {
         if (generationList.equals("none")) {
             return List.of();

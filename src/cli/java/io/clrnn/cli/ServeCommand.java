@@ -46,8 +46,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Sequences one forward gathers from concurrent requests (default ${DEFAULT-VALUE}).")
     int maxBatchSize;
 
-    @Option(names = "--max-queue-delay-us", defaultValue = "500", paramLabel = "US",
-            description = "How long a request waits for others to share its forward (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-queue-delay-us", defaultValue = "0", paramLabel = "US",
+            description = "How long a request waits for others to share its forward (default ${DEFAULT-VALUE}: none; "
+                    + "requests that arrive while a forward runs share the next one anyway).")
     long maxQueueDelayUs;
 
     @Option(names = "--max-queue", defaultValue = "1024", paramLabel = "N",

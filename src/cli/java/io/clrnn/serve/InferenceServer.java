@@ -41,6 +41,14 @@ public final class InferenceServer implements AutoCloseable {
     /** How much of an oversized body is read and thrown away so that the 413 reaches the client. */
     private static final long DRAIN_LIMIT = 256L << 20;
 
+    static {
+        // Answers go out at once: with Nagle's algorithm on, a small response waits for the client's delayed ACK, and
+        // every request took 40 ms more (measured: 44 ms at one client). Read when the JDK's server first starts.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final Map<String, ServedModel> models;
     private final ServerOptions options;
     private final Metrics metrics;

@@ -49,7 +49,7 @@ class BenchSuiteTest {
         // (which has no ONNX form).
         int code = Main.run(new String[] {"bench-suite", "--quick", "--device", TestDevice.SPEC,
                 "--shapes", "GRU T5 B3 I8 H8 L2 bi ragged f16; LSTM T3 B2 I4 H4 P2", "--networks", "events",
-                "--generation", "2", "--out-dir", dir.toString()},
+                "--generation", "2", "--serve", "2", "--out-dir", dir.toString()},
                 new PrintWriter(out, true), new PrintWriter(err, true));
         String log = err.toString();
         assertEquals(0, code, log);
@@ -118,6 +118,20 @@ class BenchSuiteTest {
             assertEquals(0, generation.size());
             assertTrue(log.contains("generation: not run"), log);
         }
+
+        // The serve section: clrnn serve on loopback, with batching and one request per forward, 2 clients each.
+        JsonNode serve = root.path("serve");
+        assertEquals(2, serve.size(), serve.toString());
+        assertEquals("batching", serve.get(0).path("mode").asText());
+        assertEquals("max-batch-size 1", serve.get(1).path("mode").asText());
+        for (JsonNode r : serve) {
+            assertEquals(2, r.path("clients").asInt());
+            assertTrue(r.path("requests").asLong() > 0 && r.path("p99_ms").asDouble() >= r.path("p50_ms").asDouble(),
+                    r.toString());
+            assertEquals(0, r.path("errors").asInt(), r.toString());
+        }
+        assertTrue(serve.get(0).path("batching_gain").isNumber(), serve.toString());
+        assertTrue(out.toString().contains("\nclrnn serve on loopback"), out.toString());
 
         int cores = Runtime.getRuntime().availableProcessors();
         List<String> threads = cores > 1 ? List.of("1t", cores + "t") : List.of("1t");
