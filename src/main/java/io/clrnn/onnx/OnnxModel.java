@@ -94,6 +94,12 @@ public final class OnnxModel {
         }
     }
 
+    /**
+     * Elements all folded constants together may hold, initializers and Constant nodes (the file's own data) not
+     * counted: 2^24. Folding computes shapes, masks and indices, thousands of elements in the networks people export,
+     * never millions.
+     */
+    static final long FOLD_BUDGET = 1L << 24;
     final String file;
     /** The model's folder, where its external data lives; null for a model loaded from memory. */
     final Path dir;
@@ -212,6 +218,7 @@ public final class OnnxModel {
 
         // Fold what is constant: glue whose inputs are all initializers or folded values.
         List<Node> rest = new ArrayList<>();
+        long folded = 0;
         for (Node n : order) {
             boolean constant = Glue.OPS.containsKey(n.opType);
             for (String in : n.inputs) {
@@ -222,7 +229,14 @@ public final class OnnxModel {
                 for (int i = 0; i < args.length; i++) {
                     args[i] = n.inputs.get(i).isEmpty() ? null : consts.get(n.inputs.get(i));
                 }
-                consts.put(n.output(0), Glue.run(n, args, opset, dir, file));
+                Value v = Glue.run(n, args, opset, dir, file);
+                folded += n.opType.equals("Constant") ? 0 : v.numel(); // a Constant holds the file's own data
+                if (folded > FOLD_BUDGET) {
+                    // shape arithmetic is small; a graph whose constants keep doubling is an attack on the loader
+                    throw n.fail("folds to a constant of " + v.numel() + " elements, and the graph's folded constants "
+                            + "would hold more than " + FOLD_BUDGET + " elements in all");
+                }
+                consts.put(n.output(0), v);
             } else {
                 rest.add(n);
             }

@@ -271,6 +271,28 @@ class OnnxHostileTest {
         assertOneLine(e, fragment);
     }
 
+    /**
+     * Constants that keep doubling (a Concat of the last one with itself, 30 times over) would hold 2^30 elements:
+     * refused in one line once the folded constants pass their budget, in well under the seconds and gigabytes the
+     * whole chain took before.
+     */
+    @Test
+    void refusesConstantsThatKeepDoubling() {
+        ModelBuilder b = new ModelBuilder(13).input("X", ModelBuilder.FLOAT, 5, 2, 3)
+                .initializer("c0", IntTensor.of(new long[] {1}, 1), ModelBuilder.INT64);
+        for (int i = 1; i <= 30; i++) {
+            b.node("Concat", List.of("c" + (i - 1), "c" + (i - 1)), List.of("c" + i), ModelBuilder.attr("axis", 0L));
+        }
+        byte[] bytes = b.node("Identity", List.of("X"), List.of("Y")).output("Y", ModelBuilder.FLOAT, 5, 2, 3)
+                .output("c30", ModelBuilder.INT64, 1 << 30).bytes();
+        long start = System.nanoTime();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> OnnxModel.load(bytes, "bomb.onnx"));
+        assertOneLine(e, "folds to a constant of 16777216 elements, and the graph's folded constants would hold more "
+                + "than 16777216 elements in all");
+        assertTrue(e.getMessage().startsWith("bomb.onnx: node 'Concat_"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 3_000_000_000L, "took " + (System.nanoTime() - start) / 1e9 + " s");
+    }
+
     @Test
     void refusesAFileOfAnotherKind() throws IOException {
         Path npy = dir.resolve("x.npy");
