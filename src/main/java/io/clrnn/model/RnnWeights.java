@@ -53,11 +53,30 @@ public final class RnnWeights {
             // checked before any tensor was read: the message names the file, as a decoding error would
             throw new InvalidInputException(path.getFileName() + ": " + e.getMessage(), e);
         }
+        checkFitsInMemory(path, shapes, Runtime.getRuntime().maxMemory());
         Map<String, Tensor> own = new LinkedHashMap<>();
         for (String name : shapes.keySet()) {
             own.put(name, file.tensor(module.prefix() + name));
         }
         return of(config, own);
+    }
+
+    /**
+     * Refuses, before anything is read, a module whose tensors would take more than half the memory this JVM may
+     * use as float32: a file that declares huge shapes (deflated zeros take a thousandth of that on disk) gets a
+     * line naming it and the memory, not an OutOfMemoryError after seconds of inflating.
+     */
+    static void checkFitsInMemory(Path path, Map<String, int[]> shapes, long heap) {
+        long floats = 0;
+        for (int[] shape : shapes.values()) {
+            floats += io.clrnn.Tensor.numel(shape);
+        }
+        if (floats * 4 > heap / 2) {
+            throw new InvalidInputException(String.format(java.util.Locale.ROOT, "%s: the module's tensors take "
+                    + "%.1f GiB as float32, more than half of the memory this JVM may use (%.1f GiB); give it more "
+                    + "(-Xmx, or CLRNN_JAVA_OPTS for the command line)", path.getFileName(), floats * 4 / 1073741824.0,
+                    heap / 1073741824.0));
+        }
     }
 
     /**

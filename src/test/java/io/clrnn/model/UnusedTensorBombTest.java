@@ -39,15 +39,40 @@ class UnusedTensorBombTest {
         assertTrue(e.getMessage().contains("Unexpected key(s) in state_dict: \"junk0\""), e.getMessage());
     }
 
+    /**
+     * A module too large for the memory the JVM may use: RNN(2, 4096), whose weight_hh_l0 alone takes 64 MiB as
+     * float32, against 64 MiB of heap, is refused from the shapes alone, naming the file and the memory it needs;
+     * against 8 GiB it passes. (An OutOfMemoryError after seconds of inflating deflated zeros, blaming the heap,
+     * before.)
+     */
+    @Test
+    void aModuleLargerThanTheMemoryTheJvmMayUseIsRefusedFromItsShapes() {
+        java.util.Map<String, int[]> shapes = java.util.Map.of("weight_ih_l0", new int[] {4096, 2}, "weight_hh_l0",
+                new int[] {4096, 4096}, "bias_ih_l0", new int[] {4096}, "bias_hh_l0", new int[] {4096});
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RnnWeights.checkFitsInMemory(Path.of("huge.pt"), shapes, 64L << 20));
+        assertTrue(e.getMessage().equals("huge.pt: the module's tensors take 0.1 GiB as float32, more than half of the "
+                + "memory this JVM may use (0.1 GiB); give it more (-Xmx, or CLRNN_JAVA_OPTS for the command line)"),
+                e.getMessage());
+        RnnWeights.checkFitsInMemory(Path.of("huge.pt"), shapes, 8L << 30);
+    }
+
     /** RNN(2, 3)'s state_dict and junk0, as torch.save's zip writes them (storages stored, junk0 deflated). */
     private static byte[] bomb() {
+        return torchZip(new String[] {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "junk0"},
+                new long[][] {{3, 2}, {3, 3}, {3}, {3}, {JUNK_FLOATS}}, true);
+    }
+
+    /**
+     * A torch.save zip of these float tensors; with {@code fullData}, every storage but the last stored in full
+     * and the last deflated zeros; without, every storage a few bytes whatever its size says.
+     */
+    private static byte[] torchZip(String[] names, long[][] sizes, boolean fullData) {
         ByteArrayOutputStream pkl = new ByteArrayOutputStream();
         pkl.write(0x80);
         pkl.write(2);
         pkl.write('}');
         pkl.write('(');
-        String[] names = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "junk0"};
-        long[][] sizes = {{3, 2}, {3, 3}, {3}, {3}, {JUNK_FLOATS}};
         for (int i = 0; i < names.length; i++) {
             str(pkl, names[i]);
             global(pkl, "torch._utils", "_rebuild_tensor_v2");
@@ -88,10 +113,15 @@ class UnusedTensorBombTest {
         pkl.write('.');
         ZipWriter zip = new ZipWriter();
         zip.stored("archive/data.pkl", pkl.toByteArray());
-        for (int i = 0; i < 4; i++) {
-            zip.stored("archive/data/" + i, new byte[(int) numel(sizes[i]) * 4]);
+        for (int i = 0; i < names.length; i++) {
+            if (!fullData) {
+                zip.stored("archive/data/" + i, new byte[16]);
+            } else if (i < names.length - 1) {
+                zip.stored("archive/data/" + i, new byte[(int) numel(sizes[i]) * 4]);
+            } else {
+                zip.deflatedZeros("archive/data/" + i, numel(sizes[i]) * 4);
+            }
         }
-        zip.deflatedZeros("archive/data/4", JUNK_FLOATS * 4);
         zip.stored("archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         return zip.build();
     }
