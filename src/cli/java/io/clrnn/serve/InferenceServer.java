@@ -38,6 +38,8 @@ public final class InferenceServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern MODEL = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?/?");
     static final String VERSION = "1";
+    /** How long a request may take to arrive in full before the server drops its connection. */
+    static final int REQUEST_SECONDS = 30;
     /** How much of an oversized body is read and thrown away so that the 413 reaches the client. */
     private static final long DRAIN_LIMIT = 256L << 20;
 
@@ -46,6 +48,11 @@ public final class InferenceServer implements AutoCloseable {
         // every request took 40 ms more (measured: 44 ms at one client). Read when the JDK's server first starts.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        // A client that sends part of a request and stalls holds a pool thread until it is cut off: after 30 s (no
+        // limit by default), so that slow or vanished clients cannot take every thread.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_SECONDS));
         }
     }
 

@@ -346,6 +346,34 @@ class InferenceServerTest {
         return r.toString();
     }
 
+    /**
+     * A client that sends half a request and stalls is served no further and cut off once the request-time limit
+     * passes (3 s in the tests, sun.net.httpserver.maxReqTime), while other clients are served meanwhile.
+     */
+    @Test
+    void aStalledClientIsCutOffAndOthersAreServedMeanwhile() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(15_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v2/models/lstm/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"in")
+                    .getBytes());
+            out.flush();
+            Reply ok = post("/v2/models/lstm/infer", request("meanwhile", Tensor.randn(2, 1, 2, 6), null, false, null));
+            assertEquals(200, ok.status());
+            long start = System.nanoTime();
+            int read;
+            try {
+                read = s.getInputStream().read();
+            } catch (java.net.SocketException e) {
+                read = -1; // reset: cut off as well
+            }
+            assertEquals(-1, read, "the stalled connection is closed, not answered");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(seconds < 14, "cut off after " + seconds + " s");
+        }
+        assertEquals(200, get("/v2/health/live").status());
+    }
+
     @Test
     void badRequestsGetOneLineAndTheServerGoesOn() throws Exception {
         String infer = "/v2/models/lstm/infer";
