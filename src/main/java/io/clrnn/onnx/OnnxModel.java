@@ -561,7 +561,19 @@ public final class OnnxModel {
                 .mapToLong(v -> 4L * v.numel()).sum();
         s.append(String.format(Locale.ROOT, "device memory: %.2f MiB of weights; a run's tensors come from a pool "
                 + "reused node to node and run to run (clrnn bench reports its peak)", weightBytes / 1048576.0));
+        String refusal = streamRefusal();
+        s.append("\nstreaming: ").append(refusal == null ? "yes: a chunk at a time, every recurrent node's state kept on "
+                + "the device (OnnxSession.stream, clrnn generate, clrnn serve's sequences)"
+                : "no: " + (refusal.startsWith(file + ": ") ? refusal.substring(file.length() + 2) : refusal));
         return s.append('\n').toString();
+    }
+
+    /**
+     * Why the graph cannot be fed a chunk at a time ({@link OnnxSession#stream}), in one line naming the node; null
+     * when it can.
+     */
+    public String streamRefusal() {
+        return StreamCheck.refusal(file, program, recurrent, constants::get, opset);
     }
 
     private static String counts(Map<String, Long> ops) {

@@ -104,6 +104,9 @@ final class StreamCheck {
         switch (n.opType) {
             case "Transpose" -> {
                 long[] perm = n.getInts("perm");
+                if (perm != null && perm.length != in.rank) {
+                    return null; // not a permutation of this rank: the run refuses it
+                }
                 for (int j = 0; j < in.rank; j++) {
                     if ((perm == null ? in.rank - 1 - j : perm[j]) == in.time) {
                         return new Axis(j, in.rank);

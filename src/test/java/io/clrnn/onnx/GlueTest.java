@@ -187,7 +187,9 @@ class GlueTest {
                 "operators: 26 nodes besides the recurrent ones, 14 of them folded into constants at load",
                 "  on the device: Concat 2, Reshape 2, Slice 4, Transpose 4",
                 "  on the host (shape arithmetic, indices, masks): none"), text.lines().limit(15).toList());
-        assertEquals(16, text.lines().count(), text);
+        assertEquals(17, text.lines().count(), text);
         assertTrue(text.lines().toList().get(15).startsWith("device memory: "), text);
+        assertTrue(text.lines().toList().get(16).startsWith("streaming: no: node '/LSTM' (LSTM) runs bidirectional"),
+                text);
     }
 }

@@ -127,6 +127,20 @@ class OnnxStreamTest {
                 .output("out", ModelBuilder.FLOAT, 2, 4).bytes(), "reduced.onnx");
     }
 
+    /** clrnn inspect says whether a graph can be streamed, and if not, which node stops it. */
+    @Test
+    void describeSaysWhetherTheGraphStreams() throws IOException {
+        String charlm = OnnxModel.load(NetworkExportTest.ROOT.resolve("charlm_op14/model.onnx")).describe();
+        assertTrue(charlm.endsWith("\nstreaming: yes: a chunk at a time, every recurrent node's state kept on the "
+                + "device (OnnxSession.stream, clrnn generate, clrnn serve's sequences)\n"), charlm);
+        String tagger = OnnxModel.load(NetworkExportTest.ROOT.resolve("tagger_op14/model.onnx")).describe();
+        assertTrue(tagger.matches("(?s).*\nstreaming: no: node '.*' \\(GRU\\) runs bidirectional: its outputs "
+                + "depend on the steps to come, so the graph cannot be fed a chunk at a time\n"), tagger);
+        assertEquals("reduced.onnx: node 'ReduceMean_4' (ReduceMean) reduces over the time axis: its output depends "
+                + "on the steps to come, so the graph cannot be fed a chunk at a time",
+                reduced("ReduceMean", 1).streamRefusal());
+    }
+
     @Test
     void aGraphThatReducesOverTimeIsRefusedAndOneThatReducesFeaturesIsNot() {
         for (String op : List.of("ReduceMean", "ReduceMax", "Softmax", "ArgMax")) {
