@@ -108,22 +108,16 @@ public final class Rnn implements AutoCloseable {
                     : "c_0 is given, but " + module + " has no cell state");
         }
         int batch = h0.rank() == 3 ? h0.size(1) : 1;
+        if (batch == 0) {
+            throw new InvalidInputException("a state holds 1 or more streams, not 0");
+        }
         int slots = c.numLayers() * c.numDirections();
-        checkStart(h0, slots, batch, c.outputSize(), "h_0");
+        ForwardShape.checkStateSize(h0, slots, batch, c.outputSize(), "h_0");
         if (c0 != null) {
-            checkStart(c0, slots, batch, c.hiddenSize(), "c_0");
+            ForwardShape.checkStateSize(c0, slots, batch, c.hiddenSize(), "c_0");
         }
         engine();
         return new RnnState(this, StateBuffers.of(device, c, batch, h0, c0));
-    }
-
-    private static void checkStart(Tensor t, int slots, int batch, int width, String what) {
-        int[] want = {slots, batch, width};
-        int[] got = t.rank() == 2 ? new int[] {t.size(0), 1, t.size(1)} : t.shape();
-        if ((t.rank() != 2 && t.rank() != 3) || !java.util.Arrays.equals(got, want) || batch == 0) {
-            throw new InvalidInputException("Expected " + what + " size (" + slots + ", " + batch + ", " + width
-                    + "), got " + Tensor.format(t.shape()));
-        }
     }
 
     /** The next chunk of every stream of {@code state}: see {@link #forward(RnnInput, RnnState)}. */

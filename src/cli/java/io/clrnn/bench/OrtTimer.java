@@ -72,9 +72,8 @@ public final class OrtTimer {
         Path model = Path.of(args[0]);
         Shape shape = Grid.parseShape(args[1]);
         long seed = Long.parseLong(args[2]);
-        int[] threads = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
-        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[4]), Double.parseDouble(args[5]),
-                Integer.parseInt(args[6]), Double.parseDouble(args[7]));
+        int[] threads = threads(args[3]);
+        Benchmark.Budget budget = budget(args, 4);
         ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
         ArrayNode measurements = answer.putArray("measurements");
         for (int t : threads) {
@@ -148,9 +147,8 @@ public final class OrtTimer {
      */
     private static void graph(OrtEnvironment env, String[] args) throws OrtException, IOException {
         Path model = Path.of(args[1]);
-        int[] threads = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
-        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[3]), Double.parseDouble(args[4]),
-                Integer.parseInt(args[5]), Double.parseDouble(args[6]));
+        int[] threads = threads(args[2]);
+        Benchmark.Budget budget = budget(args, 3);
         Map<String, Path> files = new HashMap<>();
         for (int i = 7; i < args.length; i++) {
             int eq = args[i].indexOf('=');
@@ -220,9 +218,8 @@ public final class OrtTimer {
         Path model = Path.of(args[1]);
         int batch = Integer.parseInt(args[2]);
         int vocab = Integer.parseInt(args[3]);
-        int[] threads = Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray();
-        Benchmark.Budget budget = new Benchmark.Budget(Integer.parseInt(args[5]), Double.parseDouble(args[6]),
-                Integer.parseInt(args[7]), Double.parseDouble(args[8]));
+        int[] threads = threads(args[4]);
+        Benchmark.Budget budget = budget(args, 5);
         ObjectNode answer = Report.JSON.createObjectNode().put("onnxruntime_version", env.getVersion());
         ArrayNode measurements = answer.putArray("measurements");
         for (int t : threads) {
@@ -349,5 +346,16 @@ public final class OrtTimer {
             }
         }
         return System.getProperty("os.arch");
+    }
+
+    /** A comma-separated list of thread counts, e.g. "1,2". */
+    private static int[] threads(String list) {
+        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** WARMUP WARMUP_SECONDS MIN_ITERATIONS MIN_SECONDS, from {@code args[from]} on. */
+    private static Benchmark.Budget budget(String[] args, int from) {
+        return new Benchmark.Budget(Integer.parseInt(args[from]), Double.parseDouble(args[from + 1]),
+                Integer.parseInt(args[from + 2]), Double.parseDouble(args[from + 3]));
     }
 }

@@ -387,7 +387,6 @@ public final class RnnEngine implements AutoCloseable {
         return new Prepared(tiles, sizes, plan(batch.seqLen(), batch.batch(), rows));
     }
 
-    /** Every layer of an uploaded slice: its projection (unless fused) and its recurrence. */
     /**
      * Whether a caller's buffer, read from float {@code offset}, holds {@code floats} and the slack the kernels may
      * read past a row's ragged edge: then they can take it as it is (an offset other than 0 they cannot).

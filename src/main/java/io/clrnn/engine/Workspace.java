@@ -350,15 +350,8 @@ final class Workspace implements AutoCloseable {
     /** Whether the caller's rows of {@code width} floats already lie in packed order (the common case). */
     private static boolean isPlainTimeMajor(PackedBatch batch, long strideT, long strideB, int width) {
         int n = batch.batch();
-        if (strideB != width || strideT != (long) n * width || batch.rows() != (long) n * batch.seqLen()) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            if (batch.order[i] != i) {
-                return false;
-            }
-        }
-        return true;
+        return strideB == width && strideT == (long) n * width && batch.rows() == (long) n * batch.seqLen()
+                && batch.inCallersOrder();
     }
 
     private static ByteBuffer host(ByteBuffer current, int floats) {

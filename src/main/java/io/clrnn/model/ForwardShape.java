@@ -121,13 +121,19 @@ public record ForwardShape(RnnConfig config, int seqLen, int batch, boolean unba
     }
 
     private static void checkState(Tensor state, int[] want3, String what) {
-        if (state == null) {
-            return;
+        if (state != null) {
+            checkStateSize(state, want3[0], want3.length == 3 ? want3[1] : 1, want3[want3.length - 1], what);
         }
+    }
+
+    /**
+     * A state, (slots, batch, width), or 2-D (slots, width) for one sequence, refused in PyTorch's words when its size
+     * is another: {@code Expected hidden[0] size (2, 3, 20), got [2, 4, 20]}.
+     */
+    public static void checkStateSize(Tensor state, int slots, int batch, int width, String what) {
         int[] got = state.rank() == 2 ? new int[] {state.size(0), 1, state.size(1)} : state.shape();
-        int[] want = {want3[0], want3.length == 3 ? want3[1] : 1, want3[want3.length - 1]};
-        if (!Arrays.equals(got, want)) {
-            throw new InvalidInputException("Expected " + what + " size (" + want[0] + ", " + want[1] + ", " + want[2]
+        if (!Arrays.equals(got, new int[] {slots, batch, width})) {
+            throw new InvalidInputException("Expected " + what + " size (" + slots + ", " + batch + ", " + width
                     + "), got " + Tensor.format(got));
         }
     }

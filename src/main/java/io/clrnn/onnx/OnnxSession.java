@@ -179,8 +179,7 @@ public final class OnnxSession implements AutoCloseable {
         if (batch <= 0) {
             throw new InvalidInputException("a stream holds 1 or more sequences, not " + batch);
         }
-        String why = StreamCheck.refusal(model.file, program, model.recurrent, name -> folded.containsKey(name) ? folded.get(name)
-                : model.constants.get(name), model.opset);
+        String why = model.streamRefusal();
         if (why != null) {
             throw new InvalidInputException(why);
         }

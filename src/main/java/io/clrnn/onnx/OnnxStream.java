@@ -127,11 +127,10 @@ public final class OnnxStream implements AutoCloseable {
         if (s == null) {
             int h = engine.config().hiddenSize();
             boolean lstm = engine.config().mode().hasCellState();
-            Tensor h0t = h0 == null ? null : start(n, h0, "initial_h", h);
-            Tensor c0t = lstm && c0 != null ? start(n, c0, "initial_c", h) : null;
-            s = h0t == null && c0t == null ? StateBuffers.zeros(session.device(), engine.config(), batch)
-                    : StateBuffers.of(session.device(), engine.config(), batch, h0t != null ? h0t
-                            : Tensor.zeros(1, batch, h), !lstm ? null : c0t != null ? c0t : Tensor.zeros(1, batch, h));
+            Tensor zeros = Tensor.zeros(1, batch, h);
+            Tensor h0t = h0 == null ? zeros : start(n, h0, "initial_h", h);
+            Tensor c0t = !lstm ? null : c0 == null ? zeros : start(n, c0, "initial_c", h);
+            s = StateBuffers.of(session.device(), engine.config(), batch, h0t, c0t);
             states.put(n, s);
         }
         return s;
