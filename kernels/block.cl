@@ -160,7 +160,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
             store_h(st, b, j0, rnn_update(d, acc[i][0][v]));
 #elif CELL == CELL_LSTM
             const bool first = b >= st->bs_p;
-            const floatV c_prev = vloadV(0, (first ? st->c0 : st->c) + state * st->H + j0);
+            const floatV c_prev = load_row(j0, st->H, (first ? st->c0 : st->c) + state * st->H + j0);
 #if PEEPHOLE
             __global const float *p = st->peep + (long)d * 3 * st->Hp + j0;
             const floatV pi = vloadV(0, p), pf = vloadV(0, p + st->Hp), po = vloadV(0, p + 2 * st->Hp);
@@ -179,7 +179,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #elif CELL == CELL_GRU
             const floatV r = ACT_F(d, CLIP(acc[i][0][v]));
             const floatV z = ACT_F(d, CLIP(acc[i][1][v]));
-            const floatV h_prev = vloadV(0, hp[i] + j0);
+            const floatV h_prev = load_row(j0, st->Hin, hp[i] + j0);
 #if LBR
             const floatV n = ACT_G(d, CLIP(MADD(r, acc[i][GATE_N][v], xn[i][v])));
             store_h(st, b, j0, gru_update(n, z, h_prev));
@@ -284,7 +284,7 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
 #else
             const floatV n = ACT_G(d, CLIP(acc[i][v]));
             const floatV z = vloadV(0, st->scratch + ((long)st->D * st->B + state) * st->Hp + j0);
-            const floatV h = gru_update(n, z, vloadV(0, h_prev_row(st, b) + j0));
+            const floatV h = gru_update(n, z, load_row(j0, st->Hin, h_prev_row(st, b) + j0));
 #endif
             store_h(st, b, j0, h);
         }

@@ -70,3 +70,17 @@ void store_row(floatV v, int j0, int n, __global float *dst) {
         store_partial(v, n - j0, dst);
     }
 }
+
+// Reads element j0.. of a row of n: VEC lanes, or at the row's ragged edge the first n - j0 of them and zeros
+// beyond. A full vector there would read the start of the next row, which another work-item may be writing
+// (a data race on a GPU, Oclgrind's finding), or past the end of the buffer after the last row.
+floatV load_row(int j0, int n, __global const float *src) {
+    if (j0 + VEC <= n) {
+        return vloadV(0, src);
+    }
+    float lanes[VEC];
+    for (int i = 0; i < VEC; i++) {
+        lanes[i] = j0 + i < n ? src[i] : 0.0f;
+    }
+    return vloadV(0, lanes);
+}

@@ -22,14 +22,15 @@
             wk[v] = WLOADV(Wt, w0 + (size_t)kk * PANEL + v * VEC);                 \
         }                                                                          \
         _Pragma("unroll") for (int i = 0; i < TM; i++) {                           \
-            const floatV aik = (floatV)(a[(size_t)i * lda + kk]);                  \
+            const floatV aik = (floatV)(a[i][kk]);                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) {                       \
                 acc[i][v] = MADD(aik, wk[v], acc[i][v]);                           \
             }                                                                      \
         }                                                                          \
     } while (0)
 
-// A:    (m_tiles*TM, lda), first K columns used  // rows in the input's own order
+// A:    (M, lda), first K columns used  // rows in the input's own order; the tile rows past M (padding) read
+//                 row M - 1 instead, so that no read leaves A or touches memory nobody wrote
 // Wt:   (K, ldn)  W_ih of every direction and gate, transposed and side by side, in the recurrence's
 //                 column order (engine/WeightLayout). Stored in panels of PANEL columns, each K rows deep,
 //                 so that a tile's columns are contiguous in k (one page at a time, not one page per k);
@@ -38,7 +39,7 @@
 // P:    (m_tiles*TM, ldn)
 // Launched over tiles [m_first, m_first + m_tiles) of M: GPUs cut a large product into launches short
 // enough for any watchdog.
-__kernel void project(const int n_tiles, const int m_first, const int m_tiles, const int K, const int lda,
+__kernel void project(const int n_tiles, const int m_first, const int m_tiles, const int M, const int K, const int lda,
                       const int ldn, __global const float *restrict A, __global const WTYPE *restrict Wt,
                       __global const float *restrict bias, __global float *restrict P) {
     const int tn = get_global_id(0);
@@ -59,7 +60,11 @@ __kernel void project(const int n_tiles, const int m_first, const int m_tiles, c
         }
     }
 
-    __global const float *a = A + (size_t)m0 * lda;
+    __global const float *a[TM];
+    #pragma unroll
+    for (int i = 0; i < TM; i++) {
+        a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
+    }
     // element offsets, not pointers: arithmetic on a half pointer needs cl_khr_fp16
     const size_t w0 = (size_t)(n0 / PANEL) * K * PANEL + n0 % PANEL;
     int k = 0;
@@ -83,6 +88,11 @@ __kernel void project(const int n_tiles, const int m_first, const int m_tiles, c
     }
 }
 
+#ifndef LOCAL_TILES
+#define LOCAL_TILES 1 // 0: leave project_local out, whose 8 KiB of local tiles some runtimes count against every
+                      // kernel of the program (Oclgrind refused project on a device of 4 KiB)
+#endif
+#if LOCAL_TILES
 #ifndef TSM
 #define TSM 64 // rows of A per work-group tile (project_local)
 #endif
@@ -104,10 +114,12 @@ __kernel void project(const int n_tiles, const int m_first, const int m_tiles, c
 // The same product for GPUs, tiled in local memory: a work-group of RTSN x RTSM work-items stages a
 // TSM x TSK tile of A and a TSK x TSN tile of Wt (row-major, PANEL = ldn), then each work-item computes
 // WPTM x WPTN outputs, strided by RTSM and RTSN so that neighbouring work-items touch neighbouring
-// addresses. M is padded to TSM and N to TSN by the host; K is not, so the last tiles are zero-filled.
+// addresses. N is padded to TSN by the host, and P's rows to TSM; A's rows past M read row M - 1, and K is
+// not padded, so the last tiles are zero-filled.
 // Launched over row tiles [m_first, m_first + m_tiles).
-__kernel void project_local(const int n_tiles, const int m_first, const int m_tiles, const int K, const int lda,
-                            const int ldn, __global const float *restrict A, __global const WTYPE *restrict Wt,
+__kernel void project_local(const int n_tiles, const int m_first, const int m_tiles, const int M, const int K,
+                            const int lda, const int ldn, __global const float *restrict A,
+                            __global const WTYPE *restrict Wt,
                             __global const float *restrict bias, __global float *restrict P) {
     __local float As[TSK][TSM];
     __local float Bs[TSK][TSN];
@@ -130,7 +142,7 @@ __kernel void project_local(const int n_tiles, const int m_first, const int m_ti
         for (int l = lid; l < TSM * TSK; l += RTSM * RTSN) {
             const int row = l / TSK;
             const int kk = l % TSK;
-            As[kk][row] = t + kk < K ? A[(size_t)(m0 + row) * lda + t + kk] : 0.0f;
+            As[kk][row] = t + kk < K ? A[(size_t)min(m0 + row, M - 1) * lda + t + kk] : 0.0f;
         }
         for (int l = lid; l < TSK * TSN; l += RTSM * RTSN) {
             const int kk = l / TSN;
@@ -164,3 +176,4 @@ __kernel void project_local(const int n_tiles, const int m_first, const int m_ti
         }
     }
 }
+#endif

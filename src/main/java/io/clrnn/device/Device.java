@@ -73,6 +73,13 @@ public final class Device extends ClResource {
     private final cl_command_queue queue;
     private final cl_command_queue latencyQueue;
     private final boolean profiling;
+    /**
+     * Whether transfers block. JOCL waits for a non-blocking transfer's event on a thread of its own (to keep
+     * the host memory alive until the copy is done); Oclgrind runs queued commands inside whichever thread
+     * waits, with no lock, so that second thread crashed it (SIGSEGV in its MemoryPool). On Oclgrind every
+     * transfer blocks and no such thread exists; elsewhere transfers overlap with the host's work.
+     */
+    private final boolean blockingTransfers;
     private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
     /** Held by a thread while it enqueues on the latency lane: see {@link #guarded(Lane, String, java.util.function.Function)}. */
     private final Object latencyTurns = new Object();
@@ -86,6 +93,7 @@ public final class Device extends ClResource {
         this.latencyId = located.twin;
         this.devices = latencyId == null ? new cl_device_id[] {id} : new cl_device_id[] {id, latencyId};
         this.profiling = profiling;
+        this.blockingTransfers = info.platform().contains("Oclgrind");
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL.CL_CONTEXT_PLATFORM, located.platform);
         int[] status = new int[1];
@@ -261,8 +269,8 @@ public final class Device extends ClResource {
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
         guarded(lane, "clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), false, dstOffsetBytes, bytes, Pointer.to(src), 0,
-                    null, event), call);
+            Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), blockingTransfers, dstOffsetBytes, bytes,
+                    Pointer.to(src), 0, null, event), call);
             enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
         });
@@ -276,12 +284,13 @@ public final class Device extends ClResource {
 
     public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
+        boolean waits = blocking || blockingTransfers;
         guarded(lane, "clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             long before = enqueued[slot(lane)].get();
-            Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), blocking, srcOffsetBytes, bytes, Pointer.to(dst), 0,
+            Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), waits, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
-            if (blocking) {
+            if (waits) {
                 finished[slot(lane)].accumulateAndGet(before, Math::max); // it waited for all before it
             } else {
                 enqueued(lane);
@@ -359,6 +368,10 @@ public final class Device extends ClResource {
                 throw new IllegalArgumentException(
                         "global size " + global[i] + " is not a multiple of local size " + local[i]);
             }
+        }
+        if (log.isTraceEnabled()) {
+            log.trace("launch {} global {} local {}", kernel.name(), java.util.Arrays.toString(global),
+                    java.util.Arrays.toString(local));
         }
         guarded(lane, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
             cl_event event = eventFor(profile);

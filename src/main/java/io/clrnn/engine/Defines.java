@@ -18,7 +18,8 @@ final class Defines {
 
     static String projection(KernelPlan.ProjectionTiles t, WeightsDtype dtype, DeviceInfo device) {
         return define("VEC", t.vecP()) + define("TM", t.tm()) + define("NV", t.nv()) + define("PANEL", t.panel())
-                + define("W_HALF", dtype == WeightsDtype.F16 ? 1 : 0) + define("HAS_FMA", device.hasFma() ? 1 : 0);
+                + define("W_HALF", dtype == WeightsDtype.F16 ? 1 : 0) + define("HAS_FMA", device.hasFma() ? 1 : 0)
+                + define("LOCAL_TILES", t.local() ? 1 : 0);
     }
 
     /**

@@ -154,6 +154,8 @@ public final class KernelPlan {
     static final int LOCAL_TILE_N = 64;
     static final int LOCAL_WORK_M = 4;
     static final int LOCAL_WORK_N = 4;
+    /** project_local's local memory: its TSK x TSM tile of A and TSK x TSN tile of Wt (projection.cl, TSK = 16). */
+    static final long LOCAL_TILE_BYTES = 4L * 16 * (LOCAL_TILE_M + LOCAL_TILE_N);
 
     public static Tiles tiles(DeviceInfo device, RnnConfig config) {
         int hidden = config.hiddenSize();
@@ -163,7 +165,7 @@ public final class KernelPlan {
             // projection tiled in local memory where a work-group can hold its 256 work-items.
             long group = (long) (LOCAL_TILE_M / LOCAL_WORK_M) * (LOCAL_TILE_N / LOCAL_WORK_N);
             return new Tiles(4, 4, 1, 4, 1, 2, false, false, GPU_PROJECTION_LOCAL_X, GPU_PROJECTION_LOCAL_Y,
-                    device.maxWorkGroupSize() >= group);
+                    device.maxWorkGroupSize() >= group && device.localMemBytes() >= LOCAL_TILE_BYTES);
         }
         int deviceVec = cpuVectorWidth(device);
         int vecR = Math.min(deviceVec, vectorFor(hidden));

@@ -410,7 +410,8 @@ public final class RnnEngine implements AutoCloseable {
             LayerWeights w = layers.get(layer);
             ClBuffer layerOut = output != null && layer == config.numLayers() - 1 ? output : workspace.y[layer % 2];
             if (p.plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
-                runProjection(lane, p.tiles, layerIn, config.layerInputSize(layer), p.sizes.paddedRows(), w, profile);
+                runProjection(lane, p.tiles, layerIn, batch.rows(), config.layerInputSize(layer), p.sizes.paddedRows(),
+                        w, profile);
             }
             runRecurrence(p.plan, batch, p.sizes, states, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
@@ -441,14 +442,14 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int k, long paddedRows,
-            LayerWeights w, Profile profile) {
+    private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int rows, int k,
+            long paddedRows, LayerWeights w, Profile profile) {
         ClKernel project = kernel(tiles, () -> device.program(Defines.projection(tiles, dtype, device.info()),
                 "common.cl", "projection.cl").kernel(tiles.kernel()));
         long nTiles = layout.ldn() / tiles.tileN();
         long mTiles = paddedRows / tiles.tileM();
         long t = Timer.start(profile);
-        project.arg("n_tiles", (int) nTiles).arg("K", k).arg("lda", k).arg("ldn", layout.ldn()).arg("A", a)
+        project.arg("n_tiles", (int) nTiles).arg("M", rows).arg("K", k).arg("lda", k).arg("ldn", layout.ldn()).arg("A", a)
                 .arg("Wt", w.wihT()).arg("bias", w.bias()).arg("P", workspace.p);
         long[] local = tiles.local() ? tiles.localSize()
                 : KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));

@@ -113,6 +113,24 @@ class KernelPlanTest {
         assertEquals(0, gpu.ldn() % onGpu.tileN());
     }
 
+    /**
+     * The local-memory projection only where the device has the local memory (8 KiB of tiles) and the work-group
+     * size (256) it needs; W_hh^T in local memory only where it fits: the device's queried limits, not a GPU's usual.
+     */
+    @Test
+    void gpuTilesFollowTheDevicesLocalMemoryAndWorkGroupLimits() {
+        DeviceInfo smallLocal = new DeviceInfo(1, DeviceInfo.Type.GPU, "gpu", "x", "x", "1.2", 8, 1L << 30, 1L << 28,
+                4L << 10, true, 1024, 1, true);
+        DeviceInfo smallGroups = new DeviceInfo(1, DeviceInfo.Type.GPU, "gpu", "x", "x", "1.2", 8, 1L << 30, 1L << 28,
+                32L << 10, true, 128, 1, true);
+        RnnConfig config = rnn(128, 64, 1, false);
+        assertTrue(KernelPlan.tiles(GPU, config).localProjection());
+        assertFalse(KernelPlan.tiles(smallLocal, config).localProjection(), "8 KiB of tiles in 4 KiB");
+        assertFalse(KernelPlan.tiles(smallGroups, config).localProjection(), "256 work-items where 128 fit");
+        assertFalse(KernelPlan.fitsLocal(smallLocal, layout(smallLocal, config)), "W_hh^T of 64 KiB in 4 KiB");
+        assertFalse(plan(smallLocal, config, 5, 4).wLocal());
+    }
+
     @Test
     void gpuProjectionsAreCutIntoLaunchesShortEnoughForAWatchdog() {
         WeightLayout gpu = layout(GPU, rnn(1024, 1024, 1, true));
