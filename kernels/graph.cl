@@ -4,7 +4,7 @@
 // axis); the host merges adjacent axes first, so most launches index one or two axes.
 // Compiles alone: the host passes nothing but these kernels' arguments.
 
-// Unary operators: op codes shared with GraphKernels.Unary (its ordinal).
+// Unary operators: op codes shared with GraphKernels.Unary (which reads them from here by name).
 #define U_RELU 0
 #define U_TANH 1
 #define U_SIGMOID 2
@@ -33,6 +33,15 @@
 #define B_POW 4
 #define B_MAX 5
 #define B_MIN 6
+
+// Reductions: op codes shared with GraphKernels.Reduce.
+#define R_SUM 0
+#define R_MEAN 1
+#define R_MAX 2
+#define R_MIN 3
+#define R_SUM_SQUARE 4
+#define R_ARGMAX 5
+#define R_ARGMIN 6
 
 // NaN passes through every operator as it does in ONNX Runtime: comparisons, not fmax/fmin.
 float unary_op(int op, float x, float a, float b) {
@@ -299,9 +308,8 @@ __kernel void softmax(int outer, int len, int inner, int take_log,
     }
 }
 
-// Reductions over the middle axis of (outer, len, inner): op 0 sum, 1 mean, 2 max, 3 min, 4 sum of
-// squares; op 5 argmax and 6 argmin write the index as a float (exact below 2^24), the first one found
-// unless last is set.
+// Reductions over the middle axis of (outer, len, inner): R_ARGMAX and R_ARGMIN write the index as a float
+// (exact below 2^24), the first one found unless last is set.
 __kernel void reduce(int outer, int len, int inner, int op, int last,
                      __global const float *X, int x_off, __global float *Y) {
     int i = get_global_id(0);
@@ -310,20 +318,21 @@ __kernel void reduce(int outer, int len, int inner, int op, int last,
         return;
     }
     __global const float *x = X + x_off + (long) o * len * inner + i;
-    float acc = op == 2 || op == 5 ? -INFINITY : (op == 3 || op == 6 ? INFINITY : 0.0f);
+    float acc = op == R_MAX || op == R_ARGMAX ? -INFINITY : (op == R_MIN || op == R_ARGMIN ? INFINITY : 0.0f);
     int at = 0;
     for (int k = 0; k < len; k++) {
         float v = x[(long) k * inner];
         switch (op) {
-        case 0: case 1: acc += v; break;
-        case 4: acc += v * v; break;
-        case 2: acc = v > acc || isnan(v) ? v : acc; break;
-        case 3: acc = v < acc || isnan(v) ? v : acc; break;
-        case 5: if (v > acc || (last && v == acc) || (k == 0)) { acc = v; at = k; } break;
-        case 6: if (v < acc || (last && v == acc) || (k == 0)) { acc = v; at = k; } break;
+        case R_SUM: case R_MEAN: acc += v; break;
+        case R_SUM_SQUARE: acc += v * v; break;
+        case R_MAX: acc = v > acc || isnan(v) ? v : acc; break;
+        case R_MIN: acc = v < acc || isnan(v) ? v : acc; break;
+        case R_ARGMAX: if (v > acc || (last && v == acc) || (k == 0)) { acc = v; at = k; } break;
+        case R_ARGMIN: if (v < acc || (last && v == acc) || (k == 0)) { acc = v; at = k; } break;
         }
     }
-    Y[(long) o * inner + i] = op == 1 ? acc / (float) len : (op >= 5 ? (float) at : acc);
+    Y[(long) o * inner + i] = op == R_MEAN ? acc / (float) len
+            : (op == R_ARGMAX || op == R_ARGMIN ? (float) at : acc);
 }
 
 // LayerNormalization over the last `width` floats of each row: (x - mean) / sqrt(var + eps) * scale + bias,

@@ -3,6 +3,7 @@ package io.clrnn.engine;
 import io.clrnn.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
+import io.clrnn.device.KernelConstants;
 import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
 import io.clrnn.model.CellType;
@@ -75,12 +76,13 @@ final class Defines {
         return s.append(Device.kernelSource("recurrence.cl")).toString();
     }
 
+    /** cell.cl's CELL_RNN, CELL_LSTM or CELL_GRU. */
     private static int cellId(CellType mode) {
-        return switch (mode) {
-            case RNN_TANH, RNN_RELU -> 0;
-            case LSTM -> 1;
-            case GRU -> 2;
-        };
+        return KernelConstants.code("cell.cl", switch (mode) {
+            case RNN_TANH, RNN_RELU -> "CELL_RNN";
+            case LSTM -> "CELL_LSTM";
+            case GRU -> "CELL_GRU";
+        });
     }
 
     /** Slot {@code slot}'s activation as a kernel expression, per direction when the two differ. */

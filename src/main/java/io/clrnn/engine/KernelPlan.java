@@ -2,6 +2,7 @@ package io.clrnn.engine;
 
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
+import io.clrnn.device.KernelConstants;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 import java.util.Locale;
@@ -79,15 +80,15 @@ public final class KernelPlan {
 
     /** The recurrence kernels; ROWS_FUSED is rnn_rows with the input projection done inside it. */
     public enum Variant {
-        ROWS("rnn_rows", 0), ROWS_FUSED("rnn_rows", 0), GROUP("rnn_group", 1), STEP("rnn_step", 2),
-        TEAM("rnn_team", 3);
+        ROWS("rnn_rows", "VARIANT_ROWS"), ROWS_FUSED("rnn_rows", "VARIANT_ROWS"), GROUP("rnn_group", "VARIANT_GROUP"),
+        STEP("rnn_step", "VARIANT_STEP"), TEAM("rnn_team", "VARIANT_TEAM");
 
         private final String kernel;
         private final int id;
 
-        Variant(String kernel, int id) {
+        Variant(String kernel, String define) {
             this.kernel = kernel;
-            this.id = id;
+            this.id = KernelConstants.code("recurrence.cl", define);
         }
 
         public String kernel() {

@@ -4,6 +4,7 @@ import io.clrnn.Tensor;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.ClProgram;
 import io.clrnn.device.Device;
+import io.clrnn.device.KernelConstants;
 import io.clrnn.device.Profile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,15 +19,27 @@ import java.util.Map;
  * without waiting. Shapes are worked out here on the host; nothing is read back but by {@link #download}.
  */
 final class GraphKernels implements AutoCloseable {
-    /** unary_op's codes, in graph.cl's order. */
-    enum Unary { RELU, TANH, SIGMOID, LEAKY_RELU, ELU, GELU, GELU_TANH, ERF, SOFTPLUS, CLIP, NEG, EXP, LOG, SQRT, ABS,
-        RECIPROCAL, POW, SQUARE, AFFINE }
+    /** unary_op's operators; each one's code is graph.cl's U_&lt;name&gt;. */
+    enum Unary {
+        RELU, TANH, SIGMOID, LEAKY_RELU, ELU, GELU, GELU_TANH, ERF, SOFTPLUS, CLIP, NEG, EXP, LOG, SQRT, ABS,
+        RECIPROCAL, POW, SQUARE, AFFINE;
 
-    /** binary_op's codes, in graph.cl's order. */
-    enum Binary { ADD, SUB, MUL, DIV, POW, MAX, MIN }
+        final int code = KernelConstants.code("graph.cl", "U_" + name());
+    }
 
-    /** reduce's codes, in graph.cl's order. */
-    enum Reduce { SUM, MEAN, MAX, MIN, SUM_SQUARE, ARGMAX, ARGMIN }
+    /** binary_op's operators; each one's code is graph.cl's B_&lt;name&gt;. */
+    enum Binary {
+        ADD, SUB, MUL, DIV, POW, MAX, MIN;
+
+        final int code = KernelConstants.code("graph.cl", "B_" + name());
+    }
+
+    /** reduce's operators; each one's code is graph.cl's R_&lt;name&gt;. */
+    enum Reduce {
+        SUM, MEAN, MAX, MIN, SUM_SQUARE, ARGMAX, ARGMIN;
+
+        final int code = KernelConstants.code("graph.cl", "R_" + name());
+    }
 
     private static final long GROUP = 64;
     private static final int MAX_RANK = 8;
@@ -186,7 +199,7 @@ final class GraphKernels implements AutoCloseable {
     DeviceTensor unary(Unary op, DeviceTensor x, float alpha, float beta) {
         DeviceTensor y = fresh(x.shape());
         if (x.numel() > 0) {
-            ClKernel k = kernel(Kind.UNARY).arg("n", x.numel()).arg("op", op.ordinal()).arg("alpha", alpha)
+            ClKernel k = kernel(Kind.UNARY).arg("n", x.numel()).arg("op", op.code).arg("alpha", alpha)
                     .arg("beta", beta).arg("X", x.block().buffer).arg("x_off", x.offset()).arg("Y", y.block().buffer)
                     .arg("y_off", 0);
             launch(k, x.numel(), x.numel());
@@ -232,14 +245,14 @@ final class GraphKernels implements AutoCloseable {
             int[] d = pad3(m.dims, 1);
             int[] sa = pad3(m.strides[0], 0);
             int[] sb = pad3(m.strides[1], 0);
-            ClKernel k = kernel(Kind.BINARY3).arg("d0", d[0]).arg("d1", d[1]).arg("d2", d[2]).arg("op", op.ordinal())
+            ClKernel k = kernel(Kind.BINARY3).arg("d0", d[0]).arg("d1", d[1]).arg("d2", d[2]).arg("op", op.code)
                     .arg("A", a.block().buffer).arg("a_off", a.offset()).arg("a0", sa[0]).arg("a1", sa[1])
                     .arg("a2", sa[2]).arg("B", b.block().buffer).arg("b_off", b.offset()).arg("b0", sb[0])
                     .arg("b1", sb[1]).arg("b2", sb[2]).arg("Y", y.block().buffer).arg("y_off", 0);
             launch(k, n, d[0], d[1], d[2]);
             return y;
         }
-        ClKernel k = kernel(Kind.BINARY).arg("n", n).arg("op", op.ordinal()).arg("rank", m.dims.length)
+        ClKernel k = kernel(Kind.BINARY).arg("n", n).arg("op", op.code).arg("rank", m.dims.length)
                 .arg8("dims", m.dims).arg8("a_st", m.strides[0]).arg8("b_st", m.strides[1])
                 .arg("A", a.block().buffer).arg("a_off", a.offset()).arg("B", b.block().buffer).arg("b_off", b.offset())
                 .arg("Y", y.block().buffer).arg("y_off", 0);
@@ -392,7 +405,7 @@ final class GraphKernels implements AutoCloseable {
                 .arg("B", b.block().buffer).arg("b_off", b.offset()).arg("b_k", i(bK)).arg("b_n", i(bN)).arg("b_b", i(bB))
                 .arg("C", cc.block().buffer).arg("c_off", cc.offset()).arg("c_m", i(cM)).arg("c_n", i(cN))
                 .arg("beta", beta).arg("has_c", c == null ? 0 : 1).arg("alpha", alpha)
-                .arg("act", act == null ? -1 : act.ordinal()).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
+                .arg("act", act == null ? -1 : act.code).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
                 .arg("Y", y.block().buffer).arg("y_off", 0).arg("y_b", i((long) m * n));
         launch(k, (long) batch * m * n * kDim, (n + 7) / 8, m, batch);
         return y;
@@ -420,7 +433,7 @@ final class GraphKernels implements AutoCloseable {
             return y;
         }
         ClKernel k = kernel(Kind.REDUCE).arg("outer", outer).arg("len", len).arg("inner", inner)
-                .arg("op", op.ordinal()).arg("last", last ? 1 : 0).arg("X", x.block().buffer).arg("x_off", x.offset())
+                .arg("op", op.code).arg("last", last ? 1 : 0).arg("X", x.block().buffer).arg("x_off", x.offset())
                 .arg("Y", y.block().buffer);
         launch(k, (long) outer * len * inner, inner, outer);
         return y;
@@ -477,7 +490,7 @@ final class GraphKernels implements AutoCloseable {
                 .arg("a_off", a.offset()).arg("lda", kDim).arg("W", w.block().buffer).arg("w_off", w.offset())
                 .arg("ldw", ldw).arg("bias", w.block().buffer).arg("b_off", w.offset() + kDim * ldw)
                 .arg("has_bias", bias ? 1 : 0)
-                .arg("act", act == null ? -1 : act.ordinal()).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
+                .arg("act", act == null ? -1 : act.code).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
                 .arg("Y", y.block().buffer).arg("y_off", 0);
         launch(k, (long) m * n * kDim, (n + 7) / 8, (m + 3) / 4);
         return y;
