@@ -89,7 +89,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
     }
 #endif
 
-    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->Hin, PANEL_R);
+    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->H_out, PANEL_R);
     floatV part[KS][ROWS][GA][NVR]; // KS partial sums over alternating k; the first starts from acc
     #pragma unroll
     for (int q = 0; q < KS; q++) {
@@ -104,10 +104,10 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
             }
         }
     }
-    for (int k = 0; k < st->Hin; k += KS) {
+    for (int k = 0; k < st->H_out; k += KS) {
         #pragma unroll
         for (int q = 0; q < KS; q++) {
-            if (KS > 1 && k + q >= st->Hin) {
+            if (KS > 1 && k + q >= st->H_out) {
                 break;
             }
             floatV w[GA][NVR];
@@ -179,7 +179,7 @@ void BLOCK_A(const Step *st, const int b0, const int jb) {
 #elif CELL == CELL_GRU
             const floatV r = ACT_F(d, CLIP(acc[i][0][v]));
             const floatV z = ACT_F(d, CLIP(acc[i][1][v]));
-            const floatV h_prev = load_row(j0, st->Hin, hp[i] + j0);
+            const floatV h_prev = load_row(j0, st->H_out, hp[i] + j0);
 #if LBR
             const floatV n = ACT_G(d, CLIP(MADD(r, acc[i][GATE_N][v], xn[i][v])));
             store_h(st, b, j0, gru_update(n, z, h_prev));
@@ -206,7 +206,7 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
     const long wbase = (long)d * st->H * st->Pp + PANEL_AT(jb * U, 0, st->H, PANEL_HR);
 #else
     const int col = jb * G * U + GATE_N * U;
-    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->Hin, PANEL_R);
+    const long wbase = W_DIR(d) + PANEL_AT(col, 0, st->H_out, PANEL_R);
     const long pcol = (long)d * G * st->Hp + col;
 #endif
     #pragma unroll
@@ -276,7 +276,7 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
         #pragma unroll
         for (int v = 0; v < NVR; v++) {
             const int j0 = jb * U + v * VEC;
-            if (j0 >= st->Hin) {
+            if (j0 >= st->H_out) {
                 break;
             }
 #if CELL == CELL_LSTM
@@ -284,7 +284,7 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
 #else
             const floatV n = ACT_G(d, CLIP(acc[i][v]));
             const floatV z = vloadV(0, st->scratch + ((long)st->D * st->B + state) * st->Hp + j0);
-            const floatV h = gru_update(n, z, load_row(j0, st->Hin, h_prev_row(st, b) + j0));
+            const floatV h = gru_update(n, z, load_row(j0, st->H_out, h_prev_row(st, b) + j0));
 #endif
             store_h(st, b, j0, h);
         }

@@ -33,7 +33,7 @@
 // The arguments every recurrence kernel takes after its own (see step.cl for the shapes); the host sets
 // them by name.
 #define STEP_PARAMS                                                                                           \
-    const int T, const int B, const int D, const int H, const int Hp, const int Hin, const int Pp,           \
+    const int T, const int B, const int D, const int H, const int Hp, const int H_out, const int Pp,         \
     const int ldp, const int ldy, const int K, const int reverse_mask,                                       \
     __global const int *table, const long table_off, __global const float *P, __global const WTYPE *W,       \
     __global float *Y, __global const float *h0, const long h0_off, __global float *hn, const long hn_off,   \
@@ -44,7 +44,7 @@
 
 #define INIT_STEP(st, dir)                                                                                  \
     Step st;                                                                                                \
-    st.d = (dir); st.B = B; st.D = D; st.H = H; st.Hp = Hp; st.Hin = Hin; st.Pp = Pp;                       \
+    st.d = (dir); st.B = B; st.D = D; st.H = H; st.Hp = Hp; st.H_out = H_out; st.Pp = Pp;                   \
     st.ldp = ldp; st.ldy = ldy; st.K = K;                                                                   \
     st.P = P; st.Y = Y; st.h0 = h0 + h0_off; st.hn = hn + hn_off; st.c0 = c0 + c0_off; st.c = c + c_off;    \
     st.scratch = scratch; st.Whr = Whr; st.bhn = bhn; st.peep = peep; st.A = A; st.Wih = Wih;               \
@@ -93,7 +93,7 @@ __kernel void rnn_rows(const int s_begin, const int s_end, STEP_PARAMS) {
 // [s_begin, s_end); its work-items take (row chunk, unit block) pairs in turn, neighbours taking
 // neighbouring unit blocks so that their W_hh^T reads coalesce. Y is written and read back within the
 // group only, so a global-memory barrier between steps is all the synchronisation needed.
-// w_local holds Hin*G*Hp floats when W_LOCAL.
+// w_local holds H_out*G*Hp floats when W_LOCAL.
 __kernel void rnn_group(const int s_begin, const int s_end, const int BG, STEP_PARAMS, __local float *w_local) {
     const int lx = get_local_id(0);
     const int lsize = get_local_size(0);
@@ -102,7 +102,7 @@ __kernel void rnn_group(const int s_begin, const int s_end, const int BG, STEP_P
     INIT_STEP(st, d);
     table += table_off;
 #if W_LOCAL
-    const long wsize = (long)Hin * G * Hp;
+    const long wsize = (long)H_out * G * Hp;
     for (long i = lx; i < wsize; i += lsize) {
         w_local[i] = WLOAD1(W, (long)d * wsize + i);
     }

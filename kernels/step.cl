@@ -6,11 +6,12 @@
 // output sits at table[t] + b; table[t + 1] - table[t] is batch_sizes[t]. Without lengths every row is
 // active at every step and the rows are plain time-major. Padded steps take neither memory nor work.
 //
-// Shapes (per layer):
+// Shapes (per layer), with H the hidden size, H_out what h holds (PyTorch's: proj_size when an LSTM projects,
+// else H) and Hp, Pp the two padded to whole unit blocks:
 //  P:     (rows, ldp)   the input projection, columns d*G*Hp + unit block*G*U + gate*U + unit (U = NVR*VEC)
-//  W:     W_hh^T, (D, Hin, G*Hp) in panels of PANEL_R columns, in the same column order
-//  Y:     (rows, ldy = D*Hin)   the layer's output; h_{t-1} is read back from it
-//  h0/hn: (D, B, Hin)   c0/c: (D, B, H), c being the running cell state that ends as c_n
+//  W:     W_hh^T, (D, H_out, G*Hp) in panels of PANEL_R columns, in the same column order
+//  Y:     (rows, ldy = D*H_out)   the layer's output; h_{t-1} is read back from it
+//  h0/hn: (D, B, H_out)   c0/c: (D, B, H), c being the running cell state that ends as c_n
 //  Whr:   W_hr^T, (D, H, Pp) in panels of PANEL_HR columns; scratch: (2, D, B, Hp)
 //  bhn:   (D, Hp) GRU's b_hn; peep: (D, 3, Hp) ONNX's p_i, p_f, p_o
 
@@ -47,7 +48,7 @@
 #else
 #define WHH_PTR __global const WTYPE *
 #define WHH_LOADV(p, e) WLOADV(p, e)
-#define W_DIR(d) ((long)(d) * st->Hin * G * st->Hp)
+#define W_DIR(d) ((long)(d) * st->H_out * G * st->Hp)
 #endif
 
 typedef struct {
@@ -57,7 +58,7 @@ typedef struct {
     int bs;         // rows active at t
     int bs_p;       // rows active at t_prev (0 when t is the first step): b < bs_p reads h_{t-1} from Y
     int bs_n;       // rows active at the step after t (0 when t is the last): b >= bs_n ends at t
-    int B, D, H, Hp, Hin, Pp, ldp, ldy, K;
+    int B, D, H, Hp, H_out, Pp, ldp, ldy, K;
     __global const float *P;
     WHH_PTR W;
     __global float *Y;
@@ -92,8 +93,8 @@ void set_step(Step *st, int s, int T, int reverse, __global const int *table) {
 
 // h_{t-1} of row b: the previous step's output, or h_0 where t is the row's first step in this direction.
 __global const float *h_prev_row(const Step *st, int b) {
-    return b < st->bs_p ? st->Y + (st->row_p + b) * st->ldy + st->d * st->Hin
-                        : st->h0 + (long)(st->d * st->B + b) * st->Hin;
+    return b < st->bs_p ? st->Y + (st->row_p + b) * st->ldy + st->d * st->H_out
+                        : st->h0 + (long)(st->d * st->B + b) * st->H_out;
 }
 
 // Where column c of row k sits in a matrix stored in panels of `panel` columns, `rows` deep: the order of
@@ -103,9 +104,9 @@ __global const float *h_prev_row(const Step *st, int b) {
 
 // h, VEC units from j0 of row b: its output at this step, and its h_n when this is the row's last step.
 void store_h(const Step *st, int b, int j0, floatV h) {
-    store_row(h, j0, st->Hin, st->Y + (st->row + b) * st->ldy + st->d * st->Hin + j0);
+    store_row(h, j0, st->H_out, st->Y + (st->row + b) * st->ldy + st->d * st->H_out + j0);
     if (b >= st->bs_n) {
-        store_row(h, j0, st->Hin, st->hn + ((long)st->d * st->B + b) * st->Hin + j0);
+        store_row(h, j0, st->H_out, st->hn + ((long)st->d * st->B + b) * st->H_out + j0);
     }
 }
 

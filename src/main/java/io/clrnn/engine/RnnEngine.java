@@ -477,7 +477,7 @@ public final class RnnEngine implements AutoCloseable {
         long states = (long) layer * dirs * n;
         long t = Timer.start(profile);
         k.arg("T", seqLen).arg("B", n).arg("D", dirs).arg("H", config.hiddenSize()).arg("Hp", layout.hp())
-                .arg("Hin", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
+                .arg("H_out", config.outputSize()).arg("Pp", layout.pp()).arg("ldp", layout.ldn())
                 .arg("ldy", dirs * config.outputSize()).arg("K", config.layerInputSize(layer))
                 .arg("reverse_mask", reverseMask)
                 .arg("table", workspace.in).arg("table_off", sizes.tableOffset())
