@@ -25,13 +25,20 @@ import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
+import io.clrnn.onnx.OclgrindGraphs;
 import io.clrnn.onnx.OnnxSession;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -90,26 +97,26 @@ public final class OclgrindWorkload {
          */
         UNINITIALIZED,
         /**
-         * Data races again on a device with a GPU's smallest limits (work-groups of 64, 4 KiB of local memory):
-         * what the planner chooses by itself must fit them. Forced variants are left out: forcing one past the
+         * Data races again on a device far smaller than a usual GPU (work-groups of 64, 4 KiB of local memory):
+         * what the planner chooses by itself must fit it. Forced variants are left out: forcing one past the
          * device's limits is a test's choice, not the planner's.
          */
         SMALL_DEVICE;
 
         String arg() {
-            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 
     /** One check, run in the passes it names. */
-    record Check(String name, java.util.Set<Pass> passes, Runnable body) {
+    record Check(String name, Set<Pass> passes, Runnable body) {
         Check(String name, Runnable body) {
-            this(name, java.util.EnumSet.allOf(Pass.class), body);
+            this(name, EnumSet.allOf(Pass.class), body);
         }
     }
 
     /** The cases the uninitialized-value pass runs every variant of: one of each cell, two-phase ones among them. */
-    static final java.util.Set<String> UNINITIALIZED_CASES = java.util.Set.of("rnn tanh I8 H13 L2 bi",
+    static final Set<String> UNINITIALIZED_CASES = Set.of("rnn tanh I8 H13 L2 bi",
             "lstm proj I6 H33 P7 L2 bi", "gru lbr0 clip I6 H33 bi");
 
     /** A module and the ragged batch it runs on, lengths including a 1. */
@@ -157,19 +164,19 @@ public final class OclgrindWorkload {
 
     /** Every check, in order; the canary first. */
     static List<Check> checks(Device device) {
-        java.util.Set<Pass> races = java.util.EnumSet.of(Pass.RACES);
+        Set<Pass> races = EnumSet.of(Pass.RACES);
         List<Check> checks = new ArrayList<>();
         checks.add(new Check(CANARY, () -> canary(device)));
         for (Case c : CASES) {
-            java.util.Set<Pass> forcedPasses = UNINITIALIZED_CASES.contains(c.name)
-                    ? java.util.EnumSet.of(Pass.RACES, Pass.UNINITIALIZED) : races;
+            Set<Pass> forcedPasses = UNINITIALIZED_CASES.contains(c.name)
+                    ? EnumSet.of(Pass.RACES, Pass.UNINITIALIZED) : races;
             for (Forced f : FORCED) {
                 if (f.variant == KernelPlan.Variant.ROWS_FUSED && KernelPlan.twoPhase(c.config)) {
                     continue; // the fused projection serves single-phase cells only
                 }
-                java.util.Set<Pass> passes = forcedPasses;
+                Set<Pass> passes = forcedPasses;
                 if (f.variant == null) {
-                    passes = java.util.EnumSet.copyOf(forcedPasses);
+                    passes = EnumSet.copyOf(forcedPasses);
                     passes.add(Pass.SMALL_DEVICE);
                 }
                 checks.add(new Check(c.name + ", " + f.label(), passes,
@@ -188,11 +195,11 @@ public final class OclgrindWorkload {
             // with clEnqueueCopyBuffer where the kernels cannot use the graph's tensors in place, and Oclgrind's
             // uninitialized-value tracking does not follow runtime copies (nor fills): what a copy wrote reads as
             // written or not depending on what last lived at that address
-            checks.add(new Check("network " + network, java.util.EnumSet.of(Pass.RACES, Pass.SMALL_DEVICE),
+            checks.add(new Check("network " + network, EnumSet.of(Pass.RACES, Pass.SMALL_DEVICE),
                     () -> network(device, network)));
         }
         // last: it closes its session whatever the pass, and a released buffer's address confuses the next one
-        checks.add(new Check("operators the networks do not use", () -> io.clrnn.onnx.OclgrindGraphs.run(device)));
+        checks.add(new Check("operators the networks do not use", () -> OclgrindGraphs.run(device)));
         return checks;
     }
 
@@ -300,8 +307,8 @@ public final class OclgrindWorkload {
                 out = session.run(Map.of("x", Npy.read(x)));
             }
             Assertions2.assertClose(Npy.read(dir.resolve("y_0.npy")), out.get("y"), 1e-4, 1e-4, name);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             if (session != null) {
                 release(session);
@@ -337,7 +344,7 @@ public final class OclgrindWorkload {
      */
     public static void main(String[] args) {
         ((Logger) LoggerFactory.getLogger(Device.class)).setLevel(Level.TRACE);
-        Pass pass = java.util.Arrays.stream(Pass.values()).filter(p -> p.arg().equals(args[0])).findFirst()
+        Pass pass = Arrays.stream(Pass.values()).filter(p -> p.arg().equals(args[0])).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no pass " + args[0]));
         List<String> only = List.of(args).subList(1, args.length);
         PrintStream err = System.err;
