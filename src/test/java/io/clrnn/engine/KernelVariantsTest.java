@@ -199,6 +199,21 @@ class KernelVariantsTest {
         }
     }
 
+    /** The weights with the matrices an f16 engine stores as half rounded to half (the peepholes stay float). */
+    static RnnWeights halfRounded(RnnWeights weights) {
+        java.util.Map<String, Tensor> rounded = new java.util.LinkedHashMap<>();
+        weights.stateDict().forEach((name, t) -> {
+            float[] r = t.data().clone();
+            if (name.startsWith("weight_") && !name.startsWith("weight_peephole")) {
+                for (int i = 0; i < r.length; i++) {
+                    r[i] = io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(r[i]));
+                }
+            }
+            rounded.put(name, Tensor.of(r, t.shape()));
+        });
+        return RnnWeights.of(weights.config(), rounded);
+    }
+
     static Stream<Arguments> halfVariants() {
         List<Arguments> all = new ArrayList<>();
         for (Case c : CASES) {
@@ -219,17 +234,7 @@ class KernelVariantsTest {
     @MethodSource("halfVariants")
     void halfWeightsMatchTheReferenceOnHalfRoundedWeights(Case c, KernelPlan.Variant variant) {
         RnnWeights weights = RnnWeights.init(c.config, 7);
-        java.util.Map<String, Tensor> rounded = new java.util.LinkedHashMap<>();
-        weights.stateDict().forEach((name, t) -> {
-            float[] r = t.data().clone();
-            if (name.startsWith("weight_") && !name.startsWith("weight_peephole")) {
-                for (int i = 0; i < r.length; i++) {
-                    r[i] = io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(r[i]));
-                }
-            }
-            rounded.put(name, Tensor.of(r, t.shape()));
-        });
-        RnnWeights halfWeights = RnnWeights.of(c.config, rounded);
+        RnnWeights halfWeights = halfRounded(weights);
         int[] t = TILES[2];
         try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F16, tiles(t))) {
             Engines.force(engine, variant, true);

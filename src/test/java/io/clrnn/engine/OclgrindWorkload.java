@@ -13,8 +13,6 @@ import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
-import io.clrnn.format.Half;
-import io.clrnn.format.Npy;
 import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
 import io.clrnn.model.CellType;
@@ -23,21 +21,17 @@ import io.clrnn.model.ForwardShape;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
-import io.clrnn.onnx.IntTensor;
-import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OclgrindGraphs;
+import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OnnxSession;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import org.slf4j.LoggerFactory;
 
@@ -206,7 +200,7 @@ public final class OclgrindWorkload {
     /** One forward of the case as forced, whole and in 2-step launches; tiles null: the device's own. */
     private static void forward(Device device, Case c, Forced forced, KernelPlan.Tiles tiles, WeightsDtype dtype) {
         RnnWeights weights = RnnWeights.init(c.config, 7);
-        RnnWeights reference = dtype == WeightsDtype.F16 ? halfRounded(weights) : weights;
+        RnnWeights reference = dtype == WeightsDtype.F16 ? KernelVariantsTest.halfRounded(weights) : weights;
         KernelPlan.Tiles t = tiles != null ? tiles : KernelPlan.tiles(device.info(), c.config);
         RnnEngine engine = new RnnEngine(device, weights, dtype, t);
         try {
@@ -239,19 +233,6 @@ public final class OclgrindWorkload {
         return in.lengths(c.lengths);
     }
 
-    private static RnnWeights halfRounded(RnnWeights weights) {
-        Map<String, Tensor> rounded = new LinkedHashMap<>();
-        weights.stateDict().forEach((name, t) -> {
-            float[] r = t.data().clone();
-            if (name.startsWith("weight_") && !name.startsWith("weight_peephole")) {
-                for (int i = 0; i < r.length; i++) {
-                    r[i] = Half.toFloat(Half.fromFloat(r[i]));
-                }
-            }
-            rounded.put(name, Tensor.of(r, t.shape()));
-        });
-        return RnnWeights.of(weights.config(), rounded);
-    }
 
     /**
      * A stream fed in chunks where some rows sit a chunk out (length 0): their states are gathered into the
@@ -294,19 +275,10 @@ public final class OclgrindWorkload {
 
     /** A network from torch.onnx.export (test resources "networks"), its first run against torch's output. */
     private static void network(Device device, String name) {
-        Path dir = TestResources.path("networks").resolve(name);
         OnnxSession session = null;
         try {
-            session = OnnxModel.load(dir.resolve("model.onnx")).open(device);
-            Path x = dir.resolve("x_0.npy");
-            Map<String, Tensor> out;
-            if (name.startsWith("sentiment") || name.startsWith("tagger") || name.startsWith("charlm")) {
-                Npy.IntArray ids = Npy.readIntArray(x);
-                out = session.run(Map.of(), Map.of("x", IntTensor.of(ids.data(), ids.shape())));
-            } else {
-                out = session.run(Map.of("x", Npy.read(x)));
-            }
-            Assertions2.assertClose(Npy.read(dir.resolve("y_0.npy")), out.get("y"), 1e-4, 1e-4, name);
+            session = OnnxModel.load(TestResources.path("networks").resolve(name).resolve("model.onnx")).open(device);
+            OclgrindGraphs.checkNetworkRun(session, name, 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -53,17 +53,21 @@ class NetworkExportTest {
         OnnxModel model = OnnxModel.load(c.dir().resolve("model.onnx"));
         try (OnnxSession session = model.open(device)) {
             for (int k = 0; k < c.runs(); k++) {
-                Path x = c.dir().resolve("x_" + k + ".npy");
-                Map<String, Tensor> out;
-                if (c.tokens()) {
-                    Npy.IntArray ids = Npy.readIntArray(x);
-                    out = session.run(Map.of(), Map.of("x", IntTensor.of(ids.data(), ids.shape())));
-                } else {
-                    out = session.run(Map.of("x", Npy.read(x)));
-                }
-                assertClose(Npy.read(c.dir().resolve("y_" + k + ".npy")), out.get("y"), 1e-4, 1e-4,
-                        c.name() + " run " + k);
+                checkRun(session, c, k);
             }
         }
+    }
+
+    /** Run {@code k} of the case's fixtures (x_k: token ids or features) against torch's y_k, within 1e-4. */
+    static void checkRun(OnnxSession session, Case c, int k) throws IOException {
+        Path x = c.dir().resolve("x_" + k + ".npy");
+        Map<String, Tensor> out;
+        if (c.tokens()) {
+            Npy.IntArray ids = Npy.readIntArray(x);
+            out = session.run(Map.of(), Map.of("x", IntTensor.of(ids.data(), ids.shape())));
+        } else {
+            out = session.run(Map.of("x", Npy.read(x)));
+        }
+        assertClose(Npy.read(c.dir().resolve("y_" + k + ".npy")), out.get("y"), 1e-4, 1e-4, c.name() + " run " + k);
     }
 }

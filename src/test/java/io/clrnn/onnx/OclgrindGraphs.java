@@ -3,6 +3,7 @@ package io.clrnn.onnx;
 import io.clrnn.Assertions2;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -59,6 +60,13 @@ public final class OclgrindGraphs {
             b.output(out, ModelBuilder.FLOAT, (int[]) null);
         }
         return b.bytes();
+    }
+
+    /** Run {@code k} of the exported network {@code name} on {@code session}, as NetworkExportTest checks it. */
+    public static void checkNetworkRun(OnnxSession session, String name, int k) throws IOException {
+        NetworkExportTest.Case c = NetworkExportTest.cases().filter(n -> n.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no network fixture " + name));
+        NetworkExportTest.checkRun(session, c, k);
     }
 
     /** Runs the graph on {@code device}; its outputs must equal ONNX Runtime's, when that is on the classpath. */
