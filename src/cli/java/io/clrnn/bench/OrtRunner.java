@@ -6,6 +6,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,8 +103,10 @@ public final class OrtRunner {
             paths.add(found.toString());
             source = found.toString();
         }
-        List<String> java = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", String.join(File.pathSeparator, paths), OrtTimer.class.getName());
+        List<String> java = new ArrayList<>();
+        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        java.addAll(memoryOptions());
+        java.addAll(List.of("-cp", String.join(File.pathSeparator, paths), OrtTimer.class.getName()));
         List<String> command = new ArrayList<>(java);
         command.add("--version");
         try {
@@ -112,6 +115,16 @@ public final class OrtRunner {
         } catch (IOException | ClrnnException e) {
             throw new Unavailable("ONNX Runtime from " + source + " does not start: " + e.getMessage());
         }
+    }
+
+    /**
+     * This JVM's heap and garbage-collector options ({@code -Xm..}, {@code -XX:..}: the launcher's transparent huge
+     * pages among them), which ONNX Runtime's JVM gets too: both peers then pay the same for the arrays they return.
+     */
+    public static List<String> memoryOptions() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-XX:") || a.startsWith("-Xm") || a.startsWith("-Xs"))
+                .toList();
     }
 
     /** target/bench-lib/ next to clrnn.jar, then the local Maven repository. */

@@ -155,6 +155,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
             machine.put("cores", cores);
             machine.put("java_version", System.getProperty("java.version")
                     + " (" + System.getProperty("java.vm.name") + ")");
+            machine.put("jvm_memory_options", OrtRunner.memoryOptions());
             machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
             machine.put("python", torch.map(TorchRunner::python).orElse(null));
             machine.put("torch_version", torch.map(TorchRunner::version).orElse(null));
