@@ -16,7 +16,8 @@ public record Grid(List<Case> cases) {
     }
 
     /**
-     * The fixed grid: from the lab's toy shape to ones where a device can pull ahead, for each cell type; the
+     * The fixed grid: from the lab's toy shape to ones where a device can pull ahead, for each cell type (issue 25's
+     * twelve shapes, plus relu, proj_size, the GRU throughput shape and a ragged batch); the
      * batch-1 shapes, which read every weight at every step, also with f16 weights; the throughput shape also
      * with ragged lengths.
      */
@@ -29,12 +30,14 @@ public record Grid(List<Case> cases) {
                 new Case("batch-1 latency", Shape.rnn(200, 1, 128, 512, 1, false), true),
                 new Case("large hidden", Shape.rnn(50, 32, 512, 1024, 1, false)),
                 new Case("lstm lab", Shape.rnn(5, 4, 128, 64, 1, false).withMode(CellType.LSTM)),
+                new Case("lstm mid", Shape.rnn(30, 8, 64, 128, 1, false).withMode(CellType.LSTM)),
                 new Case("lstm throughput", Shape.rnn(100, 64, 256, 256, 2, true).withMode(CellType.LSTM)),
                 new Case("lstm batch-1", Shape.rnn(200, 1, 128, 512, 1, false).withMode(CellType.LSTM), true),
                 new Case("lstm proj", new Shape(CellType.LSTM, 50, 32, 512, 1024, 1, false, 256, false)),
                 new Case("gru lab", Shape.rnn(5, 4, 128, 64, 1, false).withMode(CellType.GRU)),
                 new Case("gru throughput", Shape.rnn(100, 64, 256, 256, 2, true).withMode(CellType.GRU)),
                 new Case("gru batch-1", Shape.rnn(200, 1, 128, 512, 1, false).withMode(CellType.GRU)),
+                new Case("gru wide", Shape.rnn(50, 32, 512, 512, 1, true).withMode(CellType.GRU)),
                 new Case("ragged throughput", Shape.rnn(100, 64, 256, 256, 2, true).withRagged(true))));
     }
 

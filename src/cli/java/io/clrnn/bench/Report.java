@@ -27,7 +27,30 @@ import java.util.stream.Collectors;
  * @param rounds how many interleaved rounds each shape ran; every figure is the median of its best round
  */
 public record Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
-        List<GenerationRow> generation, List<ServeBenchmark.Result> serve) {
+        List<GenerationRow> generation, List<ServeBenchmark.Result> serve, List<Row> loaded) {
+    public Report {
+        rows = List.copyOf(rows);
+        loaded = List.copyOf(loaded);
+    }
+
+    public Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
+            List<GenerationRow> generation, List<ServeBenchmark.Result> serve) {
+        this(machine, rounds, rows, networks, generation, serve, List.of());
+    }
+
+    /**
+     * The same report with a loaded round: per shape, clrnn and both peers timed again while another process keeps
+     * one core busy (rows named as the idle ones).
+     */
+    public Report withLoaded(List<Row> value) {
+        return new Report(machine, rounds, rows, networks, generation, serve, value);
+    }
+
+    /** The loaded round's row of the shape named {@code name}, if it ran. */
+    public Optional<Row> loaded(String name) {
+        return loaded.stream().filter(r -> r.name().equals(name)).findFirst();
+    }
+
     public Report(Map<String, Object> machine, int rounds, List<Row> rows, List<NetworkRow> networks,
             List<GenerationRow> generation) {
         this(machine, rounds, rows, networks, generation, List.of());
@@ -321,7 +344,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
     }
 
     public Summary summary() {
-        return Summary.of(rows);
+        return Summary.of(rows, loaded);
     }
 
     /** Every table: the shapes' (when the grid ran), the whole networks', greedy generation's. */
@@ -373,6 +396,10 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                         + "median of the best round; a peer's best is the fastest of its thread counts (in "
                         + "parentheses).").append('\n');
 
+        if (!loaded.isEmpty()) {
+            appendLoaded(s);
+        }
+
         s.append("\nProjection GEMM vs OpenBLAS SGEMM (torch.mm on the same M x N x K, best of its thread counts):\n\n");
         s.append("| shape | GEMMs per layer | proj ms | proj GFLOP/s | OpenBLAS SGEMM ms | OpenBLAS SGEMM GFLOP/s "
                 + "| proj / SGEMM |\n");
@@ -395,6 +422,31 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
             s.append("\n\"fused\": the projection ran inside the recurrence kernel (rows_fused), no GEMM launch of its own.\n");
         }
         s.append('\n').append(summary().markdown());
+    }
+
+    /** The loaded round beside the idle one: each implementation with another process keeping one core busy. */
+    private void appendLoaded(StringBuilder s) {
+        s.append("\nLoaded round: each shape once more while another process keeps one core busy (a shell spinning "
+                + "in a loop), as a server's other work would; a peer's best is the fastest of its thread counts:\n\n");
+        s.append("| shape | clrnn ms | clrnn idle ms | PyTorch best ms | vs PyTorch | ONNX Runtime best ms | vs ORT "
+                + "| recurrence |\n|---|--:|--:|--:|--:|--:|--:|---|\n");
+        List<String> notes = new ArrayList<>();
+        for (Row r : loaded) {
+            String idle = rows.stream().filter(i -> i.name().equals(r.name())).findFirst()
+                    .map(i -> ms(i.clrnn().medianMs())).orElse("-");
+            s.append("| ").append(r.title())
+                    .append(" | ").append(ms(r.clrnn().medianMs()))
+                    .append(" | ").append(idle)
+                    .append(" | ").append(best(r, Peer.TORCH, null, notes))
+                    .append(" | ").append(times(r.speedup(Peer.TORCH)))
+                    .append(" | ").append(best(r, Peer.ORT, r.ortNote(), notes))
+                    .append(" | ").append(times(r.speedup(Peer.ORT)))
+                    .append(" | ").append(r.clrnn().recurrence().isEmpty() ? "-" : r.clrnn().recurrence())
+                    .append(" |\n");
+        }
+        for (int i = 0; i < notes.size(); i++) {
+            s.append(i == 0 ? "\n" : "").append('[').append(i + 1).append("] ").append(notes.get(i)).append('\n');
+        }
     }
 
     private void appendNetworks(StringBuilder s) {
@@ -487,8 +539,9 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
      * The JSON: {@code schema}, {@code machine}, {@code rounds}; {@code cases}, one per shape, with its sizes,
      * {@code clrnn} (and {@code clrnn_f16}, {@code reference}) as measurements, {@code torch} and {@code ort} (a
      * measurement per thread count), {@code torch_best}/{@code ort_best} (the fastest one's implementation),
-     * {@code speedup_vs_torch}/{@code speedup_vs_ort}, {@code ort_note}, {@code f16_speedup} and
-     * {@code projection}; and {@code summary} ({@link Summary#toJson()}); {@code networks}, one per network and
+     * {@code speedup_vs_torch}/{@code speedup_vs_ort}, {@code ort_note}, {@code f16_speedup},
+     * {@code projection}, and {@code loaded} (the loaded round's clrnn, torch, ort, bests and speedups, or null; its
+     * speedups also as {@code loaded_speedup_vs_torch}/{@code _ort}); and {@code summary} ({@link Summary#toJson()}); {@code networks}, one per network and
      * batch; {@code generation}, one per batch, with {@code clrnn_tokens_per_s}, {@code torch_tokens_per_s},
      * {@code ort_tokens_per_s} (and each one's {@code _step_ms}), {@code torch_best}/{@code ort_best} (the fastest
      * thread count) and {@code speedup_vs_torch}/{@code speedup_vs_ort} (clrnn's tokens/s over the peer's). Missing
@@ -519,6 +572,20 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                 putOptional(c, "speedup_vs_" + peer.key(), r.speedup(peer));
             }
             c.put("ort_note", r.ortNote());
+            Optional<Row> busy = loaded(r.name());
+            if (busy.isPresent()) {
+                ObjectNode l = c.putObject("loaded");
+                l.set("clrnn", busy.get().clrnn().toJson());
+                for (Peer peer : Peer.values()) {
+                    ArrayNode runs = l.putArray(peer.key());
+                    busy.get().runs(peer).forEach(t -> runs.add(t.toJson()));
+                    l.put(peer.key() + "_best", busy.get().best(peer).map(Measurement::implementation).orElse(null));
+                    putOptional(l, "speedup_vs_" + peer.key(), busy.get().speedup(peer));
+                    putOptional(c, "loaded_speedup_vs_" + peer.key(), busy.get().speedup(peer));
+                }
+            } else {
+                c.putNull("loaded");
+            }
             c.set("reference", r.reference() == null ? null : r.reference().toJson());
             putOptional(c, "speedup_vs_reference", r.speedupVsReference());
             ObjectNode projection = c.putObject("projection");

@@ -19,7 +19,7 @@ import org.knowm.xchart.style.Styler;
 /**
  * Draws a bench-suite JSON file (and only that: the plot is a separate step) as grouped bars with XChart: per shape,
  * network and generation batch, clrnn's speedup over PyTorch's best and over ONNX Runtime's best (for generation:
- * its tokens/s over theirs), with a line at 1.0x. When neither peer ran, the speedup over the Java reference, if
+ * its tokens/s over theirs), and over PyTorch's in the loaded round, with a line at 1.0x. When neither peer ran, the speedup over the Java reference, if
  * that ran; else there is nothing to draw.
  */
 public final class SpeedupChart {
@@ -27,6 +27,8 @@ public final class SpeedupChart {
     public static final int HEIGHT = 700;
     private static final Color TORCH = new Color(0xE8710A);
     private static final Color ORT = new Color(0x1A73E8);
+    /** The loaded round against PyTorch: PyTorch's colour, lighter. */
+    private static final Color TORCH_LOADED = new Color(0xF6B26B);
     private static final Color REFERENCE = new Color(0x757575);
 
     private SpeedupChart() {}
@@ -53,6 +55,8 @@ public final class SpeedupChart {
                 + threads, TORCH));
         series.add(Series.of(root, "speedup_vs_ort", "vs ONNX Runtime " + machine.path("onnxruntime_version").asText("")
                 + threads, ORT));
+        series.add(Series.of(root, "loaded_speedup_vs_torch", "vs PyTorch, one core busy (loaded round)",
+                TORCH_LOADED));
         series.removeIf(Series::empty);
         if (series.isEmpty()) {
             series.add(Series.of(root, "speedup_vs_reference", "vs the Java reference (no peer ran)", REFERENCE));

@@ -2,6 +2,7 @@ package io.clrnn.cli;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.bench.Benchmark;
+import io.clrnn.bench.BusyCore;
 import io.clrnn.bench.GenerationBenchmark;
 import io.clrnn.bench.ServeBenchmark;
 import io.clrnn.serve.ServerOptions;
@@ -98,6 +99,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
             + "to load-test clrnn serve on loopback (a 2-layer LSTM state_dict, requests of 1 to 20 steps), with "
             + "dynamic batching and with --max-batch-size 1, comma-separated, or none (default ${DEFAULT-VALUE}).")
     String serveList;
+    @Option(names = "--loaded", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "After each shape's rounds, time clrnn and both peers once more while another process keeps "
+                    + "one core busy (default; --no-loaded skips it).")
+    boolean loaded;
     @Option(names = "--chart-only", paramLabel = "FILE.json",
             description = "Only redraw the PNG of an existing result file.")
     Path chartOnly;
@@ -139,6 +144,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         machine.put("created", started.toString());
         machine.put("command", commandLine());
         List<Report.Row> rows = new ArrayList<>();
+        List<Report.Row> loadedRows = new ArrayList<>();
         List<Report.NetworkRow> networks = List.of();
         List<Report.GenerationRow> generation = List.of();
         List<ServeBenchmark.Result> serve = new ArrayList<>();
@@ -172,7 +178,11 @@ final class BenchSuiteCommand implements Callable<Integer> {
             Peers peers = new Peers(torch, ort, models, threads, cuda);
             Progress progress = new Progress(err, cases.size());
             for (Grid.Case c : cases) {
-                rows.add(runCase(d, c, roundCount, budget, peers, progress.next()));
+                CaseResult result = runCase(d, c, roundCount, budget, peers, progress.next());
+                rows.add(result.idle());
+                if (result.loaded() != null) {
+                    loadedRows.add(result.loaded());
+                }
             }
             networks = runNetworks(d, roundCount, budget, peers, err);
             generation = runGeneration(d, generationBatches, roundCount, budget, peers, err);
@@ -184,7 +194,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
                 deleteTree(models);
             }
         }
-        Report report = new Report(machine, roundCount, rows, networks, generation, serve);
+        Report report = new Report(machine, roundCount, rows, networks, generation, serve).withLoaded(loadedRows);
         out.print(report.markdown());
         out.flush();
 
@@ -243,7 +253,10 @@ final class BenchSuiteCommand implements Callable<Integer> {
      * alone, while in rounds each gets a turn in every spell and {@link Report.Measurement#bestRound} keeps its
      * least disturbed one.
      */
-    private Report.Row runCase(Device d, Grid.Case c, int rounds, Benchmark.Budget budget, Peers peers,
+    /** A shape's idle rounds, and its loaded round (null when --no-loaded). */
+    private record CaseResult(Report.Row idle, Report.Row loaded) {}
+
+    private CaseResult runCase(Device d, Grid.Case c, int rounds, Benchmark.Budget budget, Peers peers,
             Progress progress) {
         Shape shape = c.shape();
         Benchmark.Budget gemmBudget = new Benchmark.Budget(budget.warmup(), budget.minIterations(),
@@ -343,10 +356,45 @@ final class BenchSuiteCommand implements Callable<Integer> {
                         Collectors.toList()))
                 .values().stream().map(Report.GemmTime::bestRound)
                 .forEach(g -> sgemm.merge(g.gemm(), g, (a, b) -> a.ms() <= b.ms() ? a : b));
-        return new Report.Row(c.name(), shape, Report.Measurement.bestRound(clrnnRounds),
+        Report.Row idle = new Report.Row(c.name(), shape, Report.Measurement.bestRound(clrnnRounds),
                 f16Rounds.isEmpty() ? null : Report.Measurement.bestRound(f16Rounds), referenceRun,
                 Report.Measurement.bestRounds(torchRounds), Report.Measurement.bestRounds(ortRounds), ortNote,
                 List.copyOf(sgemm.values()));
+        return new CaseResult(idle, loaded ? loadedRound(d, c, model, ortNote, budget, peers, progress) : null);
+    }
+
+    /**
+     * clrnn and each peer at each thread count once more, while a process of its own keeps one core busy: a server's
+     * other work, which a forward must not lose to (a team of cores that waits for a busy one, say).
+     */
+    private static Report.Row loadedRound(Device d, Grid.Case c, Path model, String ortNote, Benchmark.Budget budget,
+            Peers peers, Progress progress) {
+        Shape shape = c.shape();
+        StringBuilder line = new StringBuilder("  loaded round (one core busy): ");
+        List<Report.Measurement> torchRuns = new ArrayList<>();
+        List<Report.Measurement> ortRuns = new ArrayList<>();
+        Report.Measurement clrnn;
+        try (BusyCore busy = BusyCore.start()) {
+            clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, SEED));
+            line.append("clrnn ").append(ms(clrnn));
+            if (peers.torch().isPresent()) {
+                for (int t : peers.threads()) {
+                    torchRun(peers.torch().get(), shape, t, false, budget, line).ifPresent(torchRuns::add);
+                }
+            }
+            if (model != null) {
+                try {
+                    List<Report.Measurement> runs = peers.ort().get().run(model, shape, SEED, peers.threads(), budget);
+                    ortRuns.addAll(runs);
+                    runs.forEach(m -> line.append(", ").append(m.implementation()).append(' ').append(ms(m)));
+                } catch (IOException | RuntimeException e) {
+                    line.append(", ONNX Runtime FAILED: ").append(Main.oneLine(e.getMessage()));
+                }
+            }
+        }
+        progress.line(line.toString());
+        return new Report.Row(c.name(), shape, clrnn, null, null, torchRuns, ortRuns,
+                model != null && ortRuns.isEmpty() ? "ONNX Runtime failed" : ortNote, List.of());
     }
 
     /** Batches and sequence length of the networks section. */

@@ -81,6 +81,13 @@ class BenchSuiteTest {
         assertTrue(lstm.path("clrnn_f16").isNull(), lstm.toString());
         assertTrue(gru.path("reference").isNull(), "the Java reference runs only when asked");
         assertEquals(1, root.path("summary").path("f16").size());
+        // The loaded round: every shape once more, one core kept busy, beside the idle figures.
+        assertTrue(log.contains("loaded round (one core busy): clrnn "), log);
+        assertTrue(gru.path("loaded").path("clrnn").path("median_ms").asDouble() > 0, gru.toString());
+        assertEquals(torch, gru.path("loaded_speedup_vs_torch").isNumber(), gru.toString());
+        assertEquals(ort, gru.path("loaded").path("speedup_vs_ort").isNumber(), gru.toString());
+        assertEquals(2, root.path("summary").path("loaded").path("shapes").asInt());
+        assertTrue(out.toString().contains("\nLoaded round: "), out.toString());
 
         // The networks section: torch exports them; clrnn and ONNX Runtime run the export, torch the module.
         JsonNode nets = root.path("networks");
@@ -190,7 +197,12 @@ class BenchSuiteTest {
         assertEquals("3 rounds per shape (clrnn, PyTorch, ONNX Runtime and SGEMM in turn): each figure is the median "
                 + "of the best round; a peer's best is the fastest of its thread counts (in parentheses).", lines[11]);
         // 2*20*64*128 FLOPs in 0.1 ms against 0.05 ms
-        assertEquals("| lab: T5 B4 I128 H64 | 20x64x128 | 0.100 | 3.28 | 0.050 (1t) | 6.55 | 50% |", lines[17]);
+        // The loaded round, beside the idle clrnn figure.
+        assertTrue(lines[13].startsWith("Loaded round: "), lines[13]);
+        assertEquals("| lab: T5 B4 I128 H64 | 0.700 | 0.500 | 1.40 (1t) | 2.00x | 0.700 (1t) | 1.00x | rows |",
+                lines[17]);
+        assertEquals("| gru: GRU T5 B4 I128 H64 | 2.50 | 1.00 | 2.00 (1t) | 0.80x | - | - | rows |", lines[18]);
+        assertEquals("| lab: T5 B4 I128 H64 | 20x64x128 | 0.100 | 3.28 | 0.050 (1t) | 6.55 | 50% |", lines[24]);
 
         String summary = madeUp().summary().markdown();
         // RNN, vs torch: 2, 2.2 and 3 -> (13.2)^(1/3); vs ORT: 1.2, 1.6, 4/3 -> (2.56)^(1/3).
@@ -202,8 +214,9 @@ class BenchSuiteTest {
         assertTrue(summary.contains("| all | 6 | 1.92x | 0.75x (lstm proj) | 1.32x | 1.20x (lab) |\n"), summary);
         assertTrue(summary.contains("| lstm batch-1 | 2.00 | 1.00 | 2.00x |\n"), summary);
         assertTrue(summary.contains("| ragged throughput vs throughput | 50.0 | 30.0 | 0.60 | 0.82 | 0.50 |\n"), summary);
-        assertTrue(summary.contains("| speedup over PyTorch, geometric mean | ≥ 1.50x | 1.92x | yes |\n"), summary);
-        assertTrue(summary.contains("| speedup over ONNX Runtime, geometric mean | ≥ 1.30x | 1.32x | yes |\n"), summary);
+        assertTrue(summary.contains("| speedup over PyTorch, geometric mean | ≥ 2.00x | 1.92x | **no** |\n"), summary);
+        assertTrue(summary.contains("| speedup over ONNX Runtime, geometric mean | ≥ 1.50x | 1.32x | **no** |\n"),
+                summary);
         assertTrue(summary.contains("| speedup over PyTorch, slowest shape | ≥ 1.00x | 0.75x (lstm proj) | **no** |\n"),
                 summary);
         assertTrue(summary.contains("| speedup over ONNX Runtime, slowest shape | ≥ 1.00x | 1.20x (lab) | yes |\n"),
@@ -214,7 +227,11 @@ class BenchSuiteTest {
                 summary);
         assertTrue(summary.contains("| ragged / full batch time (clrnn), largest | ≤ 0.65 | 0.60 (ragged throughput) "
                 + "| yes |\n"), summary);
-        assertTrue(summary.endsWith("\nTargets met: 5 of 7 (missed 2, not measured 0).\n"), summary);
+        // The loaded round: lab and gru ran it; gru lost to torch there (2.0 / 2.5).
+        assertTrue(summary.contains("| all, loaded | 2 | 1.26x | 0.80x (gru) | 1.00x | 1.00x (lab) |\n"), summary);
+        assertTrue(summary.contains("| loaded round: speedup over PyTorch, slowest shape | ≥ 1.00x | 0.80x (gru) "
+                + "| **no** |\n"), summary);
+        assertTrue(summary.endsWith("\nTargets met: 3 of 8 (missed 5, not measured 0).\n"), summary);
     }
 
     @Test
@@ -256,18 +273,29 @@ class BenchSuiteTest {
         assertEquals(90.0 / 110, ragged.path("torch").asDouble(), 1e-12);
 
         JsonNode targets = summary.path("targets");
-        assertEquals(7, targets.size());
+        assertEquals(8, targets.size());
         assertEquals("min_speedup_vs_torch", targets.get(2).path("name").asText());
         assertEquals(">=", targets.get(2).path("comparison").asText());
         assertEquals(1.0, targets.get(2).path("goal").asDouble());
         assertEquals(0.75, targets.get(2).path("value").asDouble(), 1e-12);
         assertEquals("lstm proj", targets.get(2).path("case").asText());
         assertFalse(targets.get(2).path("met").asBoolean());
-        assertEquals("max_ragged_vs_full", targets.get(6).path("name").asText());
-        assertEquals("<=", targets.get(6).path("comparison").asText());
-        assertTrue(targets.get(6).path("met").asBoolean());
-        assertEquals(5, summary.path("targets_met").asInt());
-        assertEquals(2, summary.path("targets_missed").asInt());
+        assertEquals("min_loaded_speedup_vs_torch", targets.get(4).path("name").asText());
+        assertEquals(0.8, targets.get(4).path("value").asDouble(), 1e-12);
+        assertEquals("gru", targets.get(4).path("case").asText());
+        assertEquals("max_ragged_vs_full", targets.get(7).path("name").asText());
+        assertEquals("<=", targets.get(7).path("comparison").asText());
+        assertTrue(targets.get(7).path("met").asBoolean());
+        assertEquals(3, summary.path("targets_met").asInt());
+        assertEquals(5, summary.path("targets_missed").asInt());
+        JsonNode loaded = summary.path("loaded");
+        assertEquals(2, loaded.path("shapes").asInt());
+        assertEquals(Math.sqrt(2.0 * 0.8), loaded.path("vs_torch").path("geomean").asDouble(), 1e-9);
+        assertEquals(1, loaded.path("vs_ort").path("shapes").asInt());
+        assertEquals(1.0, lab.path("loaded").path("speedup_vs_ort").asDouble(), 1e-12);
+        assertEquals(2.0, lab.path("loaded_speedup_vs_torch").asDouble(), 1e-12);
+        assertEquals(0.7, lab.path("loaded").path("clrnn").path("median_ms").asDouble(), 1e-12);
+        assertTrue(json.path("cases").get(1).path("loaded").isNull());
     }
 
     @Test
@@ -276,8 +304,8 @@ class BenchSuiteTest {
                 new Report.Row("lab", LAB, measurement("clrnn", LAB, 0.5), List.of(), List.of())));
         Summary summary = clrnnAlone.summary();
         assertTrue(summary.targets().stream().allMatch(t -> t.met().isEmpty()), summary.toString());
-        assertTrue(summary.markdown().contains("| speedup over ONNX Runtime, geometric mean | ≥ 1.30x | - | n/a |\n"));
-        assertTrue(summary.markdown().endsWith("Targets met: 0 of 7 (missed 0, not measured 7).\n"));
+        assertTrue(summary.markdown().contains("| speedup over ONNX Runtime, geometric mean | ≥ 1.50x | - | n/a |\n"));
+        assertTrue(summary.markdown().endsWith("Targets met: 0 of 8 (missed 0, not measured 8).\n"));
         assertTrue(clrnnAlone.toJson().path("summary").path("targets").get(0).path("met").isNull());
         assertTrue(clrnnAlone.markdown().contains("| lab: T5 B4 I128 H64 | 0.500 | 0.98 | - | - | - | - | rows | - |"));
 
@@ -292,19 +320,36 @@ class BenchSuiteTest {
         Shape batch1 = Shape.rnn(200, 1, 128, 512, 1, false);
         Report allMet = new Report(Map.of(), 1, List.of(
                 new Report.Row("full", THROUGHPUT, measurement("clrnn", THROUGHPUT, 1.0),
-                        List.of(measurement("torch-cpu-1t", THROUGHPUT, 1.6)), List.of())
-                        .withOrt(List.of(measurement("ort-cpu-1t", THROUGHPUT, 1.4)), null),
+                        List.of(measurement("torch-cpu-1t", THROUGHPUT, 2.2)), List.of())
+                        .withOrt(List.of(measurement("ort-cpu-1t", THROUGHPUT, 1.6)), null),
                 new Report.Row("ragged", THROUGHPUT.withRagged(true), measurement("clrnn", THROUGHPUT, 0.6),
-                        List.of(measurement("torch-cpu-1t", THROUGHPUT, 1.0)), List.of())
-                        .withOrt(List.of(measurement("ort-cpu-1t", THROUGHPUT, 0.9)), null),
+                        List.of(measurement("torch-cpu-1t", THROUGHPUT, 1.3)), List.of())
+                        .withOrt(List.of(measurement("ort-cpu-1t", THROUGHPUT, 0.95)), null),
                 new Report.Row("batch-1", batch1, measurement("clrnn", batch1, 1.0, Map.of("projection", 0.5)),
-                        List.of(measurement("torch-cpu-1t", batch1, 1.6)),
+                        List.of(measurement("torch-cpu-1t", batch1, 2.2)),
                         List.of(new Report.GemmTime(new Shape.Gemm(200, 512, 128), 0.35, 1)))
-                        .withOrt(List.of(measurement("ort-cpu-1t", batch1, 1.4)), null)
-                        .withF16(measurement("clrnn", batch1, 0.6))));
+                        .withOrt(List.of(measurement("ort-cpu-1t", batch1, 1.6)), null)
+                        .withF16(measurement("clrnn", batch1, 0.6))))
+                .withLoaded(List.of(new Report.Row("batch-1", batch1, measurement("clrnn", batch1, 1.5),
+                        List.of(measurement("torch-cpu-1t", batch1, 3.0)), List.of())));
         Summary met = allMet.summary();
-        assertEquals(7, met.count(Optional.of(true)), met.markdown());
-        assertTrue(allMet.toJson().path("summary").path("targets").get(4).path("met").asBoolean());
+        assertEquals(8, met.count(Optional.of(true)), met.markdown());
+        assertTrue(allMet.toJson().path("summary").path("targets").get(5).path("met").asBoolean());
+    }
+
+    @Test
+    void busyCoreKeepsACoreBusyUntilClosed() throws InterruptedException {
+        ProcessHandle spinner;
+        try (BusyCore busy = BusyCore.start()) {
+            assertTrue(busy.alive());
+            spinner = ProcessHandle.current().children().filter(p -> p.info().command().orElse("").endsWith("sh"))
+                    .findFirst().orElseThrow();
+            Thread.sleep(300);
+            // Its own CPU time grows at about the wall clock's pace: it spins, it does not sleep.
+            long cpuMs = spinner.info().totalCpuDuration().orElseThrow().toMillis();
+            assertTrue(cpuMs >= 150, "the spinner used " + cpuMs + " ms of CPU in 500 ms");
+        }
+        assertFalse(spinner.isAlive(), "the spinner outlived its BusyCore");
     }
 
     @Test
@@ -321,6 +366,7 @@ class BenchSuiteTest {
         int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
         assertTrue(Arrays.stream(pixels).anyMatch(p -> (p & 0xFFFFFF) == 0xE8710A), "no PyTorch bars");
         assertTrue(Arrays.stream(pixels).anyMatch(p -> (p & 0xFFFFFF) == 0x1A73E8), "no ONNX Runtime bars");
+        assertTrue(Arrays.stream(pixels).anyMatch(p -> (p & 0xFFFFFF) == 0xF6B26B), "no loaded-round bars");
 
         // No speedup in the file: nothing to draw, and no file.
         Path lonely = dir.resolve("lonely.json");
@@ -488,7 +534,12 @@ class BenchSuiteTest {
                         .withOrt(List.of(measurement("ort-cpu-2t", THROUGHPUT, 80)), null),
                 new Report.Row("ragged throughput", ragged, measurement("clrnn", ragged, 30),
                         List.of(measurement("torch-cpu-1t", ragged, 90)), List.of())
-                        .withOrt(List.of(measurement("ort-cpu-2t", ragged, 40)), null)));
+                        .withOrt(List.of(measurement("ort-cpu-2t", ragged, 40)), null)))
+                .withLoaded(List.of(
+                        new Report.Row("lab", LAB, measurement("clrnn", LAB, 0.7), List.of(measurement("torch-cpu-1t",
+                                LAB, 1.4)), List.of()).withOrt(List.of(measurement("ort-cpu-1t", LAB, 0.7)), null),
+                        new Report.Row("gru", gru, measurement("clrnn", gru, 2.5),
+                                List.of(measurement("torch-cpu-1t", gru, 2.0)), List.of())));
     }
 
     private static Shape lstm() {
