@@ -30,6 +30,8 @@ public final class KernelPlan {
      * directions to run: about 50 us on one core, what the worker wake-ups of a few commands cost.
      */
     private static final long LATENCY_LANE_FMAS = 1L << 21;
+    /** The largest W_ih^T (one direction) that rnn_rows reads at every step instead of a projection GEMM. */
+    private static final long FUSED_WIH_BYTES = 1L << 20;
     /**
      * From this many multiply-adds, and this many per step and work-item, a forward whose rows cannot fill
      * the compute units (batch 1) runs as a team that splits the units instead: about 200 us on one core
@@ -219,6 +221,27 @@ public final class KernelPlan {
         return new long[] {Math.max(1, lx), Math.max(1, ly)};
     }
 
+    /**
+     * Whether rnn_rows computing each step's input projection itself beats a projection GEMM before it, on a CPU, at
+     * any size: when the batch fills a register block (each W_ih^T vector then serves TB rows, as in the GEMM), no
+     * layer's input is wider than its output, and W_ih^T stays in a core's cache (1 MiB) from step to step. Then the
+     * P buffer's round trip through memory (T x B x G x H floats written, then read) and a launch are saved. Measured
+     * on PoCL, 2 cores, rows against rows_fused: LSTM T30 B8 I64 H128 0.35 -> 0.30 ms, LSTM T50 B32 I128 H256 4.7 ->
+     * 4.3, RNN T25 B16 I128 H128 0.28 -> 0.25, GRU T50 B32 I128 H128 1.46 -> 1.36, LSTM T100 B64 I256 H256 23.2 ->
+     * 21.7, RNN T200 B16 I128 H512 9.5 -> 8.7; against it: GRU T50 B32 I512 H512 (W_ih^T 3 MiB) 16.5 -> 17.1, LSTM
+     * T30 B8 I512 H128 (input 4x wider) 0.75 -> 0.80-0.87, and at batch 1, where each W_ih^T vector serves one row,
+     * RNN T200 B1 I128 H128 0.13 -> 0.23, LSTM T200 B1 I128 H512 11.6 -> 13.2.
+     */
+    static boolean fusedProjectionPays(WeightLayout layout, int batch) {
+        RnnConfig config = layout.config();
+        int widest = 0;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            widest = Math.max(widest, config.layerInputSize(layer));
+        }
+        long wihBytes = 4L * widest * config.gates() * config.hiddenSize();
+        return batch >= layout.tiles().tb() && widest <= config.outputSize() && wihBytes <= FUSED_WIH_BYTES;
+    }
+
     /** Whether the cell needs a second product within each step (it cannot take the fused projection). */
     static boolean twoPhase(RnnConfig config) {
         return config.projSize() > 0 || (config.mode() == CellType.GRU && !config.cell().linearBeforeReset());
@@ -269,7 +292,8 @@ public final class KernelPlan {
                 // In the calling thread a launch costs little, but the projection's round trip through P still
                 // does: the latency lane fuses everything it takes.
                 long fuseBelow = latency ? LATENCY_LANE_FMAS : FUSE_THRESHOLD_FMAS;
-                variant = fmas < fuseBelow && !twoPhase(config) ? Variant.ROWS_FUSED : Variant.ROWS;
+                variant = !twoPhase(config) && (fmas < fuseBelow || fusedProjectionPays(layout, batch))
+                        ? Variant.ROWS_FUSED : Variant.ROWS;
             } else {
                 variant = wLocalFits && device.localMemIsDedicated() || chunks * dirs >= device.computeUnits()
                         ? Variant.GROUP : Variant.STEP;

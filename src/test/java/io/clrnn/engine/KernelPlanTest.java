@@ -36,7 +36,7 @@ class KernelPlanTest {
 
     @Test
     void cpusRunTheBarrierFreeRowsKernelOverAllSteps() {
-        RnnConfig config = rnn(128, 512, 1, false);
+        RnnConfig config = rnn(1024, 512, 1, false);
         KernelPlan.RecurrencePlan r = plan(AVX512, config, 200, 16);
         assertEquals(KernelPlan.Variant.ROWS, r.variant());
         assertEquals(Integer.MAX_VALUE, r.stepsPerLaunch());
@@ -78,6 +78,23 @@ class KernelPlanTest {
         assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, proj, 5, 4).variant(), "two-phase cells never fuse");
         assertThrows(IllegalArgumentException.class, () -> KernelPlan.recurrence(AVX512, layout(AVX512, proj), 5, 4,
                 20, 1024, KernelPlan.Variant.ROWS_FUSED));
+    }
+
+    @Test
+    void batchesThatFillARegisterBlockFuseTheProjectionWhenTheirInputIsNarrowAndWihStaysCached() {
+        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 8).variant(),
+                "W_ih^T of 128 KiB, read by blocks of 4 rows");
+        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 512, 1, false), 200, 16).variant());
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 2).variant(),
+                "2 rows fill half a register block: a W_ih^T vector would serve 2 rows a step");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 512, 128), 30, 8).variant(),
+                "an input wider than the output is projected better in one GEMM");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.GRU, 512, 512), 50, 32).variant(),
+                "W_ih^T of 3 MiB would be read from memory at every step");
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(256, 256, 2, true), 100, 64).variant(),
+                "the second layer's input is both directions' output, twice as wide");
+        RnnConfig proj = RnnConfig.of(CellType.LSTM, 64, 128).withProjSize(64);
+        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, proj, 30, 8).variant(), "two-phase cells never fuse");
     }
 
     @Test
