@@ -43,6 +43,9 @@ final class GraphKernels implements AutoCloseable {
 
     private static final long GROUP = 64;
     private static final int MAX_RANK = 8;
+    /** The rows and columns of Y one work-item of graph.cl's dense makes. */
+    private static final int DENSE_ROWS = KernelConstants.code("graph.cl", "DENSE_ROWS");
+    private static final int DENSE_COLS = KernelConstants.code("graph.cl", "DENSE_COLS");
 
     private final Device device;
     final BufferPool pool;
@@ -457,12 +460,12 @@ final class GraphKernels implements AutoCloseable {
 
     /**
      * A dense layer's weight packed for {@link #dense}: B (K, N), or (N, K) when {@code transposed}, as a (K, ldw)
-     * row-major tensor with ldw = N rounded up to 8, zeros in the padding; a bias of N likewise padded.
+     * row-major tensor with ldw = N rounded up to DENSE_COLS, zeros in the padding; a bias of N likewise padded.
      */
     DeviceTensor packDense(Tensor b, boolean transposed, Tensor bias) {
         int k = transposed ? b.size(1) : b.size(0);
         int n = transposed ? b.size(0) : b.size(1);
-        int ldw = (int) roundUp(n, 8);
+        int ldw = (int) roundUp(n, DENSE_COLS);
         float[] packed = new float[Math.multiplyExact(k + 1, ldw)]; // the bias row last
         float[] src = b.data();
         for (int r = 0; r < k; r++) {
@@ -492,7 +495,7 @@ final class GraphKernels implements AutoCloseable {
                 .arg("has_bias", bias ? 1 : 0)
                 .arg("act", act == null ? -1 : act.code).arg("act_alpha", actAlpha).arg("act_beta", actBeta)
                 .arg("Y", y.block().buffer).arg("y_off", 0);
-        launch(k, (long) m * n * kDim, (n + 7) / 8, (m + 3) / 4);
+        launch(k, (long) m * n * kDim, (n + DENSE_COLS - 1) / DENSE_COLS, (m + DENSE_ROWS - 1) / DENSE_ROWS);
         return y;
     }
 

@@ -56,6 +56,14 @@ class DenseHeadTest {
     }
 
     @Test
+    void manyTilesEachWayWithRaggedEdges() {
+        // 37 rows: several tiles of rows and a partial one; 40 columns: two of 16 and a partial one
+        assertSameAsUnfused("MatMul 37 x 19 x 40, Add", new int[] {37, 19}, Tensor.randn(5, 19, 40), Tensor.randn(6, 40),
+                (m, c) -> m.node("MatMul", List.of("A", "W"), List.of("P"))
+                        .node("Add", List.of("P", "bias"), List.of("Y")), 37, 40);
+    }
+
+    @Test
     void gemmTransposedWeightAndRowBiasThenTanh() {
         assertSameAsUnfused("Gemm transB, C [1, N], Tanh", new int[] {M, K}, Tensor.randn(5, N, K),
                 Tensor.randn(6, 1, N), (m, c) -> m.node("Gemm", List.of("A", "W", "bias"), List.of("G"),
