@@ -247,15 +247,15 @@ final class BenchSuiteCommand implements Callable<Integer> {
         }
     }
 
+    /** A shape's idle rounds, and its loaded round (null when --no-loaded). */
+    private record CaseResult(Report.Row idle, Report.Row loaded) {}
+
     /**
      * Times one shape every way in {@code rounds} interleaved rounds. The machine is shared and its speed swings for
      * tens of seconds: timing each implementation once, one after the other, lets a slow spell land on one of them
      * alone, while in rounds each gets a turn in every spell and {@link Report.Measurement#bestRound} keeps its
      * least disturbed one.
      */
-    /** A shape's idle rounds, and its loaded round (null when --no-loaded). */
-    private record CaseResult(Report.Row idle, Report.Row loaded) {}
-
     private CaseResult runCase(Device d, Grid.Case c, int rounds, Benchmark.Budget budget, Peers peers,
             Progress progress) {
         Shape shape = c.shape();
@@ -323,14 +323,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
                 }
             }
             if (model != null) {
-                try {
-                    List<Report.Measurement> runs = peers.ort().get().run(model, shape, SEED, peers.threads(), budget);
-                    ortRounds.addAll(runs);
-                    runs.forEach(m -> line.append(", ").append(m.implementation()).append(' ').append(ms(m)));
-                } catch (IOException | RuntimeException e) {
-                    ortFailure = Main.oneLine(e.getMessage());
-                    line.append(", ONNX Runtime FAILED: ").append(ortFailure);
-                }
+                String failure = ortRun(peers, model, shape, budget, ortRounds, line);
+                ortFailure = failure != null ? failure : ortFailure;
             }
             if (peers.torch().isPresent()) {
                 for (int t : peers.threads()) {
@@ -374,6 +368,7 @@ final class BenchSuiteCommand implements Callable<Integer> {
         List<Report.Measurement> torchRuns = new ArrayList<>();
         List<Report.Measurement> ortRuns = new ArrayList<>();
         Report.Measurement clrnn;
+        String failure;
         try (BusyCore busy = BusyCore.start()) {
             clrnn = Report.Measurement.of(Benchmark.openCl(d, shape, budget, SEED));
             line.append("clrnn ").append(ms(clrnn));
@@ -382,19 +377,29 @@ final class BenchSuiteCommand implements Callable<Integer> {
                     torchRun(peers.torch().get(), shape, t, false, budget, line).ifPresent(torchRuns::add);
                 }
             }
-            if (model != null) {
-                try {
-                    List<Report.Measurement> runs = peers.ort().get().run(model, shape, SEED, peers.threads(), budget);
-                    ortRuns.addAll(runs);
-                    runs.forEach(m -> line.append(", ").append(m.implementation()).append(' ').append(ms(m)));
-                } catch (IOException | RuntimeException e) {
-                    line.append(", ONNX Runtime FAILED: ").append(Main.oneLine(e.getMessage()));
-                }
-            }
+            failure = model == null ? null : ortRun(peers, model, shape, budget, ortRuns, line);
         }
         progress.line(line.toString());
         return new Report.Row(c.name(), shape, clrnn, null, null, torchRuns, ortRuns,
-                model != null && ortRuns.isEmpty() ? "ONNX Runtime failed" : ortNote, List.of());
+                failure != null ? "ONNX Runtime failed: " + failure : ortNote, List.of());
+    }
+
+    /**
+     * ONNX Runtime on {@code model} at each thread count, into {@code into}, each figure added to the progress
+     * line; the failure's one-line message when it does not run, else null.
+     */
+    private static String ortRun(Peers peers, Path model, Shape shape, Benchmark.Budget budget,
+            List<Report.Measurement> into, StringBuilder line) {
+        try {
+            List<Report.Measurement> runs = peers.ort().orElseThrow().run(model, shape, SEED, peers.threads(), budget);
+            into.addAll(runs);
+            runs.forEach(m -> line.append(", ").append(m.implementation()).append(' ').append(ms(m)));
+            return null;
+        } catch (IOException | RuntimeException e) {
+            String failure = Main.oneLine(e.getMessage());
+            line.append(", ONNX Runtime FAILED: ").append(failure);
+            return failure;
+        }
     }
 
     /** Batches and sequence length of the networks section. */
