@@ -546,6 +546,11 @@ public final class RnnEngine implements AutoCloseable {
 
     private record CachedPlan(int seqLen, int batch, long rows, Planned planned) {}
 
+    /** Whether forwards keep to rnn_rows for good, after teams gave up three times in a row; for tests. */
+    boolean keepsToRows() {
+        return avoidTeam;
+    }
+
     /** The recurrence plan a forward of this shape would use; for tests. */
     KernelPlan.RecurrencePlan recurrencePlan(ForwardShape shape) {
         int[] sorted = PackedBatch.sortedOrder(shape);

@@ -2,6 +2,7 @@ package io.clrnn.engine;
 
 import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.clrnn.Assertions2;
 import io.clrnn.RnnInput;
@@ -127,6 +128,15 @@ class KernelVariantsTest {
         return withLengths ? in.lengths(c.lengths) : in;
     }
 
+    /**
+     * The variant a forced engine plans: the forced one, but rnn_rows once a forced team gave up three times in a
+     * row, as a busy machine may make it (then every forward is still checked, as rnn_rows).
+     */
+    private static KernelPlan.Variant planned(Forced forced, RnnEngine engine) {
+        return forced.variant == KernelPlan.Variant.TEAM && engine.keepsToRows() ? KernelPlan.Variant.ROWS
+                : forced.variant;
+    }
+
     @ParameterizedTest(name = "{0} tiles {1} {2}")
     @MethodSource("variants")
     void matchesReference(Case c, int[] t, Forced forced) {
@@ -136,7 +146,7 @@ class KernelVariantsTest {
             for (boolean withLengths : new boolean[] {false, true}) {
                 RnnInput in = input(c, withLengths);
                 ForwardShape shape = ForwardShape.check(c.config, in);
-                assertEquals(forced.variant, engine.recurrencePlan(shape).variant());
+                assertEquals(planned(forced, engine), engine.recurrencePlan(shape).variant());
                 RnnOutput expected = ReferenceRnn.forward(weights, in);
                 RnnOutput actual = engine.forward(shape, in, null);
                 String what = withLengths ? " with lengths" : "";
@@ -154,8 +164,16 @@ class KernelVariantsTest {
                             "from device buffers, Y batch before direction");
                 }
             }
-            assertEquals(forced.variant, engine.recurrencePlan(ForwardShape.check(c.config, input(c, true))).variant(),
-                    "a team keeps its place unless it gave up three times in a row");
+            // A team keeps its place unless it gave up three times in a row: its items did not all run at once,
+            // which a busy machine (this VM wakes a sleeping worker thread in up to 16 ms, now and then later than
+            // a team waits) may cause; then, and only then, forwards keep to rnn_rows.
+            KernelPlan.Variant after = engine.recurrencePlan(ForwardShape.check(c.config, input(c, true))).variant();
+            if (forced.variant == KernelPlan.Variant.TEAM && engine.keepsToRows()) {
+                assertEquals(KernelPlan.Variant.ROWS, after, "after three teams in a row gave up");
+            } else {
+                assertEquals(forced.variant, after, "a team keeps its place unless it gave up three times in a row");
+                assertFalse(engine.keepsToRows(), "rows for good, though no team gave up");
+            }
         }
     }
 
