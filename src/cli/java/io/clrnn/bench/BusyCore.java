@@ -36,11 +36,6 @@ public final class BusyCore implements AutoCloseable {
         }
     }
 
-    /** Whether the spinner still runs (it should, until closed). */
-    public boolean alive() {
-        return process.isAlive();
-    }
-
     @Override
     public void close() {
         process.destroyForcibly();

@@ -388,9 +388,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
             }
             s.append('\n');
         }
-        for (int i = 0; i < notes.size(); i++) {
-            s.append(i == 0 ? "\n" : "").append('[').append(i + 1).append("] ").append(notes.get(i)).append('\n');
-        }
+        appendNotes(s, notes);
         s.append('\n').append(rounds == 1 ? "One round per shape: each figure is the median of that round's runs."
                 : rounds + " rounds per shape (clrnn, PyTorch, ONNX Runtime and SGEMM in turn): each figure is the "
                         + "median of the best round; a peer's best is the fastest of its thread counts (in "
@@ -444,9 +442,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                     .append(" | ").append(r.clrnn().recurrence().isEmpty() ? "-" : r.clrnn().recurrence())
                     .append(" |\n");
         }
-        for (int i = 0; i < notes.size(); i++) {
-            s.append(i == 0 ? "\n" : "").append('[').append(i + 1).append("] ").append(notes.get(i)).append('\n');
-        }
+        appendNotes(s, notes);
     }
 
     private void appendNetworks(StringBuilder s) {
@@ -520,6 +516,13 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
                 .append(" | ").append(times(speedup)).append(" |\n");
     }
 
+    /** The notes that {@link #best} numbered, "[1] ...", a line each. */
+    private static void appendNotes(StringBuilder s, List<String> notes) {
+        for (int i = 0; i < notes.size(); i++) {
+            s.append(i == 0 ? "\n" : "").append('[').append(i + 1).append("] ").append(notes.get(i)).append('\n');
+        }
+    }
+
     /** "0.050 (1t)", "n/a [1]" with the reason noted, or "-" when the peer did not run. */
     private static String best(Row r, Peer peer, String note, List<String> notes) {
         Optional<Measurement> best = r.best(peer);
@@ -541,8 +544,8 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
      * measurement per thread count), {@code torch_best}/{@code ort_best} (the fastest one's implementation),
      * {@code speedup_vs_torch}/{@code speedup_vs_ort}, {@code ort_note}, {@code f16_speedup},
      * {@code projection}, and {@code loaded} (the loaded round's clrnn, torch, ort, bests and speedups, or null; its
-     * speedups also as {@code loaded_speedup_vs_torch}/{@code _ort}); and {@code summary} ({@link Summary#toJson()}); {@code networks}, one per network and
-     * batch; {@code generation}, one per batch, with {@code clrnn_tokens_per_s}, {@code torch_tokens_per_s},
+     * speedups also as {@code loaded_speedup_vs_torch}/{@code _ort}); and {@code summary} ({@link Summary#toJson()});
+     * {@code networks}, one per network and batch; {@code generation}, one per batch, with {@code clrnn_tokens_per_s}, {@code torch_tokens_per_s},
      * {@code ort_tokens_per_s} (and each one's {@code _step_ms}), {@code torch_best}/{@code ort_best} (the fastest
      * thread count) and {@code speedup_vs_torch}/{@code speedup_vs_ort} (clrnn's tokens/s over the peer's). Missing
      * figures are null.
@@ -565,22 +568,14 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
             c.set("clrnn", r.clrnn().toJson());
             c.set("clrnn_f16", r.clrnnF16() == null ? null : r.clrnnF16().toJson());
             putOptional(c, "f16_speedup", r.f16Speedup());
-            for (Peer peer : Peer.values()) {
-                ArrayNode runs = c.putArray(peer.key());
-                r.runs(peer).forEach(t -> runs.add(t.toJson()));
-                c.put(peer.key() + "_best", r.best(peer).map(Measurement::implementation).orElse(null));
-                putOptional(c, "speedup_vs_" + peer.key(), r.speedup(peer));
-            }
+            putPeers(c, r);
             c.put("ort_note", r.ortNote());
             Optional<Row> busy = loaded(r.name());
             if (busy.isPresent()) {
                 ObjectNode l = c.putObject("loaded");
                 l.set("clrnn", busy.get().clrnn().toJson());
+                putPeers(l, busy.get());
                 for (Peer peer : Peer.values()) {
-                    ArrayNode runs = l.putArray(peer.key());
-                    busy.get().runs(peer).forEach(t -> runs.add(t.toJson()));
-                    l.put(peer.key() + "_best", busy.get().best(peer).map(Measurement::implementation).orElse(null));
-                    putOptional(l, "speedup_vs_" + peer.key(), busy.get().speedup(peer));
                     putOptional(c, "loaded_speedup_vs_" + peer.key(), busy.get().speedup(peer));
                 }
             } else {
@@ -634,6 +629,16 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
             putOptional(o, "speedup_vs_ort", g.speedupVsOrt());
         }
         return root;
+    }
+
+    /** Each peer's runs ({@code torch}, {@code ort}), its fastest ({@code torch_best}...) and clrnn's speedup over it. */
+    private static void putPeers(ObjectNode n, Row r) {
+        for (Peer peer : Peer.values()) {
+            ArrayNode runs = n.putArray(peer.key());
+            r.runs(peer).forEach(t -> runs.add(t.toJson()));
+            n.put(peer.key() + "_best", r.best(peer).map(Measurement::implementation).orElse(null));
+            putOptional(n, "speedup_vs_" + peer.key(), r.speedup(peer));
+        }
     }
 
     /** A peer's step time, tokens/s and fastest thread count ({@code torch_step_ms}...); nulls if it did not run. */

@@ -19,8 +19,8 @@ import org.knowm.xchart.style.Styler;
 /**
  * Draws a bench-suite JSON file (and only that: the plot is a separate step) as grouped bars with XChart: per shape,
  * network and generation batch, clrnn's speedup over PyTorch's best and over ONNX Runtime's best (for generation:
- * its tokens/s over theirs), and over PyTorch's in the loaded round, with a line at 1.0x. When neither peer ran, the speedup over the Java reference, if
- * that ran; else there is nothing to draw.
+ * its tokens/s over theirs), and over PyTorch's in the loaded round, with a line at 1.0x. When neither peer ran, the
+ * speedup over the Java reference, if that ran; else there is nothing to draw.
  */
 public final class SpeedupChart {
     public static final int WIDTH = 1400;

@@ -17,9 +17,9 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
- * What a bench-suite run comes to: per cell type (RNN, LSTM, GRU), over all shapes and over the loaded round's, the
- * geometric mean and the smallest of clrnn's speedups over each peer's best; clrnn's speedup with f16 weights and its ragged/full time
- * ratio; and the targets, each met, missed or not measured.
+ * What a bench-suite run comes to: per cell type (RNN, LSTM, GRU), over all shapes and over the loaded round's,
+ * the geometric mean and the smallest of clrnn's speedups over each peer's best; clrnn's speedup with f16 weights
+ * and its ragged/full time ratio; and the targets, each met, missed or not measured.
  */
 public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged, CellStats loaded,
         List<Target> targets) {
@@ -52,7 +52,27 @@ public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged,
     }
 
     /** One cell type's shapes ("RNN", "LSTM", "GRU"), or "all" of them. */
-    public record CellStats(String cells, int shapes, Map<Peer, PeerStats> vs) {}
+    public record CellStats(String cells, int shapes, Map<Peer, PeerStats> vs) {
+        static CellStats of(String cells, List<Row> rows) {
+            Map<Peer, PeerStats> vs = new EnumMap<>(Peer.class);
+            for (Peer peer : Peer.values()) {
+                vs.put(peer, PeerStats.of(rows, peer));
+            }
+            return new CellStats(cells, rows.size(), vs);
+        }
+
+        /** {@code shapes} and {@code vs_torch}/{@code vs_ort} ({@code shapes}, {@code geomean}, {@code min}, ...). */
+        void putJson(ObjectNode o) {
+            o.put("shapes", shapes);
+            for (Peer peer : Peer.values()) {
+                PeerStats p = vs.get(peer);
+                ObjectNode n = o.putObject("vs_" + peer.key()).put("shapes", p.shapes());
+                Report.putOptional(n, "geomean", p.geomean());
+                Report.putOptional(n, "min", p.min());
+                n.put("min_case", p.minCase());
+            }
+        }
+    }
 
     /** clrnn on one shape with f32 and with f16 weights. */
     public record F16(String caseName, double f32Ms, double f16Ms) {
@@ -136,18 +156,8 @@ public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged,
         }
         byCells.put("all", rows);
         List<CellStats> cells = new ArrayList<>();
-        byCells.forEach((name, these) -> {
-            Map<Peer, PeerStats> vs = new EnumMap<>(Peer.class);
-            for (Peer peer : Peer.values()) {
-                vs.put(peer, PeerStats.of(these, peer));
-            }
-            cells.add(new CellStats(name, these.size(), vs));
-        });
-        Map<Peer, PeerStats> loadedVs = new EnumMap<>(Peer.class);
-        for (Peer peer : Peer.values()) {
-            loadedVs.put(peer, PeerStats.of(loaded, peer));
-        }
-        CellStats busy = new CellStats("all, loaded", loaded.size(), loadedVs);
+        byCells.forEach((name, these) -> cells.add(CellStats.of(name, these)));
+        CellStats busy = CellStats.of("all, loaded", loaded);
 
         List<F16> f16 = rows.stream().filter(r -> r.clrnnF16() != null)
                 .map(r -> new F16(r.name(), r.clrnn().medianMs(), r.clrnnF16().medianMs())).toList();
@@ -172,7 +182,7 @@ public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged,
         targets.add(new Target("min_speedup_vs_ort", "speedup over ONNX Runtime, slowest shape", false, MIN_SPEEDUP,
                 Format.TIMES, ort.min(), ort.minCase()));
         targets.add(new Target("min_loaded_speedup_vs_torch", "loaded round: speedup over PyTorch, slowest shape",
-                false, MIN_SPEEDUP, Format.TIMES, loadedVs.get(Peer.TORCH).min(), loadedVs.get(Peer.TORCH).minCase()));
+                false, MIN_SPEEDUP, Format.TIMES, busy.vs().get(Peer.TORCH).min(), busy.vs().get(Peer.TORCH).minCase()));
         targets.add(extreme("min_projection_vs_sgemm", "projection GEMM vs OpenBLAS SGEMM, weakest shape", false,
                 PROJECTION_VS_SGEMM, Format.PERCENT, rows, Row::projectionVsSgemm, Row::name));
         targets.add(extreme("min_f16_speedup", "f16 weights vs f32, smallest speedup", false, F16_SPEEDUP,
@@ -250,8 +260,8 @@ public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged,
 
     /**
      * {@code by_cells}: per cell type and "all", {@code shapes} and {@code vs_torch}/{@code vs_ort} ({@code shapes}
-     * compared, {@code geomean}, {@code min}, {@code min_case}); {@code loaded}, the same over the loaded round; {@code f16} ({@code case}, {@code f32_ms},
-     * {@code f16_ms}, {@code speedup}); {@code ragged_vs_full} ({@code ragged_case}, {@code full_case},
+     * compared, {@code geomean}, {@code min}, {@code min_case}); {@code loaded}, the same over the loaded round;
+     * {@code f16} ({@code case}, {@code f32_ms}, {@code f16_ms}, {@code speedup}); {@code ragged_vs_full} ({@code ragged_case}, {@code full_case},
      * {@code clrnn}, {@code torch}, {@code ort}: time ratios); {@code targets} ({@code name}, {@code description},
      * {@code comparison} ">=" or "<=", {@code goal}, {@code value}, {@code case}, {@code met}: true, false or null
      * when not measured) and their counts.
@@ -260,23 +270,9 @@ public record Summary(List<CellStats> cells, List<F16> f16, List<Ragged> ragged,
         ObjectNode n = Report.JSON.createObjectNode();
         ArrayNode byCells = n.putArray("by_cells");
         for (CellStats c : cells) {
-            ObjectNode o = byCells.addObject().put("cells", c.cells()).put("shapes", c.shapes());
-            for (Peer peer : Peer.values()) {
-                PeerStats p = c.vs().get(peer);
-                ObjectNode vs = o.putObject("vs_" + peer.key()).put("shapes", p.shapes());
-                Report.putOptional(vs, "geomean", p.geomean());
-                Report.putOptional(vs, "min", p.min());
-                vs.put("min_case", p.minCase());
-            }
+            c.putJson(byCells.addObject().put("cells", c.cells()));
         }
-        ObjectNode busy = n.putObject("loaded").put("shapes", loaded.shapes());
-        for (Peer peer : Peer.values()) {
-            PeerStats p = loaded.vs().get(peer);
-            ObjectNode vs = busy.putObject("vs_" + peer.key()).put("shapes", p.shapes());
-            Report.putOptional(vs, "geomean", p.geomean());
-            Report.putOptional(vs, "min", p.min());
-            vs.put("min_case", p.minCase());
-        }
+        loaded.putJson(n.putObject("loaded"));
         ArrayNode f16s = n.putArray("f16");
         f16.forEach(f -> f16s.addObject().put("case", f.caseName()).put("f32_ms", f.f32Ms()).put("f16_ms", f.f16Ms())
                 .put("speedup", f.speedup()));
