@@ -3,8 +3,9 @@ package io.clrnn;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.engine.RnnEngine;
+import io.clrnn.engine.HostIo;
 import io.clrnn.engine.StateBuffers;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.io.IOException;
@@ -80,8 +81,7 @@ public final class Rnn implements AutoCloseable {
 
     /** As {@link #forward(RnnInput)}, recording device events into {@code profile} when not null. */
     public synchronized RnnOutput forward(RnnInput input, Profile profile) {
-        ForwardShape shape = ForwardShape.check(config(), input);
-        return engine().forward(shape, input, profile);
+        return engine().forward(Forward.of(config(), input), profile);
     }
 
     /** Zero states for {@code batch} streams, kept on the device: see {@link #forward(RnnInput, RnnState)}. */
@@ -112,9 +112,9 @@ public final class Rnn implements AutoCloseable {
             throw new InvalidInputException("a state holds 1 or more streams, not 0");
         }
         int slots = c.numLayers() * c.numDirections();
-        ForwardShape.checkStateSize(h0, slots, batch, c.outputSize(), "h_0");
+        Forward.checkStateSize(h0, slots, batch, c.outputSize(), "h_0");
         if (c0 != null) {
-            ForwardShape.checkStateSize(c0, slots, batch, c.hiddenSize(), "c_0");
+            Forward.checkStateSize(c0, slots, batch, c.hiddenSize(), "c_0");
         }
         engine();
         return new RnnState(this, StateBuffers.of(device, c, batch, h0, c0));
@@ -141,9 +141,9 @@ public final class Rnn implements AutoCloseable {
             throw new InvalidInputException("state must not be null; forward(input) starts from zeros");
         }
         StateBuffers buffers = state.buffers(this);
-        ForwardShape shape = ForwardShape.checkStream(config(), input, buffers.batch());
-        Tensor out = Tensor.zeros(shape.outputShape());
-        engine().forward(shape, input, out, buffers, profile);
+        Forward f = Forward.ofStream(config(), input, buffers.batch());
+        Tensor out = Tensor.zeros(f.outputShape());
+        engine().forward(f, new HostIo(out, null, null, buffers), profile);
         return out;
     }
 

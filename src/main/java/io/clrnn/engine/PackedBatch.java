@@ -1,6 +1,6 @@
 package io.clrnn.engine;
 
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
@@ -16,10 +16,10 @@ final class PackedBatch {
     final int[] order;
     /** table[t]: packed row of (t, 0); table[seqLen]: all rows. */
     final int[] table;
-    private final ForwardShape shape;
+    private final Forward forward;
 
-    private PackedBatch(ForwardShape shape, int[] order, int[] table) {
-        this.shape = shape;
+    private PackedBatch(Forward forward, int[] order, int[] table) {
+        this.forward = forward;
         this.order = order;
         this.table = table;
     }
@@ -29,30 +29,30 @@ final class PackedBatch {
      * Empty sequences (ONNX allows length 0) are left out: they take no work, and their outputs and final
      * states stay zero, as ONNX Runtime gives them.
      */
-    static int[] sortedOrder(ForwardShape shape) {
-        if (shape.lengths() == null) {
-            return IntStream.range(0, shape.batch()).toArray();
+    static int[] sortedOrder(Forward forward) {
+        if (forward.fullLength()) {
+            return IntStream.range(0, forward.batch()).toArray();
         }
-        return IntStream.range(0, shape.batch()).boxed().filter(b -> shape.length(b) > 0)
-                .sorted(Comparator.comparingInt((Integer b) -> -shape.length(b)))
+        return IntStream.range(0, forward.batch()).boxed().filter(b -> forward.length(b) > 0)
+                .sorted(Comparator.comparingInt((Integer b) -> -forward.length(b)))
                 .mapToInt(Integer::intValue).toArray();
     }
 
     /** Sequences sorted[from..to) of the caller's batch, packed. */
-    static PackedBatch of(ForwardShape shape, int[] sorted, int from, int to) {
+    static PackedBatch of(Forward forward, int[] sorted, int from, int to) {
         int[] order = Arrays.copyOfRange(sorted, from, to);
-        int[] table = new int[shape.seqLen() + 1];
+        int[] table = new int[forward.seqLen() + 1];
         int active = order.length;
         long rows = 0;
-        for (int t = 0; t < shape.seqLen(); t++) {
-            while (active > 0 && shape.length(order[active - 1]) <= t) {
+        for (int t = 0; t < forward.seqLen(); t++) {
+            while (active > 0 && forward.length(order[active - 1]) <= t) {
                 active--;
             }
             table[t] = (int) rows;
             rows += active;
         }
-        table[shape.seqLen()] = Math.toIntExact(rows);
-        return new PackedBatch(shape, order, table);
+        table[forward.seqLen()] = Math.toIntExact(rows);
+        return new PackedBatch(forward, order, table);
     }
 
     int batch() {
@@ -70,12 +70,12 @@ final class PackedBatch {
     }
 
     /** Sequences in the caller's whole batch, of which this may be a slice. */
-    int shapeBatch() {
-        return shape.batch();
+    int callerBatch() {
+        return forward.batch();
     }
 
     int seqLen() {
-        return shape.seqLen();
+        return forward.seqLen();
     }
 
     /** Sequences still running at step t. */
@@ -84,14 +84,14 @@ final class PackedBatch {
     }
 
     int rows() {
-        return table[shape.seqLen()];
+        return table[forward.seqLen()];
     }
 
     /** Rows of every sequence in [from, to) of {@code sorted}, without building the packing. */
-    static long rows(ForwardShape shape, int[] sorted, int from, int to) {
+    static long rows(Forward forward, int[] sorted, int from, int to) {
         long rows = 0;
         for (int i = from; i < to; i++) {
-            rows += shape.length(sorted[i]);
+            rows += forward.length(sorted[i]);
         }
         return rows;
     }

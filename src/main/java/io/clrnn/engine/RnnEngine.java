@@ -1,15 +1,13 @@
 package io.clrnn.engine;
 
 import io.clrnn.InvalidInputException;
-import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
 import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
@@ -104,62 +102,53 @@ public final class RnnEngine implements AutoCloseable {
         return layout;
     }
 
-    /** A forward in PyTorch's layouts, on a shape {@link ForwardShape#check} accepted. */
-    public RnnOutput forward(ForwardShape shape, RnnInput in, Profile profile) {
+    /** {@code f}'s out, h_n and c_n, in new arrays: the forward of {@link io.clrnn.Rnn#forward}. */
+    public RnnOutput forward(Forward f, Profile profile) {
         long t = Timer.start(profile);
-        Tensor out = Tensor.zeros(shape.outputShape());
-        Tensor hn = Tensor.zeros(shape.hiddenShape());
-        Tensor cn = shape.cellShape() == null ? null : Tensor.zeros(shape.cellShape());
+        RnnOutput results = f.zeroResults();
         Timer.stop(profile, Profile.Host.ALLOCATE, t);
-        forward(shape, in, IoLayout.pytorch(shape), out, hn, cn, profile);
-        return new RnnOutput(out, hn, cn);
+        forward(f, new HostIo(results.output(), results.hidden(), results.cell(), null), profile);
+        return results;
     }
 
     /**
-     * A forward into the caller's arrays, laid out as {@code io} says; {@code out} must be zero wherever
-     * a sequence is padded. A batch whose buffers or transfers would exceed the device's limits or 2 GiB
-     * runs in slices of the batch; sequences never interact, so the result is the same.
+     * The engine's one entrance: forward {@code f}, its results to where {@code io} says. Into the caller's arrays,
+     * a batch whose buffers or transfers would exceed the device's limits or 2 GiB runs in slices of the batch;
+     * sequences never interact, so the result is the same. From and into device buffers, it takes full-length,
+     * time-major sequences, and returns false, having done nothing, when the batch would have to run in slices: the
+     * caller then takes the host path. With a stream's {@code io.state()}, a sequence of length 0 keeps its state.
      */
-    public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
-            Profile profile) {
-        forward(shape, in, io, out, hn, cn, null, profile);
-    }
-
-    /**
-     * A forward of a stream's next steps: the initial states come from {@code state} and the final ones go back
-     * into it, on the device (in.h0 and in.c0 are not read, nor h_n and c_n written); a sequence of length 0
-     * keeps its state. Then {@code out} alone is read back.
-     */
-    public void forward(ForwardShape shape, RnnInput in, Tensor out, StateBuffers state, Profile profile) {
-        forward(shape, in, IoLayout.pytorch(shape), out, null, null, state, profile);
-    }
-
-    private void checkState(ForwardShape shape, StateBuffers state) {
-        if (!state.config().equals(config) || state.batch() != shape.batch()) {
+    public boolean forward(Forward f, ForwardIo io, Profile profile) {
+        StateBuffers state = io.state();
+        if (state != null && (!state.config().equals(config) || state.batch() != f.batch())) {
             throw new IllegalArgumentException("a state for " + state.batch() + " sequences of " + state.config()
-                    + " given to a forward of " + shape.batch() + " of " + config);
+                    + " given to a forward of " + f.batch() + " of " + config);
         }
-    }
-
-    /**
-     * The forward into the caller's arrays as above; with a {@code state} (else null), a stream's next steps as
-     * {@link #forward(ForwardShape, RnnInput, Tensor, StateBuffers, Profile)}, h_n and c_n written too when given.
-     */
-    public void forward(ForwardShape shape, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
-            StateBuffers state, Profile profile) {
-        if (state != null) {
-            checkState(shape, state);
+        if (!f.config().equals(config)) {
+            throw new IllegalArgumentException("a forward of " + f.config() + " given to an engine of " + config);
         }
-        int[] sorted = PackedBatch.sortedOrder(shape);
+        int[] sorted = PackedBatch.sortedOrder(f);
         if (sorted.length == 0) {
-            return;
+            return true;
         }
-        int slice = largestSliceThatFits(shape, sorted);
+        int slice = largestSliceThatFits(f, sorted);
         try {
-            for (int from = 0; from < sorted.length; from += slice) {
-                PackedBatch batch = PackedBatch.of(shape, sorted, from, Math.min(sorted.length, from + slice));
-                run(batch, in, io, out, hn, cn, state, profile);
+            if (io instanceof DeviceIo dio) {
+                if (!f.fullLength() || f.batchMajor()) {
+                    throw new IllegalArgumentException("a forward on the device takes full-length, time-major "
+                            + "sequences");
+                }
+                if (slice < sorted.length) {
+                    return false;
+                }
+                runOnDevice(PackedBatch.of(f, sorted, 0, sorted.length), f, dio, profile);
+                return true;
             }
+            HostIo hio = (HostIo) io;
+            for (int from = 0; from < sorted.length; from += slice) {
+                run(PackedBatch.of(f, sorted, from, Math.min(sorted.length, from + slice)), f, hio, profile);
+            }
+            return true;
         } catch (RuntimeException e) {
             throw drained(e);
         }
@@ -175,61 +164,18 @@ public final class RnnEngine implements AutoCloseable {
         return e;
     }
 
-    /**
-     * A forward from and into device buffers, for a graph whose tensors stay on the device: X, out, h_n and c_n
-     * where {@code io} says. h_0 and c_0 come from the host (null: zeros), in the state layout of h_n and c_n.
-     * Every sequence is seq long. Nothing is read back: X must be ready for commands on {@code order}, the lane
-     * the caller's commands go to, and the results are ready for its next ones there ({@link #laneFor} says
-     * which lane saves a wait). Returns false, having done nothing, when the batch would have to run in slices;
-     * the caller then takes the host path.
-     */
-    public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, Device.Lane order,
-            Profile profile) {
-        return forwardOnDevice(shape, io, h0, c0, null, order, profile);
-    }
-
-    /**
-     * As above, but a stream's next steps: the initial states come from {@code state} (h0 and c0 are not read), the
-     * final ones go back into it as well as to {@code io}'s h_n and c_n.
-     */
-    public boolean forwardOnDevice(ForwardShape shape, DeviceIo io, StateBuffers state, Device.Lane order,
-            Profile profile) {
-        checkState(shape, state);
-        return forwardOnDevice(shape, io, null, null, state, order, profile);
-    }
-
-    private boolean forwardOnDevice(ForwardShape shape, DeviceIo io, Tensor h0, Tensor c0, StateBuffers state,
-            Device.Lane order, Profile profile) {
-        if (shape.lengths() != null || shape.batchFirst()) {
-            throw new IllegalArgumentException("a forward on the device takes full-length, time-major sequences");
-        }
-        int[] rows = PackedBatch.sortedOrder(shape);
-        if (rows.length == 0) {
-            return true;
-        }
-        if (largestSliceThatFits(shape, rows) < rows.length) {
-            return false;
-        }
-        PackedBatch batch = PackedBatch.of(shape, rows, 0, rows.length);
-        try {
-            runOnDevice(batch, io, h0, c0, state, IoLayout.pytorch(shape), order, profile);
-        } catch (RuntimeException e) {
-            throw drained(e);
-        }
-        return true;
-    }
-
-    /** The lane a forward of {@code shape} will run on: the caller's commands there need no wait. */
-    public Device.Lane laneFor(ForwardShape shape) {
-        int[] sorted = PackedBatch.sortedOrder(shape);
-        return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan.lane();
+    /** The lane a forward of {@code f} will run on: the caller's commands there need no wait. */
+    public Device.Lane laneFor(Forward f) {
+        int[] sorted = PackedBatch.sortedOrder(f);
+        return plan(f.seqLen(), f.batch(), PackedBatch.rows(f, sorted, 0, sorted.length)).plan.lane();
     }
 
     /** One device-to-device forward; a team that gives up runs it again with rnn_rows. */
-    private void runOnDevice(PackedBatch batch, DeviceIo dio, Tensor h0, Tensor c0, StateBuffers state, IoLayout io,
-            Device.Lane order, Profile profile) {
+    private void runOnDevice(PackedBatch batch, Forward f, DeviceIo dio, Profile profile) {
         Prepared p = prepare(batch);
         Device.Lane lane = p.plan.plan.lane();
+        Device.Lane order = dio.order();
+        StateBuffers state = dio.state();
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
@@ -238,7 +184,7 @@ public final class RnnEngine implements AutoCloseable {
                 batch.rows() * config.inputSize());
         boolean yInPlace = (config.numDirections() == 1 || dio.yBatchBeforeDirection())
                 && fits(dio.y(), dio.yOffset(), batch.rows() * config.numDirections() * config.outputSize());
-        workspace.uploadFromDevice(lane, batch, xInPlace ? null : dio.x(), dio.xOffset(), h0, c0, io, p.sizes,
+        workspace.uploadFromDevice(lane, batch, xInPlace ? null : dio.x(), dio.xOffset(), f, p.sizes,
                 state != null, profile);
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
@@ -247,7 +193,7 @@ public final class RnnEngine implements AutoCloseable {
             workspace.readTeamFlag(lane);
             device.finish(lane);
             if (workspace.teamGaveUp()) {
-                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, dio, h0, c0, state, io, order, profile));
+                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, f, dio, profile));
                 return;
             }
             teamGiveUps = 0;
@@ -261,7 +207,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The largest slice of the batch (longest sequences first) whose buffers and transfers fit. */
-    private int largestSliceThatFits(ForwardShape shape, int[] sorted) {
+    private int largestSliceThatFits(Forward shape, int[] sorted) {
         long maxBuffer = Math.min(tuning.maxBufferBytes(), device.info().maxAllocBytes());
         // Leave a tenth of global memory to the weights, the runtime and other users.
         long total = Math.min(tuning.totalBytes(), device.info().globalMemBytes() / 10 * 9);
@@ -283,11 +229,11 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** One forward of one slice: one upload, every layer, one read back. */
-    private void run(PackedBatch batch, RnnInput in, IoLayout io, Tensor out, Tensor hn, Tensor cn,
-            StateBuffers state, Profile profile) {
+    private void run(PackedBatch batch, Forward f, HostIo io, Profile profile) {
         Prepared p = prepare(batch);
         Device.Lane lane = p.plan.plan.lane();
-        workspace.upload(lane, batch, in, io, p.sizes, profile);
+        StateBuffers state = io.state();
+        workspace.upload(lane, batch, f, p.sizes, profile);
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
         runLayers(p, batch, states, workspace.in, null, profile);
@@ -295,10 +241,10 @@ public final class RnnEngine implements AutoCloseable {
         if (team) {
             workspace.readTeamFlag(lane);
         }
-        workspace.download(lane, batch, io, p.sizes, out, hn, cn, profile);
+        workspace.download(lane, batch, f.strides(), p.sizes, io.out(), io.hn(), io.cn(), profile);
         if (team && workspace.teamGaveUp()) {
             // Every row the team wrote is written again; the rest of the caller's arrays was never touched.
-            withoutTeam(p.plan.plan.items(), () -> run(batch, in, io, out, hn, cn, state, profile));
+            withoutTeam(p.plan.plan.items(), () -> run(batch, f, io, profile));
             return;
         } else if (team) {
             teamGiveUps = 0;
@@ -368,7 +314,7 @@ public final class RnnEngine implements AutoCloseable {
         ClKernel k = kernel(name, () -> device.program("", "state.cl").kernel(name));
         long t = Timer.start(profile);
         k.arg("states", states).arg("packed", packed).arg("packed_off", packedOffset).arg("order", workspace.in)
-                .arg("order_off", sizes.orderOffset()).arg("n", batch.batch()).arg("batch", batch.shapeBatch())
+                .arg("order_off", sizes.orderOffset()).arg("n", batch.batch()).arg("batch", batch.callerBatch())
                 .arg("width", width);
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         long slots = (long) config.numLayers() * config.numDirections();
@@ -552,7 +498,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The recurrence plan a forward of this shape would use; for tests. */
-    KernelPlan.RecurrencePlan recurrencePlan(ForwardShape shape) {
+    KernelPlan.RecurrencePlan recurrencePlan(Forward shape) {
         int[] sorted = PackedBatch.sortedOrder(shape);
         return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan;
     }

@@ -1,13 +1,14 @@
 package io.clrnn.engine;
 
-import io.clrnn.RnnInput;
 import io.clrnn.Tensor;
 import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.format.Half;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
+import io.clrnn.model.Strides;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -150,25 +151,26 @@ final class Workspace implements AutoCloseable {
     }
 
     /** Enqueues one non-blocking write: X in packed order, h_0 and c_0 (zeros when absent), the step table. */
-    void upload(Device.Lane lane, PackedBatch batch, RnnInput input, IoLayout io, Sizes s, Profile profile) {
+    void upload(Device.Lane lane, PackedBatch batch, Forward f, Sizes s, Profile profile) {
+        Strides io = f.strides();
         long clock = Timer.start(profile);
         int floats = Math.toIntExact(s.uploadFloats());
         upStaging = host(upStaging, floats);
-        FloatBuffer f = upStaging.asFloatBuffer();
+        FloatBuffer staged = upStaging.asFloatBuffer();
         int width = config.inputSize();
-        float[] x = input.x().data();
+        float[] x = f.x().data();
         if (isPlainTimeMajor(batch, io.xT(), io.xB(), width)) {
-            f.put(0, x, 0, batch.rows() * width);
+            staged.put(0, x, 0, batch.rows() * width);
         } else {
             for (int t = 0; t < batch.seqLen(); t++) {
                 for (int i = 0; i < batch.active(t); i++) {
-                    f.put((batch.table[t] + i) * width, x, (int) (t * io.xT() + batch.order[i] * io.xB()), width);
+                    staged.put((batch.table[t] + i) * width, x, (int) (t * io.xT() + batch.order[i] * io.xB()), width);
                 }
             }
         }
-        putStates(f, s.h0Offset(), input.h0(), batch, io, config.outputSize());
+        putStates(staged, s.h0Offset(), f.h0(), batch, io, config.outputSize());
         if (config.mode().hasCellState()) {
-            putStates(f, s.c0Offset(), input.c0(), batch, io, config.hiddenSize());
+            putStates(staged, s.c0Offset(), f.c0(), batch, io, config.hiddenSize());
         }
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
         clock = Timer.lap(profile, Profile.Host.PACK, clock);
@@ -182,8 +184,8 @@ final class Workspace implements AutoCloseable {
      * batch's own order) on the device, unless null (the kernels read it in place), then h_0, c_0 (zeros when
      * absent; not when the states come from a stream's) and the step table in one write.
      */
-    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Tensor h0, Tensor c0,
-            IoLayout io, Sizes s, boolean statesOnDevice, Profile profile) {
+    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Forward f, Sizes s,
+            boolean statesOnDevice, Profile profile) {
         long clock = Timer.start(profile);
         if (x != null) {
             device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);
@@ -195,11 +197,11 @@ final class Workspace implements AutoCloseable {
         }
         int floats = Math.toIntExact(s.uploadFloats());
         upStaging = host(upStaging, floats);
-        FloatBuffer f = upStaging.asFloatBuffer();
+        FloatBuffer staged = upStaging.asFloatBuffer();
         if (!statesOnDevice) {
-            putStates(f, s.h0Offset(), h0, batch, io, config.outputSize());
+            putStates(staged, s.h0Offset(), f.h0(), batch, f.strides(), config.outputSize());
             if (config.mode().hasCellState()) {
-                putStates(f, s.c0Offset(), c0, batch, io, config.hiddenSize());
+                putStates(staged, s.c0Offset(), f.c0(), batch, f.strides(), config.hiddenSize());
             }
         }
         upStaging.asIntBuffer().put((int) s.tableOffset(), batch.table).put((int) s.orderOffset(), batch.order);
@@ -257,7 +259,7 @@ final class Workspace implements AutoCloseable {
         }
     }
 
-    private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
+    private void putStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, Strides io, int width) {
         if (zeros.length < width) {
             zeros = new float[width];
         }
@@ -285,7 +287,7 @@ final class Workspace implements AutoCloseable {
      * back to the caller's order and layout; padded steps are left as they are (zero). A CPU device's
      * results are mapped and copied once, straight into the Java arrays.
      */
-    void download(Device.Lane lane, PackedBatch batch, IoLayout io, Sizes s, Tensor out, Tensor hn, Tensor cn,
+    void download(Device.Lane lane, PackedBatch batch, Strides io, Sizes s, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
         ClBuffer src = lastOutput();
         // without h_n (a stream's states stay on the device) only out comes back
@@ -336,7 +338,7 @@ final class Workspace implements AutoCloseable {
         }
     }
 
-    private void getStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, IoLayout io, int width) {
+    private void getStates(FloatBuffer f, long offset, Tensor states, PackedBatch batch, Strides io, int width) {
         int n = batch.batch();
         int count = config.numLayers() * config.numDirections();
         for (int s = 0; s < count; s++) {

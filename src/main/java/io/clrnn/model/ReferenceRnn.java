@@ -16,55 +16,83 @@ public final class ReferenceRnn {
     }
 
     public static RnnOutput forward(RnnWeights weights, RnnInput in) {
+        return forward(weights, Forward.of(weights.config(), in));
+    }
+
+    /**
+     * Any forward a {@link Forward} describes, read and written through its strides (PyTorch's layouts and ONNX's
+     * alike). A sequence of length 0 is left out: its outputs and final states stay zero, as the engine leaves them.
+     */
+    public static RnnOutput forward(RnnWeights weights, Forward f) {
         RnnConfig config = weights.config();
-        ForwardShape shape = ForwardShape.check(config, in);
+        if (!config.equals(f.config())) {
+            throw new IllegalArgumentException("a forward of " + f.config() + " given to weights of " + config);
+        }
+        Strides io = f.strides();
+        RnnOutput results = f.zeroResults();
         int dirs = config.numDirections();
-        int width = shape.outputWidth();
-        Tensor hn = Tensor.zeros(shape.hiddenShape());
-        Tensor cn = config.mode().hasCellState() ? Tensor.zeros(shape.cellShape()) : null;
-        float[] layerIn = in.x().data();
+        int width = dirs * config.outputSize();
+        int batch = f.batch();
+        float[] layerIn = f.x().data();
+        // Layer 0 reads x through the caller's strides, the layers after it the one before's (t, b) rows.
+        long inT = io.xT();
+        long inB = io.xB();
         int inWidth = config.inputSize();
         float[] layerOut = null;
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            layerOut = new float[Math.multiplyExact(Math.multiplyExact(shape.seqLen(), shape.batch()), width)];
+            layerOut = new float[Math.multiplyExact(Math.multiplyExact(f.seqLen(), batch), width)];
             for (int d = 0; d < dirs; d++) {
                 Cell cell = new Cell(weights, layer, d);
                 int state = layer * dirs + d;
-                for (int b = 0; b < shape.batch(); b++) {
-                    double[] h = initial(in.h0(), state, b, shape.batch(), config.outputSize());
-                    double[] c = initial(in.c0(), state, b, shape.batch(), config.hiddenSize());
-                    int length = shape.length(b);
+                for (int b = 0; b < batch; b++) {
+                    int length = f.length(b);
+                    if (length == 0) {
+                        continue;
+                    }
+                    double[] h = initial(f.h0(), io, state, b, config.outputSize());
+                    double[] c = initial(f.c0(), io, state, b, config.hiddenSize());
                     for (int s = 0; s < length; s++) {
                         int t = config.direction().reverse(d) ? length - 1 - s : s;
-                        h = cell.step(layerIn, (int) shape.row(t, b) * inWidth, inWidth, h, c);
-                        int outRow = (int) shape.row(t, b) * width + d * config.outputSize();
+                        h = cell.step(layerIn, (int) (t * inT + b * inB), inWidth, h, c);
+                        int outRow = (t * batch + b) * width + d * config.outputSize();
                         for (int j = 0; j < h.length; j++) {
                             layerOut[outRow + j] = (float) h[j];
                         }
                     }
-                    store(hn, state, b, shape.batch(), h);
-                    if (cn != null) {
-                        store(cn, state, b, shape.batch(), c);
+                    store(results.hidden(), io, state, b, h);
+                    if (results.cell() != null) {
+                        store(results.cell(), io, state, b, c);
                     }
                 }
             }
             layerIn = layerOut;
+            inT = (long) batch * width;
+            inB = width;
             inWidth = width;
         }
-        return new RnnOutput(Tensor.of(layerOut, shape.outputShape()), hn, cn);
+        float[] out = results.output().data();
+        for (int t = 0; t < f.seqLen(); t++) {
+            for (int b = 0; b < batch; b++) {
+                for (int d = 0; t < f.length(b) && d < dirs; d++) {
+                    System.arraycopy(layerOut, (t * batch + b) * width + d * config.outputSize(), out,
+                            (int) (t * io.outT() + b * io.outB() + d * io.outD()), config.outputSize());
+                }
+            }
+        }
+        return results;
     }
 
-    private static double[] initial(Tensor state, int s, int b, int batch, int width) {
+    private static double[] initial(Tensor states, Strides io, int s, int b, int width) {
         double[] v = new double[width];
-        for (int j = 0; state != null && j < width; j++) {
-            v[j] = state.data()[(s * batch + b) * width + j];
+        for (int j = 0; states != null && j < width; j++) {
+            v[j] = states.data()[(int) ((s * io.stateS() + b * io.stateB()) * width) + j];
         }
         return v;
     }
 
-    private static void store(Tensor states, int s, int b, int batch, double[] v) {
+    private static void store(Tensor states, Strides io, int s, int b, double[] v) {
         for (int j = 0; j < v.length; j++) {
-            states.data()[(s * batch + b) * v.length + j] = (float) v[j];
+            states.data()[(int) ((s * io.stateS() + b * io.stateB()) * v.length) + j] = (float) v[j];
         }
     }
 

@@ -1,11 +1,10 @@
 package io.clrnn.onnx;
 
 import io.clrnn.InvalidInputException;
-import io.clrnn.RnnInput;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.engine.DeviceIo;
-import io.clrnn.engine.IoLayout;
+import io.clrnn.engine.HostIo;
 import io.clrnn.engine.RnnEngine;
 import io.clrnn.engine.StateBuffers;
 import io.clrnn.format.FormatException;
@@ -13,7 +12,7 @@ import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
 import io.clrnn.model.CellType;
 import io.clrnn.model.Direction;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.OnnxModel.Role;
@@ -27,7 +26,7 @@ import java.util.Set;
  * An ONNX RNN, GRU or LSTM node (opset 7 to 22) as a one-layer clrnn module: its attributes become a
  * {@link CellOptions}, its W, R, B and P are reordered into PyTorch's gate blocks (ONNX keeps LSTM's gates
  * as i, o, f, c and GRU's as z, r, h; PyTorch as i, f, g, o and r, z, n), and its inputs and outputs
- * are read and written in place through strides ({@link IoLayout}) for either layout.
+ * are read and written in place through strides ({@link io.clrnn.model.Strides}) for either layout.
  */
 final class Recurrent {
     private static final Set<String> COMMON = Set.of("activation_alpha", "activation_beta", "activations", "clip",
@@ -265,12 +264,6 @@ final class Recurrent {
         Tensor c0t = c0 == null || state != null ? null
                 : checkShape(floats(c0, "initial_c"), "initial_c", stateShape);
         int[] lengths = lens == null ? null : lengths(lens, seq, batch);
-        long d = dirs;
-        long b = batch;
-        long t = seq;
-        IoLayout io = layout == 0
-                ? new IoLayout(b * in, in, d * b * h, h, b * h, b, 1)
-                : new IoLayout(in, t * in, d * h, t * d * h, h, 1, d);
         int[] yShape = layout == 0 ? new int[] {seq, dirs, batch, h} : new int[] {batch, seq, dirs, h};
         if (x instanceof Value.OnDevice onDevice && layout == 0 && lengths == null && seq > 0 && batch > 0) {
             // X made on the device (an embedding, say): the results stay there too
@@ -279,12 +272,12 @@ final class Recurrent {
             DeviceTensor y = k.fresh(batchBeforeDirection ? new int[] {seq, batch, dirs, h} : yShape);
             DeviceTensor yh = wantYh ? k.fresh(stateShape) : null;
             DeviceTensor yc = wantYc && mode == CellType.LSTM ? k.fresh(stateShape) : null;
-            ForwardShape shape = new ForwardShape(config, seq, batch, false, null);
-            Device.Lane lane = k.enter(engine.laneFor(shape)); // the engine's lane: no queue waits for the other
+            Forward f = Forward.onDevice(config, seq, batch, h0t, c0t);
+            Device.Lane lane = k.enter(engine.laneFor(f)); // the engine's lane: no queue waits for the other
             DeviceIo dio = new DeviceIo(onDevice.tensor().block().buffer, onDevice.tensor().offset(), y.block().buffer, 0,
-                    batchBeforeDirection, yh == null ? null : yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0);
-            if (state != null ? engine.forwardOnDevice(shape, dio, state, lane, profile)
-                    : engine.forwardOnDevice(shape, dio, h0t, c0t, lane, profile)) {
+                    batchBeforeDirection, yh == null ? null : yh.block().buffer, 0, yc == null ? null : yc.block().buffer, 0,
+                    state, lane);
+            if (engine.forward(f, dio, profile)) {
                 return new Value[] {new Value.OnDevice(y, k), yh == null ? null : new Value.OnDevice(yh, k),
                         yc == null ? null : new Value.OnDevice(yc, k)};
             }
@@ -293,8 +286,8 @@ final class Recurrent {
         Tensor yh = zeros(stateShape, "Y_h");
         Tensor yc = mode == CellType.LSTM ? zeros(stateShape, "Y_c") : null;
         if (seq > 0 && batch > 0) {
-            ForwardShape shape = new ForwardShape(config, seq, batch, false, lengths);
-            engine.forward(shape, new RnnInput(floats(x, "X"), h0t, c0t, lengths), io, y, yh, yc, state, profile);
+            Forward f = Forward.ofOnnx(config, layout == 1, seq, batch, floats(x, "X"), h0t, c0t, lengths);
+            engine.forward(f, new HostIo(y, yh, yc, state), profile);
         }
         Value yv = Value.of(y);
         if (batchBeforeDirection) { // (seq, D, batch, H) read as (seq, batch, D, H)

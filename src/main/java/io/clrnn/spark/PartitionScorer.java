@@ -5,7 +5,7 @@ import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -182,7 +182,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
         config = rnn.config();
         if (plan.inputSize() > 0 && plan.inputSize() != config.inputSize()) {
             // The module's own words for an input of the wrong width.
-            ForwardShape.check(config, RnnInput.of(Tensor.zeros(1, 1, plan.inputSize())));
+            Forward.of(config, RnnInput.of(Tensor.zeros(1, 1, plan.inputSize())));
         }
         if (layout.cell() && !config.mode().hasCellState()) {
             throw new InvalidInputException("cellCol '" + plan.cellCol() + "' asks for c_n, but "

@@ -1,56 +1,53 @@
 package io.clrnn.engine;
 
-import io.clrnn.RnnInput;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Runs {@link RnnEngine#forwardOnDevice} as a graph does (X in a device buffer at an offset, results into device
- * buffers at offsets) and reads the results back in PyTorch's layouts, for comparing with a host forward.
+ * Runs a PyTorch forward (time-major, full length) as a graph does, from device buffers ({@link DeviceIo}: X in a
+ * device buffer at an offset, results into device buffers at offsets) and reads the results back in PyTorch's
+ * layouts, for comparing with a host forward.
  */
 final class DeviceForward {
     private DeviceForward() {}
 
     /** The forward's out, h_n and c_n; null when the engine left it to the host path. */
-    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in) {
-        return run(device, engine, shape, in, false);
+    static RnnOutput run(Device device, RnnEngine engine, Forward f) {
+        return run(device, engine, f, false);
     }
 
     /** With Y as (seq, batch, D, H_out) when {@code batchBeforeDirection}: PyTorch's out, as it is. */
-    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in,
-            boolean batchBeforeDirection) {
-        return run(device, engine, shape, in, batchBeforeDirection, null);
+    static RnnOutput run(Device device, RnnEngine engine, Forward f, boolean batchBeforeDirection) {
+        return run(device, engine, f, batchBeforeDirection, null);
     }
 
-    /** A stream's next steps, from and into {@code state} (in's h_0 and c_0 not read). */
-    static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in, StateBuffers state) {
-        return run(device, engine, shape, in, false, state);
+    /** A stream's next steps, from and into {@code state}. */
+    static RnnOutput run(Device device, RnnEngine engine, Forward f, StateBuffers state) {
+        return run(device, engine, f, false, state);
     }
 
-    private static RnnOutput run(Device device, RnnEngine engine, ForwardShape shape, RnnInput in,
-            boolean batchBeforeDirection, StateBuffers state) {
+    private static RnnOutput run(Device device, RnnEngine engine, Forward f, boolean batchBeforeDirection,
+            StateBuffers state) {
         RnnConfig c = engine.config();
-        int t = shape.seqLen();
-        int b = shape.batch();
+        int t = f.seqLen();
+        int b = f.batch();
         int d = c.numDirections();
         int h = c.outputSize();
         int states = c.numLayers() * d;
         long off = 3; // offsets that are not zero, as a pool's views may have
-        try (ClBuffer x = upload(device, in.x(), off);
+        try (ClBuffer x = upload(device, f.x(), off);
              ClBuffer y = device.buffer((off + (long) t * b * d * h) * 4);
              ClBuffer hn = device.buffer((off + (long) states * b * h) * 4);
              ClBuffer cn = device.buffer((off + (long) states * b * c.hiddenSize()) * 4)) {
             DeviceIo io = new DeviceIo(x, off, y, off, batchBeforeDirection, hn, off,
-                    c.mode().hasCellState() ? cn : null, off);
-            boolean ran = state == null
-                    ? engine.forwardOnDevice(shape, io, in.h0(), in.c0(), Device.Lane.THROUGHPUT, null)
-                    : engine.forwardOnDevice(shape, io, state, Device.Lane.THROUGHPUT, null);
+                    c.mode().hasCellState() ? cn : null, off, state, Device.Lane.THROUGHPUT);
+            boolean ran = engine.forward(Forward.onDevice(c, t, b, f.h0(), f.c0()), io, null);
             if (!ran) {
                 return null;
             }

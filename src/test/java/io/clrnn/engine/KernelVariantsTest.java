@@ -15,7 +15,7 @@ import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
 import io.clrnn.model.CellType;
 import io.clrnn.model.Direction;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -145,29 +145,29 @@ class KernelVariantsTest {
             Engines.force(engine, forced.variant, forced.localWeights);
             for (boolean withLengths : new boolean[] {false, true}) {
                 RnnInput in = input(c, withLengths);
-                ForwardShape shape = ForwardShape.check(c.config, in);
+                Forward shape = Forward.of(c.config, in);
                 assertEquals(planned(forced, engine), engine.recurrencePlan(shape).variant());
                 RnnOutput expected = ReferenceRnn.forward(weights, in);
-                RnnOutput actual = engine.forward(shape, in, null);
+                RnnOutput actual = engine.forward(shape, null);
                 String what = withLengths ? " with lengths" : "";
                 assertClose(expected, actual, Assertions2.REF_ATOL, Assertions2.REF_RTOL, withLengths ? "with lengths" : "");
                 // the same sequence split over launches of 2 steps, on the same workspace
                 Engines.maxStepsPerLaunch(engine, 2);
-                RnnOutput split = engine.forward(shape, in, null);
+                RnnOutput split = engine.forward(shape, null);
                 Engines.maxStepsPerLaunch(engine, Integer.MAX_VALUE);
                 assertClose(actual.output(), split.output(), 0, 0, "out in 2-step launches" + what);
                 assertClose(actual.hidden(), split.hidden(), 0, 0, "h_n in 2-step launches" + what);
                 if (!withLengths && !c.config.batchFirst()) {
                     // from and into device buffers, as a graph's recurrent node runs: the same numbers
-                    assertClose(actual, DeviceForward.run(device, engine, shape, in), 0, 0, "from device buffers");
-                    assertClose(actual, DeviceForward.run(device, engine, shape, in, true), 0, 0,
+                    assertClose(actual, DeviceForward.run(device, engine, shape), 0, 0, "from device buffers");
+                    assertClose(actual, DeviceForward.run(device, engine, shape, true), 0, 0,
                             "from device buffers, Y batch before direction");
                 }
             }
             // A team keeps its place unless it gave up three times in a row: its items did not all run at once,
             // which a busy machine (this VM wakes a sleeping worker thread in up to 16 ms, now and then later than
             // a team waits) may cause; then, and only then, forwards keep to rnn_rows.
-            KernelPlan.Variant after = engine.recurrencePlan(ForwardShape.check(c.config, input(c, true))).variant();
+            KernelPlan.Variant after = engine.recurrencePlan(Forward.of(c.config, input(c, true))).variant();
             if (forced.variant == KernelPlan.Variant.TEAM && engine.keepsToRows()) {
                 assertEquals(KernelPlan.Variant.ROWS, after, "after three teams in a row gave up");
             } else {
@@ -191,12 +191,12 @@ class KernelVariantsTest {
             Engines.force(engine, KernelPlan.Variant.TEAM, false);
             Engines.teamItems(engine, 4 * device.info().computeUnits());
             RnnInput in = input(c, !onDevice);
-            ForwardShape shape = ForwardShape.check(c.config, in);
+            Forward shape = Forward.of(c.config, in);
             RnnOutput expected = ReferenceRnn.forward(weights, in);
             for (int i = 1; i <= 3; i++) {
                 assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
-                RnnOutput actual = onDevice ? DeviceForward.run(device, engine, shape, in)
-                        : engine.forward(shape, in, null);
+                RnnOutput actual = onDevice ? DeviceForward.run(device, engine, shape)
+                        : engine.forward(shape, null);
                 assertClose(expected, actual, Assertions2.REF_ATOL, Assertions2.REF_RTOL,
                         "forward " + i + ", after the team gave up");
             }
@@ -211,9 +211,9 @@ class KernelVariantsTest {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             RnnInput in = input(c, false);
-            ForwardShape shape = ForwardShape.check(c.config, in);
+            Forward shape = Forward.of(c.config, in);
             Engines.limitMemory(engine, Engines.largestBuffer(engine, c.seq(), 1), Long.MAX_VALUE);
-            assertEquals(null, DeviceForward.run(device, engine, shape, in));
+            assertEquals(null, DeviceForward.run(device, engine, shape));
         }
     }
 
@@ -258,7 +258,7 @@ class KernelVariantsTest {
             Engines.force(engine, variant, true);
             RnnInput in = input(c, true);
             RnnOutput expected = ReferenceRnn.forward(halfWeights, in);
-            RnnOutput actual = engine.forward(ForwardShape.check(c.config, in), in, null);
+            RnnOutput actual = engine.forward(Forward.of(c.config, in), null);
             assertClose(expected, actual, Assertions2.REF_ATOL, Assertions2.REF_RTOL, "");
         }
     }

@@ -13,7 +13,7 @@ import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.device.Profile;
 import io.clrnn.model.CellType;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import org.junit.jupiter.api.Test;
@@ -53,18 +53,18 @@ class LatencyLaneTest {
         RnnConfig config = RnnConfig.of(mode, 12, 9).withBidirectional(true);
         RnnWeights weights = RnnWeights.init(config, 5);
         RnnInput in = RnnInput.of(Tensor.randn(1, 5, 4, 12)).lengths(5, 2, 4, 1);
-        ForwardShape shape = ForwardShape.check(config, in);
+        Forward shape = Forward.of(config, in);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             Profile latency = new Profile();
-            RnnOutput a = engine.forward(shape, in, latency);
+            RnnOutput a = engine.forward(shape, latency);
             assertTrue(latency.plan().endsWith("(latency lane)"), latency.plan());
             Engines.latencyLane(engine, false);
             Profile throughput = new Profile();
-            RnnOutput b = engine.forward(shape, in, throughput);
+            RnnOutput b = engine.forward(shape, throughput);
             assertTrue(!throughput.plan().contains("latency"), throughput.plan());
             // and back: buffers move between the lanes' devices as the runtime needs
             Engines.latencyLane(engine, true);
-            RnnOutput c = engine.forward(shape, in, null);
+            RnnOutput c = engine.forward(shape, null);
             assertClose(b.output(), a.output(), 0, 0, "out, latency lane");
             assertClose(b.hidden(), a.hidden(), 0, 0, "h_n, latency lane");
             assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
@@ -90,11 +90,11 @@ class LatencyLaneTest {
                     runs.add(pool.submit(() -> {
                         RnnWeights weights = RnnWeights.init(config, seed);
                         RnnInput in = RnnInput.of(Tensor.randn(seed, 3, 2, 8));
-                        ForwardShape shape = ForwardShape.check(config, in);
+                        Forward shape = Forward.of(config, in);
                         try (RnnEngine engine = new RnnEngine(device, weights)) {
-                            RnnOutput first = engine.forward(shape, in, null);
+                            RnnOutput first = engine.forward(shape, null);
                             for (int i = 0; i < 3000; i++) {
-                                assertClose(first.output(), engine.forward(shape, in, null).output(), 0, 0,
+                                assertClose(first.output(), engine.forward(shape, null).output(), 0, 0,
                                         "forward " + i);
                             }
                         }

@@ -17,7 +17,7 @@ import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
 import io.clrnn.model.CellType;
 import io.clrnn.model.Direction;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -206,13 +206,13 @@ public final class OclgrindWorkload {
         try {
             Engines.force(engine, forced.variant, forced.variant == null ? null : forced.localWeights);
             RnnInput in = input(c);
-            ForwardShape shape = ForwardShape.check(c.config, in);
+            Forward shape = Forward.of(c.config, in);
             RnnOutput expected = ReferenceRnn.forward(reference, in);
-            Assertions2.assertClose(expected, engine.forward(shape, in, null), Assertions2.REF_ATOL,
+            Assertions2.assertClose(expected, engine.forward(shape, null), Assertions2.REF_ATOL,
                     Assertions2.REF_RTOL, "");
             // the chunked launch path: a GPU's watchdog cuts a sequence into launches of a few steps
             Engines.maxStepsPerLaunch(engine, 2);
-            Assertions2.assertClose(expected, engine.forward(shape, in, null), Assertions2.REF_ATOL,
+            Assertions2.assertClose(expected, engine.forward(shape, null), Assertions2.REF_ATOL,
                     Assertions2.REF_RTOL, "in launches of 2 steps");
             System.out.println(c.name + ": " + engine.recurrencePlan(shape));
         } finally {

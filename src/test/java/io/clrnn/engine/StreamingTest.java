@@ -14,7 +14,7 @@ import io.clrnn.device.Device;
 import io.clrnn.engine.KernelVariantsTest.Case;
 import io.clrnn.engine.KernelVariantsTest.Forced;
 import io.clrnn.model.Direction;
-import io.clrnn.model.ForwardShape;
+import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
@@ -73,15 +73,15 @@ class StreamingTest {
             boolean forward = config.direction() == Direction.FORWARD;
             RnnInput whole = KernelVariantsTest.input(c, forward);
             if (forward) {
-                RnnOutput expected = engine.forward(ForwardShape.check(config, whole), whole, null);
+                RnnOutput expected = engine.forward(Forward.of(config, whole), null);
                 try (StateBuffers state = StateBuffers.of(device, config, c.batch(), whole.h0(), whole.c0())) {
                     Tensor out = Tensor.zeros(expected.output().shape());
                     for (int[] chunk : chunks(c.seq())) {
                         RnnInput part = RnnInput.of(TimeSlices.steps(whole.x(), config.batchFirst(), chunk[0], chunk[1]))
                                 .lengths(chunkLengths(c.lengths(), chunk));
-                        ForwardShape shape = ForwardShape.checkStream(config, part, c.batch());
+                        Forward shape = Forward.ofStream(config, part, c.batch());
                         Tensor y = Tensor.zeros(shape.outputShape());
-                        engine.forward(shape, part, y, state, null);
+                        engine.forward(shape, new HostIo(y, null, null, state), null);
                         TimeSlices.put(y, out, config.batchFirst(), chunk[0]);
                     }
                     assertClose(expected.output(), out, TOL, 0, "outputs of the chunks");
@@ -101,10 +101,10 @@ class StreamingTest {
                     for (int[] chunk : chunks(c.seq())) {
                         Tensor x = TimeSlices.steps(whole.x(), config.batchFirst(), chunk[0], chunk[1]);
                         RnnInput carried = RnnInput.of(x).h0(h).c0(cell);
-                        RnnOutput expected = engine.forward(ForwardShape.check(config, carried), carried, null);
-                        ForwardShape shape = ForwardShape.checkStream(config, RnnInput.of(x), c.batch());
+                        RnnOutput expected = engine.forward(Forward.of(config, carried), null);
+                        Forward shape = Forward.ofStream(config, RnnInput.of(x), c.batch());
                         Tensor y = Tensor.zeros(shape.outputShape());
-                        engine.forward(shape, RnnInput.of(x), y, state, null);
+                        engine.forward(shape, new HostIo(y, null, null, state), null);
                         assertClose(expected.output(), y, TOL, 0, "chunk from " + chunk[0]);
                         assertClose(expected.hidden(), state.hidden(), TOL, 0, "h after the chunk from " + chunk[0]);
                         h = expected.hidden();
@@ -123,14 +123,13 @@ class StreamingTest {
         RnnWeights weights = RnnWeights.init(config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             RnnInput whole = KernelVariantsTest.input(c, false);
-            RnnOutput expected = engine.forward(ForwardShape.check(config, whole), whole, null);
+            RnnOutput expected = engine.forward(Forward.of(config, whole), null);
             try (StateBuffers state = StateBuffers.of(device, config, c.batch(), whole.h0(), whole.c0())) {
                 Tensor out = Tensor.zeros(expected.output().shape());
                 RnnOutput last = null;
                 for (int[] chunk : chunks(c.seq())) {
                     RnnInput part = RnnInput.of(TimeSlices.steps(whole.x(), false, chunk[0], chunk[1]));
-                    last = DeviceForward.run(device, engine, ForwardShape.checkStream(config, part, c.batch()), part,
-                            state);
+                    last = DeviceForward.run(device, engine, Forward.ofStream(config, part, c.batch()), state);
                     TimeSlices.put(last.output(), out, false, chunk[0]);
                 }
                 assertClose(expected.output(), out, TOL, 0, "outputs of the chunks");
@@ -160,20 +159,20 @@ class StreamingTest {
         RnnWeights weights = RnnWeights.init(config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F32)) {
             RnnInput whole = RnnInput.of(Tensor.randn(5, c.seq(), c.batch(), config.inputSize()));
-            RnnOutput expected = engine.forward(ForwardShape.check(config, whole), whole, null);
+            RnnOutput expected = engine.forward(Forward.of(config, whole), null);
             Engines.force(engine, KernelPlan.Variant.TEAM, false);
             Engines.teamItems(engine, 4 * device.info().computeUnits());
             try (StateBuffers state = StateBuffers.zeros(device, config, c.batch())) {
                 Tensor out = Tensor.zeros(expected.output().shape());
                 for (int[] chunk : chunks(c.seq())) {
                     RnnInput part = RnnInput.of(TimeSlices.steps(whole.x(), false, chunk[0], chunk[1]));
-                    ForwardShape shape = ForwardShape.checkStream(config, part, c.batch());
+                    Forward shape = Forward.ofStream(config, part, c.batch());
                     Tensor y;
                     if (onDevice) {
-                        y = DeviceForward.run(device, engine, shape, part, state).output();
+                        y = DeviceForward.run(device, engine, shape, state).output();
                     } else {
                         y = Tensor.zeros(shape.outputShape());
-                        engine.forward(shape, part, y, state, null);
+                        engine.forward(shape, new HostIo(y, null, null, state), null);
                     }
                     TimeSlices.put(y, out, false, chunk[0]);
                 }
@@ -192,16 +191,16 @@ class StreamingTest {
         RnnWeights weights = RnnWeights.init(config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             RnnInput whole = RnnInput.of(Tensor.randn(5, c.seq(), c.batch(), config.inputSize())).lengths(c.lengths());
-            RnnOutput expected = engine.forward(ForwardShape.check(config, whole), whole, null);
+            RnnOutput expected = engine.forward(Forward.of(config, whole), null);
             Engines.limitMemory(engine, Engines.largestBuffer(engine, c.seq(), 3), Long.MAX_VALUE);
             try (StateBuffers state = StateBuffers.zeros(device, config, c.batch())) {
                 Tensor out = Tensor.zeros(expected.output().shape());
                 for (int[] chunk : chunks(c.seq())) {
                     RnnInput part = RnnInput.of(TimeSlices.steps(whole.x(), false, chunk[0], chunk[1]))
                             .lengths(chunkLengths(c.lengths(), chunk));
-                    ForwardShape shape = ForwardShape.checkStream(config, part, c.batch());
+                    Forward shape = Forward.ofStream(config, part, c.batch());
                     Tensor y = Tensor.zeros(shape.outputShape());
-                    engine.forward(shape, part, y, state, null);
+                    engine.forward(shape, new HostIo(y, null, null, state), null);
                     TimeSlices.put(y, out, false, chunk[0]);
                 }
                 assertClose(expected.output(), out, TOL, 0, "outputs of the chunks");

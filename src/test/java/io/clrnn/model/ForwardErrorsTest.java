@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Shapes that torch.nn.RNN refuses, refused with its exact words by the OpenCL module, by the Java
- * reference and by ForwardShape alone; and the odd shapes it accepts (batch 0, unbatched).
+ * reference and by Forward alone; and the odd shapes it accepts (batch 0, unbatched).
  */
 class ForwardErrorsTest {
     private static final Map<String, RnnConfig> MODULES = new LinkedHashMap<>();
@@ -144,7 +144,7 @@ class ForwardErrorsTest {
     void forwardShapeRefuses(String module, int[] x, int[] h0, String message) {
         Tensor h = h0 == null ? null : Tensor.zeros(h0);
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> ForwardShape.check(MODULES.get(module), RnnInput.of(Tensor.zeros(x)).h0(h)));
+                () -> Forward.of(MODULES.get(module), RnnInput.of(Tensor.zeros(x)).h0(h)));
         assertEquals(message, e.getMessage());
     }
 
