@@ -147,7 +147,7 @@ public final class Rnn implements AutoCloseable {
         return out;
     }
 
-    /** The engine; for tests in this package. */
+    /** The engine; a closed module refuses in one line. */
     synchronized RnnEngine engine() {
         if (engine == null) {
             throw new IllegalStateException("this " + config().mode().moduleName() + " is closed");

@@ -8,19 +8,19 @@ import org.jocl.cl_program;
 public final class ClProgram extends ClResource {
     private final cl_program program;
     private final String name;
-    private final Faults faults;
+    private final Device device;
 
-    ClProgram(cl_program program, String name, Faults faults) {
+    ClProgram(cl_program program, String name, Device device) {
         super("program");
         this.program = program;
         this.name = name;
-        this.faults = faults;
+        this.device = device;
     }
 
     /** A new kernel object; each caller that sets arguments concurrently needs its own. */
     public ClKernel kernel(String kernelName) {
         ensureOpen();
-        faults.before("clCreateKernel(" + kernelName + ")");
+        device.beforeCall("clCreateKernel(" + kernelName + ")");
         int[] status = new int[1];
         cl_kernel kernel = CL.clCreateKernel(program, kernelName, status);
         Cl.check(status[0], "clCreateKernel(" + kernelName + ") in " + name);

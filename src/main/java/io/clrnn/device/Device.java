@@ -67,8 +67,11 @@ public final class Device extends ClResource {
     private final cl_device_id latencyId;
     /** The context's devices: {@link #id}, then {@link #latencyId} when there is one. */
     private final cl_device_id[] devices;
-    /** The fault-injection seam, armed only by tests in this package. */
-    final Faults faults = new Faults();
+    /**
+     * Called with each guarded OpenCL call's name before the call; null in production. A package-private seam:
+     * tests in this package make a chosen call fail there, as a driver out of memory would.
+     */
+    volatile java.util.function.Consumer<String> callHook;
     private final cl_context context;
     private final cl_command_queue queue;
     private final cl_command_queue latencyQueue;
@@ -233,7 +236,7 @@ public final class Device extends ClResource {
             log.debug("built {} in {} ms{}", name, (System.nanoTime() - start) / 1_000_000,
                     buildLog.isEmpty() ? "" : ":\n" + buildLog);
         }
-        return new ClProgram(program, name, faults);
+        return new ClProgram(program, name, this);
     }
 
     private String buildLog(cl_program program) {
@@ -467,13 +470,20 @@ public final class Device extends ClResource {
         }
     }
 
-    /** Runs one OpenCL call under the read lock, after the open check and the fault seam. */
+    void beforeCall(String call) {
+        java.util.function.Consumer<String> hook = callHook;
+        if (hook != null) {
+            hook.accept(call);
+        }
+    }
+
+    /** Runs one OpenCL call under the read lock, after the open check and the call hook. */
     private <T> T guarded(String call, java.util.function.Function<String, T> body) {
         Lock read = lock.readLock();
         read.lock();
         try {
             ensureOpen();
-            faults.before(call);
+            beforeCall(call);
             return body.apply(call);
         } finally {
             read.unlock();

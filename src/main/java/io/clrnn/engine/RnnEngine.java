@@ -6,12 +6,12 @@ import io.clrnn.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
+import io.clrnn.device.KernelCache;
 import io.clrnn.device.Profile;
 import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,19 +38,10 @@ public final class RnnEngine implements AutoCloseable {
     private final int reverseMask;
     private final List<LayerWeights> layers = new ArrayList<>();
     private final Workspace workspace;
-    /** Compiled kernels, made on first use, by variant or projection tiles. */
-    private final Map<Object, ClKernel> kernels = new HashMap<>();
-    private Tuning tuning = Tuning.NONE;
-    /** The plan of the last shape seen: services call forward with the same shape again and again. */
-    private CachedPlan lastPlan;
-    /** After this many teams in a row gave up waiting for each other, forwards keep to rnn_rows. */
-    private static final int TEAM_GIVE_UPS = 3;
-    /** Arrivals at rnn_team's barrier so far, as the device counts them (wrapping like a uint). */
-    private int teamArrivals;
-    /** Teams that gave up since the last one that did not (its items did not all run at once). */
-    private int teamGiveUps;
-    /** Whether plans take rnn_rows where they would take rnn_team: while rerunning, or for good. */
-    private boolean avoidTeam;
+    /** Every kernel object the engine launches: state moves, projections, recurrences. */
+    private final KernelCache kernels = new KernelCache();
+    private final TeamBarrier team;
+    private final RecurrencePlans plans;
 
     public RnnEngine(Device device, RnnWeights weights) {
         this(device, weights, WeightsDtype.F32);
@@ -72,6 +63,8 @@ public final class RnnEngine implements AutoCloseable {
         this.reverseMask = mask;
         this.dtype = dtype;
         this.workspace = new Workspace(device, layout);
+        this.team = new TeamBarrier(device);
+        this.plans = new RecurrencePlans(device, layout, dtype, kernels, team);
         try {
             for (int layer = 0; layer < config.numLayers(); layer++) {
                 layers.add(LayerWeights.upload(device, workspace, weights, layout, dtype, layer));
@@ -88,14 +81,13 @@ public final class RnnEngine implements AutoCloseable {
         return config;
     }
 
-    Tuning tuning() {
-        return tuning;
+    /** The recurrence plans, with their test and tuning overrides. */
+    RecurrencePlans plans() {
+        return plans;
     }
 
-    /** Test and tuning overrides; {@link Tuning#NONE} leaves every choice to the plan and the device. */
-    void tune(Tuning value) {
-        tuning = value;
-        lastPlan = null;
+    TeamBarrier team() {
+        return team;
     }
 
     WeightLayout layout() {
@@ -167,20 +159,20 @@ public final class RnnEngine implements AutoCloseable {
     /** The lane a forward of {@code f} will run on: the caller's commands there need no wait. */
     public Device.Lane laneFor(Forward f) {
         int[] sorted = PackedBatch.sortedOrder(f);
-        return plan(f.seqLen(), f.batch(), PackedBatch.rows(f, sorted, 0, sorted.length)).plan.lane();
+        return recurrencePlan(f).lane();
     }
 
     /** One device-to-device forward; a team that gives up runs it again with rnn_rows. */
     private void runOnDevice(PackedBatch batch, Forward f, DeviceIo dio, Profile profile) {
         Prepared p = prepare(batch);
-        Device.Lane lane = p.plan.plan.lane();
+        Device.Lane lane = p.planned.plan().lane();
         Device.Lane order = dio.order();
         StateBuffers state = dio.state();
         if (lane != order) {
             device.finish(order); // X is written by commands of the other queue
         }
         // The caller's X and Y themselves where the kernels can take them as they are: no copy in or out
-        boolean xInPlace = p.plan.plan.variant() == KernelPlan.Variant.ROWS_FUSED && fits(dio.x(), dio.xOffset(),
+        boolean xInPlace = p.planned.plan().variant() == KernelPlan.Variant.ROWS_FUSED && fits(dio.x(), dio.xOffset(),
                 batch.rows() * config.inputSize());
         boolean yInPlace = (config.numDirections() == 1 || dio.yBatchBeforeDirection())
                 && fits(dio.y(), dio.yOffset(), batch.rows() * config.numDirections() * config.outputSize());
@@ -189,14 +181,13 @@ public final class RnnEngine implements AutoCloseable {
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
         runLayers(p, batch, states, xInPlace ? dio.x() : workspace.in, yInPlace ? dio.y() : null, profile);
-        if (p.plan.plan.variant() == KernelPlan.Variant.TEAM) {
-            workspace.readTeamFlag(lane);
+        if (p.planned.plan().variant() == KernelPlan.Variant.TEAM) {
+            team.readFlag(lane);
             device.finish(lane);
-            if (workspace.teamGaveUp()) {
-                withoutTeam(p.plan.plan.items(), () -> runOnDevice(batch, f, dio, profile));
+            if (team.gaveUp()) {
+                rerunWithoutTeam(p.planned.plan(), () -> runOnDevice(batch, f, dio, profile));
                 return;
             }
-            teamGiveUps = 0;
         }
         workspace.copyResults(lane, batch, p.sizes, dio, !yInPlace, states.hn, states.hnOff, states.c, states.cOff,
                 profile);
@@ -208,10 +199,10 @@ public final class RnnEngine implements AutoCloseable {
 
     /** The largest slice of the batch (longest sequences first) whose buffers and transfers fit. */
     private int largestSliceThatFits(Forward shape, int[] sorted) {
-        long maxBuffer = Math.min(tuning.maxBufferBytes(), device.info().maxAllocBytes());
+        long maxBuffer = Math.min(plans.tuning().maxBufferBytes(), device.info().maxAllocBytes());
         // Leave a tenth of global memory to the weights, the runtime and other users.
-        long total = Math.min(tuning.totalBytes(), device.info().globalMemBytes() / 10 * 9);
-        long transfer = Math.min(tuning.maxTransferBytes(), MAX_TRANSFER_BYTES);
+        long total = Math.min(plans.tuning().totalBytes(), device.info().globalMemBytes() / 10 * 9);
+        long transfer = Math.min(plans.tuning().maxTransferBytes(), MAX_TRANSFER_BYTES);
         int n = sorted.length;
         while (n > 0) {
             Sizes s = Sizes.of(layout, shape.seqLen(), n, PackedBatch.rows(shape, sorted, 0, n));
@@ -231,23 +222,21 @@ public final class RnnEngine implements AutoCloseable {
     /** One forward of one slice: one upload, every layer, one read back. */
     private void run(PackedBatch batch, Forward f, HostIo io, Profile profile) {
         Prepared p = prepare(batch);
-        Device.Lane lane = p.plan.plan.lane();
+        Device.Lane lane = p.planned.plan().lane();
         StateBuffers state = io.state();
         workspace.upload(lane, batch, f, p.sizes, profile);
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
         runLayers(p, batch, states, workspace.in, null, profile);
-        boolean team = p.plan.plan.variant() == KernelPlan.Variant.TEAM;
-        if (team) {
-            workspace.readTeamFlag(lane);
+        boolean teamed = p.planned.plan().variant() == KernelPlan.Variant.TEAM;
+        if (teamed) {
+            team.readFlag(lane);
         }
         workspace.download(lane, batch, f.strides(), p.sizes, io.out(), io.hn(), io.cn(), profile);
-        if (team && workspace.teamGaveUp()) {
+        if (teamed && team.gaveUp()) {
             // Every row the team wrote is written again; the rest of the caller's arrays was never touched.
-            withoutTeam(p.plan.plan.items(), () -> run(batch, f, io, profile));
+            rerunWithoutTeam(p.planned.plan(), () -> run(batch, f, io, profile));
             return;
-        } else if (team) {
-            teamGiveUps = 0;
         }
         storeStates(lane, batch, p.sizes, state, states, profile); // only now: a rerun starts from the states as they were
     }
@@ -311,7 +300,8 @@ public final class RnnEngine implements AutoCloseable {
 
     private void moveStates(String name, Device.Lane lane, PackedBatch batch, Sizes sizes, ClBuffer states,
             long packedOffset, ClBuffer packed, int width, Profile profile) {
-        ClKernel k = kernel(name, () -> device.program("", "state.cl").kernel(name));
+        ClKernel k = kernels.get(new KernelCache.Key("state.cl", name, null),
+                () -> device.program("", "state.cl").kernel(name));
         long t = Timer.start(profile);
         k.arg("states", states).arg("packed", packed).arg("packed_off", packedOffset).arg("order", workspace.in)
                 .arg("order_off", sizes.orderOffset()).arg("n", batch.batch()).arg("batch", batch.callerBatch())
@@ -322,7 +312,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */
-    private record Prepared(KernelPlan.ProjectionTiles tiles, Sizes sizes, Planned plan) {}
+    private record Prepared(KernelPlan.ProjectionTiles tiles, Sizes sizes, RecurrencePlans.Planned planned) {}
 
     private Prepared prepare(PackedBatch batch) {
         int rows = batch.rows();
@@ -330,7 +320,7 @@ public final class RnnEngine implements AutoCloseable {
                 (long) rows * layout.ldn() * config.inputSize());
         Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
         workspace.ensure(sizes);
-        return new Prepared(tiles, sizes, plan(batch.seqLen(), batch.batch(), rows));
+        return new Prepared(tiles, sizes, plans.plan(batch.seqLen(), batch.batch(), rows));
     }
 
     /**
@@ -347,51 +337,33 @@ public final class RnnEngine implements AutoCloseable {
      */
     private void runLayers(Prepared p, PackedBatch batch, StateIo states, ClBuffer input, ClBuffer output,
             Profile profile) {
-        Device.Lane lane = p.plan.plan.lane();
+        Device.Lane lane = p.planned.plan().lane();
         if (profile != null) {
-            profile.plan(p.plan.plan.variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
+            profile.plan(p.planned.plan().variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
         ClBuffer layerIn = input;
         for (int layer = 0; layer < config.numLayers(); layer++) {
             LayerWeights w = layers.get(layer);
             ClBuffer layerOut = output != null && layer == config.numLayers() - 1 ? output : workspace.y[layer % 2];
-            if (p.plan.plan.variant() != KernelPlan.Variant.ROWS_FUSED) {
+            if (p.planned.plan().variant() != KernelPlan.Variant.ROWS_FUSED) {
                 runProjection(lane, p.tiles, layerIn, batch.rows(), config.layerInputSize(layer), p.sizes.paddedRows(),
                         w, profile);
             }
-            runRecurrence(p.plan, batch, p.sizes, states, layer, w, layerIn, layerOut, profile);
+            runRecurrence(p.planned, batch, p.sizes, states, layer, w, layerIn, layerOut, profile);
             layerIn = layerOut;
         }
     }
 
-    /**
-     * Runs the slice again with rnn_rows, after its team gave up: some item was not running (a busy machine, or
-     * a runtime that does not run them all at once). Teams that keep giving up are not tried again.
-     */
-    private void withoutTeam(int items, Runnable rerun) {
-        workspace.resetTeam(Device.Lane.THROUGHPUT);
-        teamArrivals = 0;
-        boolean forGood = ++teamGiveUps >= TEAM_GIVE_UPS;
-        if (forGood) {
-            log.warn("{}: the {} work-items of rnn_team did not all run at once {} times in a row; using rnn_rows "
-                    + "from now on", device, items * config.numDirections(), teamGiveUps);
-        } else {
-            log.debug("{}: rnn_team gave up waiting; running the forward again with rnn_rows", device);
-        }
-        avoidTeam = true;
-        lastPlan = null;
-        try {
-            rerun.run();
-        } finally {
-            avoidTeam = forGood;
-            lastPlan = null;
-        }
+    /** Runs the slice again with rnn_rows, after its team gave up. */
+    private void rerunWithoutTeam(KernelPlan.RecurrencePlan plan, Runnable rerun) {
+        team.rerunWithoutTeam(device, plan.items() * config.numDirections(), rerun);
     }
 
     private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int rows, int k,
             long paddedRows, LayerWeights w, Profile profile) {
-        ClKernel project = kernel(tiles, () -> device.program(Defines.projection(tiles, dtype, device.info()),
-                "common.cl", "projection.cl").kernel(tiles.kernel()));
+        ClKernel project = kernels.get(new KernelCache.Key("projection.cl", tiles.kernel(), tiles),
+                () -> device.program(Defines.projection(tiles, dtype, device.info()), "common.cl", "projection.cl")
+                        .kernel(tiles.kernel()));
         long nTiles = layout.ldn() / tiles.tileN();
         long mTiles = paddedRows / tiles.tileM();
         long t = Timer.start(profile);
@@ -412,11 +384,11 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    private void runRecurrence(Planned planned, PackedBatch batch, Sizes sizes, StateIo io, int layer, LayerWeights w,
-            ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
-        KernelPlan.RecurrencePlan plan = planned.plan;
+    private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, Sizes sizes, StateIo io, int layer,
+            LayerWeights w, ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
+        KernelPlan.RecurrencePlan plan = planned.plan();
         Device.Lane lane = plan.lane();
-        ClKernel k = planned.kernel;
+        ClKernel k = planned.kernel();
         int dirs = config.numDirections();
         int n = batch.batch();
         int seqLen = batch.seqLen();
@@ -434,13 +406,13 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("c", io.c).arg("c_off", io.cOff + states * config.hiddenSize())
                 .arg("scratch", workspace.scratch()).arg("Whr", w.whrT()).arg("bhn", w.bhn()).arg("peep", w.peep())
                 .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
-        int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), tuning.maxStepsPerLaunch()), seqLen));
+        int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), plans.tuning().maxStepsPerLaunch()), seqLen));
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         switch (plan.variant()) {
             case ROWS, ROWS_FUSED -> runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs},
                     new long[] {1, 1}, 0, profile);
             case TEAM -> {
-                k.arg("sync", workspace.teamSync(lane));
+                k.arg("sync", team.buffer(lane));
                 int phases = KernelPlan.twoPhase(config) ? 2 : 1;
                 runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs}, new long[] {1, 1},
                         phases * plan.items() * dirs, profile);
@@ -479,80 +451,29 @@ public final class RnnEngine implements AutoCloseable {
             int end = Math.min(seqLen, s + steps);
             k.arg("s_begin", s).arg("s_end", end);
             if (arrivalsPerStep > 0) {
-                k.arg("sync_base", teamArrivals);
+                k.arg("sync_base", team.arrivals());
             }
             long t = Timer.start(profile);
             device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
-            teamArrivals += arrivalsPerStep * (end - s); // once enqueued; wraps as the device's uint does
+            team.arrived(arrivalsPerStep * (end - s)); // once enqueued
         }
     }
 
-    private record Planned(KernelPlan.RecurrencePlan plan, ClKernel kernel) {}
-
-    private record CachedPlan(int seqLen, int batch, long rows, Planned planned) {}
-
-    /** Whether forwards keep to rnn_rows for good, after teams gave up three times in a row; for tests. */
-    boolean keepsToRows() {
-        return avoidTeam;
-    }
-
-    /** The recurrence plan a forward of this shape would use; for tests. */
-    KernelPlan.RecurrencePlan recurrencePlan(Forward shape) {
-        int[] sorted = PackedBatch.sortedOrder(shape);
-        return plan(shape.seqLen(), shape.batch(), PackedBatch.rows(shape, sorted, 0, sorted.length)).plan;
-    }
-
-    private Planned plan(int seqLen, int batch, long rows) {
-        CachedPlan cached = lastPlan;
-        if (cached != null && cached.seqLen == seqLen && cached.batch == batch && cached.rows == rows) {
-            return cached.planned;
-        }
-        boolean latencyLane = device.hasLatencyLane() && tuning.latencyLane();
-        KernelPlan.RecurrencePlan plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows,
-                Long.MAX_VALUE, tuning.variant());
-        if (plan.variant() == KernelPlan.Variant.GROUP) {
-            // The work-group limit is known only once the kernel is built; the kernel does not depend on it.
-            long limit = device.maxWorkGroupSize(recurrenceKernel(plan));
-            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
-                    tuning.variant());
-        }
-        if (plan.variant() == KernelPlan.Variant.TEAM && avoidTeam) {
-            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
-                    KernelPlan.Variant.ROWS);
-        } else if (plan.variant() == KernelPlan.Variant.TEAM && tuning.teamItems() > 0) {
-            plan = plan.withItems(tuning.teamItems());
-        }
-        if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
-            plan = plan.withWLocal(tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout));
-        }
-        Planned planned = new Planned(plan, recurrenceKernel(plan));
-        lastPlan = new CachedPlan(seqLen, batch, rows, planned);
-        return planned;
-    }
-
-    private ClKernel recurrenceKernel(KernelPlan.RecurrencePlan plan) {
-        KernelPlan.Variant v = plan.variant();
-        return kernel(v + (plan.wLocal() ? " local" : ""), () -> device.programFromSource(
-                "recurrence " + v.label() + " " + config,
-                Defines.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
-    }
-
-    private ClKernel kernel(Object key, java.util.function.Supplier<ClKernel> make) {
-        ClKernel k = kernels.get(key);
-        if (k == null) {
-            k = make.get();
-            kernels.put(key, k);
-        }
-        return k;
+    /** The recurrence plan a forward of this shape would use. */
+    KernelPlan.RecurrencePlan recurrencePlan(Forward f) {
+        int[] sorted = PackedBatch.sortedOrder(f);
+        return plans.plan(f.seqLen(), f.batch(), PackedBatch.rows(f, sorted, 0, sorted.length)).plan();
     }
 
     @Override
     public void close() {
-        kernels.values().forEach(ClKernel::close);
-        kernels.clear();
+        kernels.close();
         layers.forEach(LayerWeights::close);
         layers.clear();
         workspace.close();
+        if (team != null) {
+            team.close();
+        }
     }
 }

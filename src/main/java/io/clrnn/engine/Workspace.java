@@ -38,11 +38,6 @@ final class Workspace implements AutoCloseable {
     /** Layer outputs, alternating; the last layer's is followed by h_n and c_n. */
     final ClBuffer[] y = new ClBuffer[2];
     private ClBuffer scratch;
-    /** rnn_team's barrier: the arrivals so far (a wrapping count) and the flag of a team that gave up. */
-    private ClBuffer teamSync;
-    /** Zeros for teamSync, and where its flag is read back; direct, so writes and reads may be in flight. */
-    private final ByteBuffer teamZeros = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
-    private final ByteBuffer teamState = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     /** Bound to kernel arguments that a module's cell does not use. */
     private ClBuffer placeholder;
     private ByteBuffer upStaging = ByteBuffer.allocateDirect(0);
@@ -100,29 +95,6 @@ final class Workspace implements AutoCloseable {
 
     ClBuffer scratch() {
         return scratch != null ? scratch : placeholder();
-    }
-
-    /** rnn_team's barrier, made zero on first use; zero again after {@link #resetTeam}. */
-    ClBuffer teamSync(Device.Lane lane) {
-        if (teamSync == null) {
-            teamSync = device.buffer(teamZeros.capacity());
-            resetTeam(lane);
-        }
-        return teamSync;
-    }
-
-    /** Zeros the barrier's count and flag; in order on {@code lane} before the next launch. */
-    void resetTeam(Device.Lane lane) {
-        device.write(lane, teamSync, 0, teamZeros, teamZeros.capacity(), null);
-    }
-
-    /** Enqueues the read of the team's flag; {@link #teamGaveUp} answers once a later blocking read returned. */
-    void readTeamFlag(Device.Lane lane) {
-        device.read(lane, teamSync, 0, teamState, teamState.capacity(), false, null);
-    }
-
-    boolean teamGaveUp() {
-        return teamState.getInt(4) != 0;
     }
 
     /** Grows every buffer to what {@code s} needs. */
@@ -378,10 +350,6 @@ final class Workspace implements AutoCloseable {
         if (placeholder != null) {
             placeholder.close();
             placeholder = null;
-        }
-        if (teamSync != null) {
-            teamSync.close();
-            teamSync = null;
         }
     }
 }

@@ -2,8 +2,8 @@ package io.clrnn.onnx;
 
 import io.clrnn.Tensor;
 import io.clrnn.device.ClKernel;
-import io.clrnn.device.ClProgram;
 import io.clrnn.device.Device;
+import io.clrnn.device.KernelCache;
 import io.clrnn.device.KernelConstants;
 import io.clrnn.device.Profile;
 import java.nio.ByteBuffer;
@@ -11,7 +11,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The device side of a graph's operators (kernels/graph.cl): each method enqueues one or a few launches on
@@ -53,11 +52,12 @@ final class GraphKernels implements AutoCloseable {
      * Kernel objects by kind and the node that launches them (with the launch's place within the node): a node
      * run again sets only the arguments that changed, which in a steady stream of runs is almost none.
      */
-    private final Map<KernelKey, ClKernel> kernels = new java.util.HashMap<>();
+    private final KernelCache kernels = new KernelCache();
     private Object owner;
     private int launchInOwner;
 
-    private record KernelKey(Kind kind, Object owner, int index) {}
+    /** Which launch of its node a kernel object serves. */
+    private record Launch(Object node, int index) {}
     /**
      * Direct buffers for uploads: those in flight stay untouched until the next blocking read, then all are free
      * again; kept across runs, so that a steady stream of runs allocates nothing.
@@ -98,10 +98,9 @@ final class GraphKernels implements AutoCloseable {
     }
 
     private ClKernel kernel(Kind kind) {
-        return kernels.computeIfAbsent(new KernelKey(kind, owner, launchInOwner++), k -> {
-            ClProgram program = device.program("", "graph.cl");
-            return program.kernel(kind.name().toLowerCase(java.util.Locale.ROOT));
-        });
+        String name = kind.name().toLowerCase(java.util.Locale.ROOT);
+        return kernels.get(new KernelCache.Key("graph.cl", name, new Launch(owner, launchInOwner++)),
+                () -> device.program("", "graph.cl").kernel(name));
     }
 
     /** Enqueues {@code k} over {@code global} (padded), on the lane its {@code work} calls for. */
@@ -507,8 +506,7 @@ final class GraphKernels implements AutoCloseable {
 
     @Override
     public void close() {
-        kernels.values().forEach(ClKernel::close);
-        kernels.clear();
+        kernels.close();
         pool.close();
     }
 }

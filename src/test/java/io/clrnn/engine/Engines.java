@@ -6,17 +6,17 @@ public final class Engines {
 
     /** Runs {@code variant} from now on (null: the plan chooses); for GROUP, W_hh^T in local memory if asked and it fits. */
     public static void force(RnnEngine engine, KernelPlan.Variant variant, Boolean localWeights) {
-        engine.tune(engine.tuning().withVariant(variant, localWeights));
+        engine.plans().tune(engine.plans().tuning().withVariant(variant, localWeights));
     }
 
     /** Caps the steps of one ROWS(_FUSED) or GROUP launch, as a GPU watchdog would. */
     public static void maxStepsPerLaunch(RnnEngine engine, int steps) {
-        engine.tune(engine.tuning().withMaxStepsPerLaunch(steps));
+        engine.plans().tune(engine.plans().tuning().withMaxStepsPerLaunch(steps));
     }
 
     /** Lowers the device's memory limits (bytes per buffer, bytes of all per-call buffers). */
     public static void limitMemory(RnnEngine engine, long maxBufferBytes, long totalBytes) {
-        engine.tune(engine.tuning().withMemory(maxBufferBytes, totalBytes));
+        engine.plans().tune(engine.plans().tuning().withMemory(maxBufferBytes, totalBytes));
     }
 
     /** The largest per-call buffer of a forward of {@code batch} full sequences of {@code seq} steps, in bytes. */
@@ -31,16 +31,16 @@ public final class Engines {
 
     /** Lets forwards take the device's in-thread latency lane, or keeps them on its own queue. */
     public static void latencyLane(RnnEngine engine, boolean allowed) {
-        engine.tune(engine.tuning().withLatencyLane(allowed));
+        engine.plans().tune(engine.plans().tuning().withLatencyLane(allowed));
     }
 
     /** Lowers the 2 GiB limit of one host transfer. */
     public static void limitTransfers(RnnEngine engine, long bytes) {
-        engine.tune(engine.tuning().withMaxTransferBytes(bytes));
+        engine.plans().tune(engine.plans().tuning().withMaxTransferBytes(bytes));
     }
 
     /** Makes rnn_team {@code items} work-items per direction (0: as many as the plan says). */
     public static void teamItems(RnnEngine engine, int items) {
-        engine.tune(engine.tuning().withTeamItems(items));
+        engine.plans().tune(engine.plans().tuning().withTeamItems(items));
     }
 }

@@ -133,7 +133,7 @@ class KernelVariantsTest {
      * row, as a busy machine may make it (then every forward is still checked, as rnn_rows).
      */
     private static KernelPlan.Variant planned(Forced forced, RnnEngine engine) {
-        return forced.variant == KernelPlan.Variant.TEAM && engine.keepsToRows() ? KernelPlan.Variant.ROWS
+        return forced.variant == KernelPlan.Variant.TEAM && engine.team().avoided() ? KernelPlan.Variant.ROWS
                 : forced.variant;
     }
 
@@ -168,11 +168,11 @@ class KernelVariantsTest {
             // which a busy machine (this VM wakes a sleeping worker thread in up to 16 ms, now and then later than
             // a team waits) may cause; then, and only then, forwards keep to rnn_rows.
             KernelPlan.Variant after = engine.recurrencePlan(Forward.of(c.config, input(c, true))).variant();
-            if (forced.variant == KernelPlan.Variant.TEAM && engine.keepsToRows()) {
+            if (forced.variant == KernelPlan.Variant.TEAM && engine.team().avoided()) {
                 assertEquals(KernelPlan.Variant.ROWS, after, "after three teams in a row gave up");
             } else {
                 assertEquals(forced.variant, after, "a team keeps its place unless it gave up three times in a row");
-                assertFalse(engine.keepsToRows(), "rows for good, though no team gave up");
+                assertFalse(engine.team().avoided(), "rows for good, though no team gave up");
             }
         }
     }

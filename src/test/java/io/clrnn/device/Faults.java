@@ -1,13 +1,14 @@
 package io.clrnn.device;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * A test seam around one device's OpenCL calls: makes a chosen upcoming call fail with a chosen
- * status before it reaches the driver, as a driver out of memory or resources would. Off unless a
- * test in this package arms it; one armed fault at a time, consumed when it fires.
+ * Faults for one device's OpenCL calls, installed as its call hook ({@link Device#callHook}): makes a chosen
+ * upcoming call fail with a chosen status before it reaches the driver, as a driver out of memory or resources
+ * would. One armed fault at a time, consumed when it fires.
  */
-final class Faults {
+final class Faults implements Consumer<String> {
     private record Armed(String callPrefix, int status, AtomicInteger skip) {}
 
     private volatile Armed armed;
@@ -27,7 +28,8 @@ final class Faults {
     }
 
     /** Called before each guarded OpenCL call. */
-    void before(String call) {
+    @Override
+    public void accept(String call) {
         Armed a = armed;
         if (a != null && call.startsWith(a.callPrefix) && a.skip.getAndDecrement() == 0) {
             armed = null;
