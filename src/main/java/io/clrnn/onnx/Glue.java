@@ -3,6 +3,7 @@ package io.clrnn.onnx;
 import io.clrnn.Tensor;
 import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
+import io.clrnn.format.Half;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -189,8 +190,7 @@ final class Glue {
             float[] src = Value.toFloats(v).data();
             float[] dst = new float[src.length];
             for (int i = 0; i < src.length; i++) {
-                dst[i] = to == ElementType.F16 ? io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(src[i]))
-                        : bfloat16(src[i]);
+                dst[i] = to == ElementType.F16 ? Half.toFloat(Half.fromFloat(src[i])) : Half.roundToBfloat16(src[i]);
             }
             return Value.of(Tensor.of(dst, v.shape()));
         }
@@ -211,16 +211,6 @@ final class Glue {
             }
         }
         return Value.of(IntTensor.of(dst, v.shape()));
-    }
-
-    /** {@code x} rounded to bfloat16 (to nearest, ties to even; NaN stays NaN), as a float. */
-    static float bfloat16(float x) {
-        if (Float.isNaN(x)) {
-            return x;
-        }
-        int bits = Float.floatToRawIntBits(x);
-        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
-        return Float.intBitsToFloat(rounded & 0xFFFF0000);
     }
 
     private static Value shape(Node n, Value v) {
