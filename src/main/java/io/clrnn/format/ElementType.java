@@ -63,7 +63,7 @@ public enum ElementType {
     }
 
     /** Bits per element. */
-    public int bits() {
+    int bits() {
         return bits;
     }
 

@@ -285,12 +285,10 @@ final class TorchGlobals {
                 // Legacy files saved from a GPU name the CUDA classes; the bytes are the same.
                 m.put("torch." + type.torchStorage(), type);
                 m.put("torch.cuda." + type.torchStorage(), type);
+                m.put("torch." + type.dtype(), new Inert("torch.dtype"));
             }
         }
-        for (String dtype : List.of("float16", "float32", "float64", "bfloat16", "complex32", "complex64",
-                "complex128", "uint8", "int8", "int16", "int32", "int64", "bool")) {
-            m.put("torch." + dtype, new Inert("torch.dtype"));
-        }
+        m.put("torch.complex32", new Inert("torch.dtype")); // a dtype without a storage class
         return Map.copyOf(m);
     }
 }

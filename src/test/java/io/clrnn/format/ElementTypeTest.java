@@ -120,4 +120,17 @@ class ElementTypeTest {
                 () -> ElementType.I64.requireFloat("f.pt", "n"));
         assertEquals("f.pt: tensor 'n' is int64; clrnn reads float32, float16, bfloat16 and float64 tensors", e.getMessage());
     }
+
+    @Test
+    void torchAllowsEachDtypeAndStorageClassByName() {
+        TorchGlobals globals = new TorchGlobals(1);
+        for (String dtype : new String[] {"float16", "float32", "float64", "bfloat16", "complex32", "complex64",
+                "complex128", "uint8", "int8", "int16", "int32", "int64", "bool"}) {
+            assertEquals("torch.dtype", TorchGlobals.typeName(globals.global("torch", dtype)), dtype);
+        }
+        assertNull(globals.global("torch", "uint16"));
+        assertNull(globals.global("torch", "float8_e5m2"));
+        assertEquals(ElementType.BF16, globals.global("torch.cuda", "BFloat16Storage"));
+        assertEquals(ElementType.C128, globals.global("torch", "ComplexDoubleStorage"));
+    }
 }
