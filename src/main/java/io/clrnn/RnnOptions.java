@@ -17,10 +17,7 @@ public record RnnOptions(CellType mode, Nonlinearity nonlinearity, boolean batch
         WeightsDtype weightsDtype) {
 
     public RnnOptions {
-        if (!(dropout >= 0 && dropout <= 1)) {
-            throw new InvalidInputException("dropout should be a number in range [0, 1] representing the "
-                    + "probability of an element being zeroed, but got " + dropout);
-        }
+        RnnConfig.checkDropout(dropout);
         if (nonlinearity != null && mode != null && !mode.isRnn()) {
             throw new InvalidInputException("nonlinearity applies to an RNN, not to " + mode.moduleName());
         }

@@ -1,9 +1,9 @@
 package io.clrnn.format;
 
 /**
- * IEEE 754 binary16 to and from float32 (Java 17 has neither; Java 20 does), and bfloat16 to float32:
- * reading float16 and bfloat16 weights from files, and storing weights as half on a device, rounding to
- * nearest even as hardware does.
+ * IEEE 754 binary16 to and from float32 (Java 17 has neither; Java 20 does), and bfloat16 to and from
+ * float32: reading float16 and bfloat16 weights from files, storing weights as half on a device and
+ * ONNX's Cast to either, rounding to nearest even as hardware does.
  */
 public final class Half {
     private Half() {}
@@ -30,6 +30,17 @@ public final class Half {
     /** bfloat16 to float32, exactly: a bfloat16 is the high half of a float32. */
     public static float bfloat16ToFloat(short bfloat16) {
         return Float.intBitsToFloat((bfloat16 & 0xFFFF) << 16);
+    }
+
+    /** {@code x} rounded to the nearest bfloat16, ties to even, as a float32; NaN stays the same NaN. */
+    public static float roundToBfloat16(float x) {
+        if (Float.isNaN(x)) {
+            return x; // rounding its bits could turn a NaN into infinity
+        }
+        int bits = Float.floatToRawIntBits(x);
+        // Adding just under half a bfloat16 ulp, plus the kept last bit, rounds ties to even; overflow gives infinity.
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return Float.intBitsToFloat(rounded & 0xFFFF0000);
     }
 
     /** float32 to the nearest binary16, ties to even; overflow gives infinity, NaN stays NaN. */

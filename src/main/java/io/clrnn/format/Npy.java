@@ -37,8 +37,8 @@ public final class Npy {
     public static Tensor read(byte[] bytes, String name) {
         Header h = header(bytes, name);
         Dtype dtype = dtype(h.descr, name);
-        long byteCount = checkData(h, dtype.type.size, name);
-        float[] data = dtype.type.decode(bytes, h.dataStart, (int) (byteCount / dtype.type.size), dtype.order);
+        long byteCount = checkData(h, dtype.type.size(), name);
+        float[] data = dtype.type.decode(bytes, h.dataStart, (int) (byteCount / dtype.type.size()), dtype.order);
         if (h.fortranOrder) {
             data = fortranToC(data, h.shape);
         }

@@ -35,19 +35,6 @@ public final class Safetensors {
     private static final long MAX_HEADER_LENGTH = 100_000_000L;
     private static final String METADATA = "__metadata__";
     private static final Set<String> FIELDS = Set.of("dtype", "shape", "data_offsets");
-    // Every dtype the format defines, in torch's words, with its width in bits (F6 and F4 pack).
-    // Any of them may be listed; only the floating ones ElementType knows are decoded.
-    private static final Map<String, Dtype> DTYPES = Map.ofEntries(
-            Map.entry("F64", new Dtype("float64", 64)), Map.entry("F32", new Dtype("float32", 32)),
-            Map.entry("F16", new Dtype("float16", 16)), Map.entry("BF16", new Dtype("bfloat16", 16)),
-            Map.entry("I64", new Dtype("int64", 64)), Map.entry("I32", new Dtype("int32", 32)),
-            Map.entry("I16", new Dtype("int16", 16)), Map.entry("I8", new Dtype("int8", 8)),
-            Map.entry("U64", new Dtype("uint64", 64)), Map.entry("U32", new Dtype("uint32", 32)),
-            Map.entry("U16", new Dtype("uint16", 16)), Map.entry("U8", new Dtype("uint8", 8)),
-            Map.entry("BOOL", new Dtype("bool", 8)), Map.entry("C64", new Dtype("complex64", 64)),
-            Map.entry("F8_E5M2", new Dtype("float8_e5m2", 8)), Map.entry("F8_E4M3", new Dtype("float8_e4m3fn", 8)),
-            Map.entry("F8_E8M0", new Dtype("float8_e8m0fnu", 8)), Map.entry("F6_E2M3", new Dtype("float6_e2m3fn", 6)),
-            Map.entry("F6_E3M2", new Dtype("float6_e3m2fn", 6)), Map.entry("F4", new Dtype("float4_e2m1fn", 4)));
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -203,11 +190,8 @@ public final class Safetensors {
         return out.array();
     }
 
-    /** A dtype's name in torch's words and its width in bits. */
-    private record Dtype(String torchName, int bits) {}
-
     /** One tensor's header entry, checked against itself and the buffer length. */
-    private record Span(String name, Dtype dtype, int[] shape, long begin, long end) {}
+    private record Span(String name, ElementType type, int[] shape, long begin, long end) {}
 
     /** A parsed file: the bytes, and each tensor's checked place in them, in data-offset order. */
     private static final class Opened implements WeightFile {
@@ -227,7 +211,7 @@ public final class Safetensors {
             List<Entry> list = new ArrayList<>();
             for (Span s : spans) {
                 byName.put(s.name, s);
-                list.add(new Entry(s.name, s.dtype.torchName, s.shape));
+                list.add(new Entry(s.name, s.type.dtype(), s.shape));
             }
             this.entries = Collections.unmodifiableList(list);
         }
@@ -252,8 +236,9 @@ public final class Safetensors {
         }
 
         Tensor decode(Span span) {
-            ElementType type = ElementType.ofTensor(span.dtype.torchName, name, span.name);
-            int count = (int) ((span.end - span.begin) / type.size);
+            ElementType type = span.type;
+            type.requireFloat(name, span.name);
+            int count = (int) ((span.end - span.begin) / type.size());
             float[] data = type.decode(bytes, bufferStart + (int) span.begin, count, ByteOrder.LITTLE_ENDIAN);
             return Tensor.of(data, span.shape);
         }
@@ -310,7 +295,8 @@ public final class Safetensors {
             throw FormatException.of(name, t + ": dtype is not a string");
         }
         String dtype = dtypeNode.textValue();
-        Dtype type = DTYPES.get(dtype);
+        // Every dtype the format defines may be listed; only the floating ones are decoded.
+        ElementType type = ElementType.ofSafetensors(dtype);
         if (type == null) {
             throw FormatException.of(name, "unknown dtype " + FormatException.quote(dtype) + " for " + t);
         }
@@ -354,7 +340,7 @@ public final class Safetensors {
                     + Integer.MAX_VALUE + " elements");
         }
         // Sub-byte types pack; like the reference, a count that leaves half a byte is refused.
-        long bits = count * type.bits;
+        long bits = count * type.bits();
         if (bits % 8 != 0) {
             throw FormatException.of(name, t + ": shape " + Tensor.format(shape) + " of " + dtype
                     + " does not fill a whole number of bytes");

@@ -91,14 +91,15 @@ public final class TorchFile implements WeightFile {
         if (t == null) {
             throw FormatException.of(file, "no tensor named " + FormatException.quote(name));
         }
-        ElementType type = ElementType.ofTensor(t.storage.type.dtype(), file, name);
+        ElementType type = t.storage.type;
+        type.requireFloat(file, name);
         if (t.numel == 0) {
             return Tensor.of(new float[0], t.shape);
         }
         ZipArchive.Bytes bytes = storages.apply(t.storage);
         // Offsets and strides were checked at open to keep every element inside the storage.
         if (isContiguous(t)) {
-            return Tensor.of(type.decode(bytes.array(), bytes.offset() + (int) (t.offset * type.size), t.numel, order), t.shape);
+            return Tensor.of(type.decode(bytes.array(), bytes.offset() + (int) (t.offset * type.size()), t.numel, order), t.shape);
         }
         ByteBuffer storage = ByteBuffer.wrap(bytes.array(), bytes.offset(), bytes.length()).slice().order(order);
         return Tensor.of(gather(storage, type, t), t.shape);

@@ -20,16 +20,13 @@ import java.util.function.Supplier;
  * Java or Python class.
  */
 final class TorchGlobals {
-    /** A torch storage class such as torch.FloatStorage: its dtype in torch's words and element size. */
-    record StorageType(String dtype, int size) {}
-
     /** A storage of the file, by key, with the dtype and element count its persistent id declares. */
     static final class Storage {
         final String key;
-        final StorageType type;
+        final ElementType type;
         final long numel;
 
-        Storage(String key, StorageType type, long numel) {
+        Storage(String key, ElementType type, long numel) {
             this.key = key;
             this.type = type;
             this.numel = numel;
@@ -37,7 +34,7 @@ final class TorchGlobals {
 
         /** The bytes the storage holds; numel is far below 2^59, so this cannot overflow. */
         long bytes() {
-            return numel * type.size;
+            return numel * type.size();
         }
     }
 
@@ -155,7 +152,7 @@ final class TorchGlobals {
             throw new Refusal("a persistent id is not a ('storage', ...) record but a " + Unpickler.typeName(pid)
                     + (pid instanceof Tuple other ? " of " + other.size() : ""));
         }
-        if (!(t.get(1) instanceof StorageType type)) {
+        if (!(t.get(1) instanceof ElementType type)) {
             throw new Refusal("a storage record names a " + Unpickler.typeName(t.get(1)) + " where a storage class belongs");
         }
         expect(t.get(2) instanceof String, () -> "a storage key is a " + Unpickler.typeName(t.get(2)) + ", not a str");
@@ -168,7 +165,7 @@ final class TorchGlobals {
         Storage known = storages.get(key);
         if (known != null) {
             expect(known.type.equals(type) && known.numel == numel, () -> "storage " + FormatException.quote(key)
-                    + " is declared twice, as " + known.numel + " " + known.type.dtype + " and " + numel + " " + type.dtype);
+                    + " is declared twice, as " + known.numel + " " + known.type.dtype() + " and " + numel + " " + type.dtype());
             return known;
         }
         expect(storages.size() < maxStorages, () -> "names more than " + maxStorages + " storages");
@@ -183,7 +180,7 @@ final class TorchGlobals {
             return "tensor";
         } else if (o instanceof Storage) {
             return "storage";
-        } else if (o instanceof StorageType) {
+        } else if (o instanceof ElementType) { // what a storage class such as torch.FloatStorage names
             return "storage class";
         } else if (o instanceof Function) {
             return "function";
@@ -283,23 +280,15 @@ final class TorchGlobals {
         m.put("torch.Size", Function.SIZE);
         m.put("torch.device", Function.DEVICE);
         m.put("_codecs.encode", Function.ENCODE);
-        String[][] storages = {
-            {"FloatStorage", "float32", "4"}, {"DoubleStorage", "float64", "8"}, {"HalfStorage", "float16", "2"},
-            {"BFloat16Storage", "bfloat16", "2"}, {"LongStorage", "int64", "8"}, {"IntStorage", "int32", "4"},
-            {"ShortStorage", "int16", "2"}, {"CharStorage", "int8", "1"}, {"ByteStorage", "uint8", "1"},
-            {"BoolStorage", "bool", "1"}, {"ComplexFloatStorage", "complex64", "8"},
-            {"ComplexDoubleStorage", "complex128", "16"},
-        };
-        for (String[] s : storages) {
-            StorageType type = new StorageType(s[1], Integer.parseInt(s[2]));
-            // Legacy files saved from a GPU name the CUDA classes; the bytes are the same.
-            m.put("torch." + s[0], type);
-            m.put("torch.cuda." + s[0], type);
+        for (ElementType type : ElementType.values()) {
+            if (type.torchStorage() != null) {
+                // Legacy files saved from a GPU name the CUDA classes; the bytes are the same.
+                m.put("torch." + type.torchStorage(), type);
+                m.put("torch.cuda." + type.torchStorage(), type);
+                m.put("torch." + type.dtype(), new Inert("torch.dtype"));
+            }
         }
-        for (String dtype : List.of("float16", "float32", "float64", "bfloat16", "complex32", "complex64",
-                "complex128", "uint8", "int8", "int16", "int32", "int64", "bool")) {
-            m.put("torch." + dtype, new Inert("torch.dtype"));
-        }
+        m.put("torch.complex32", new Inert("torch.dtype")); // a dtype without a storage class
         return Map.copyOf(m);
     }
 }

@@ -32,8 +32,7 @@ public record RnnConfig(
         require(inputSize > 0, "input_size should be a positive integer, got " + inputSize);
         require(hiddenSize > 0, "hidden_size should be a positive integer, got " + hiddenSize);
         require(numLayers > 0, "num_layers should be a positive integer, got " + numLayers);
-        require(dropout >= 0 && dropout <= 1, "dropout should be a number in range [0, 1] representing the "
-                + "probability of an element being zeroed, but got " + dropout);
+        checkDropout(dropout);
         require(projSize >= 0, "proj_size should be a positive integer or zero to disable projections");
         require(projSize == 0 || mode == CellType.LSTM, "proj_size argument is only supported for LSTM, not RNN or GRU");
         require(projSize < hiddenSize, "proj_size has to be smaller than hidden_size");
@@ -252,6 +251,12 @@ public record RnnConfig(
         String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
         return (d.signum() < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+")
                 + String.format(Locale.ROOT, "%02d", Math.abs(exponent));
+    }
+
+    /** A dropout probability, refused in torch.nn's words outside [0, 1] (NaN too); eval mode never applies it. */
+    public static void checkDropout(double dropout) {
+        require(dropout >= 0 && dropout <= 1, "dropout should be a number in range [0, 1] representing the "
+                + "probability of an element being zeroed, but got " + dropout);
     }
 
     private static void require(boolean ok, String message) {

@@ -1,7 +1,9 @@
 package io.clrnn.onnx;
 
 import io.clrnn.Tensor;
+import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
+import io.clrnn.format.Half;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -166,19 +168,19 @@ final class Glue {
         return Value.of(IntTensor.of(i, i.length));
     }
 
-    private static ElemType castTarget(Node n) {
+    private static ElementType castTarget(Node n) {
         long to = n.getInt("to", 0);
-        ElemType t = to > 0 && to < 100 ? ElemType.of((int) to) : null;
+        ElementType t = to > 0 && to < 100 ? ElementType.ofOnnx((int) to) : null;
         if (t == null) {
-            throw new FormatException(n.where + " casts to " + ElemType.label((int) Math.min(to, 1000))
+            throw new FormatException(n.where + " casts to " + ElementType.onnxName((int) Math.min(to, 1000))
                     + "; clrnn casts to float and integer types");
         }
         return t;
     }
 
     private static Value cast(Node n, Value value) {
-        ElemType to = castTarget(n);
-        boolean narrows = to == ElemType.FLOAT16 || to == ElemType.BFLOAT16;
+        ElementType to = castTarget(n);
+        boolean narrows = to == ElementType.F16 || to == ElementType.BF16;
         if (to.isFloat() && !narrows && value instanceof Value.OnDevice) {
             return value;
         }
@@ -188,8 +190,7 @@ final class Glue {
             float[] src = Value.toFloats(v).data();
             float[] dst = new float[src.length];
             for (int i = 0; i < src.length; i++) {
-                dst[i] = to == ElemType.FLOAT16 ? io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(src[i]))
-                        : bfloat16(src[i]);
+                dst[i] = to == ElementType.F16 ? Half.toFloat(Half.fromFloat(src[i])) : Half.roundToBfloat16(src[i]);
             }
             return Value.of(Tensor.of(dst, v.shape()));
         }
@@ -201,7 +202,7 @@ final class Glue {
         if (v instanceof Value.Floats f) {
             float[] src = f.tensor().data();
             for (int i = 0; i < src.length; i++) {
-                dst[i] = to.wrap(to == ElemType.BOOL ? (src[i] != 0 ? 1 : 0) : (long) src[i]);
+                dst[i] = to.wrap(to == ElementType.BOOL ? (src[i] != 0 ? 1 : 0) : (long) src[i]);
             }
         } else {
             long[] src = ((Value.Ints) v).tensor().data();
@@ -210,16 +211,6 @@ final class Glue {
             }
         }
         return Value.of(IntTensor.of(dst, v.shape()));
-    }
-
-    /** {@code x} rounded to bfloat16 (to nearest, ties to even; NaN stays NaN), as a float. */
-    static float bfloat16(float x) {
-        if (Float.isNaN(x)) {
-            return x;
-        }
-        int bits = Float.floatToRawIntBits(x);
-        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
-        return Float.intBitsToFloat(rounded & 0xFFFF0000);
     }
 
     private static Value shape(Node n, Value v) {
@@ -586,9 +577,9 @@ final class Glue {
             System.arraycopy(extra, 0, all, shape.length, extra.length);
             shape = shapeFrom(n, IntTensor.of(all, all.length));
         }
-        ElemType type = ElemType.of((int) Math.max(0, Math.min(100, n.getInt("dtype", 1))));
+        ElementType type = ElementType.ofOnnx((int) Math.max(0, Math.min(100, n.getInt("dtype", 1))));
         if (type == null) {
-            throw new FormatException(n.where + " fills " + ElemType.label((int) n.getInt("dtype", 1))
+            throw new FormatException(n.where + " fills " + ElementType.onnxName((int) n.getInt("dtype", 1))
                     + "; clrnn fills float and integer tensors");
         }
         float value = n.getFloat("value", 0);

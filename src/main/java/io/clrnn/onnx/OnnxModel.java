@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.format.AtomicFiles;
+import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.proto.FunctionProto;
@@ -89,7 +90,7 @@ public final class OnnxModel {
 
         /** Whether the element type is floating-point: a float {@link Tensor} feeds it, not an {@link IntTensor}. */
         public boolean isFloat() {
-            ElemType t = ElemType.ofLabel(type);
+            ElementType t = ElementType.ofDtype(type);
             return t != null && t.isFloat();
         }
     }
@@ -373,9 +374,9 @@ public final class OnnxModel {
                     + " is not a tensor (clrnn reads tensors only)");
         }
         TypeProto.Tensor t = v.getType().getTensorType();
-        if (ElemType.of(t.getElemType()) == null) {
+        if (ElementType.ofOnnx(t.getElemType()) == null) {
             throw new FormatException(file + ": graph " + what + " " + FormatException.quote(v.getName()) + " is "
-                    + ElemType.label(t.getElemType()) + "; clrnn takes float and integer tensors");
+                    + ElementType.onnxName(t.getElemType()) + "; clrnn takes float and integer tensors");
         }
         return t;
     }
@@ -499,7 +500,7 @@ public final class OnnxModel {
                         : d.hasDimParam() && !d.getDimParam().isEmpty() ? FormatException.plain(d.getDimParam()) : "?");
             }
         }
-        return new Port(name, ElemType.label(type.getElemType()), dims, roles);
+        return new Port(name, ElementType.onnxName(type.getElemType()), dims, roles);
     }
 
     /** The graph inputs a run must be given (initializers excluded), in the model's order. */
@@ -593,7 +594,7 @@ public final class OnnxModel {
             }
         });
         inputTypes.forEach((name, t) -> {
-            ElemType e = ElemType.of(t.getElemType());
+            ElementType e = ElementType.ofOnnx(t.getElemType());
             if (e != null && e.isFloat()) {
                 floats.add(name);
             }
@@ -603,12 +604,12 @@ public final class OnnxModel {
                 case "Shape", "Size", "ArgMax", "ArgMin", "Equal" -> false;
                 case "Cast" -> {
                     long to = n.getInt("to", 0);
-                    ElemType t = to > 0 && to < 100 ? ElemType.of((int) to) : null;
+                    ElementType t = to > 0 && to < 100 ? ElementType.ofOnnx((int) to) : null;
                     yield t != null && t.isFloat();
                 }
                 case "ConstantOfShape", "Constant" -> {
                     TensorProto v = n.has("value") ? n.getTensor("value") : null;
-                    ElemType t = v == null ? null : ElemType.of(v.getDataType());
+                    ElementType t = v == null ? null : ElementType.ofOnnx(v.getDataType());
                     yield v == null ? !n.has("value_int") && !n.has("value_ints") : t != null && t.isFloat();
                 }
                 case "Where" -> floats.contains(n.input(1));

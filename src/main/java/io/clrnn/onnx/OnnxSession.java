@@ -4,6 +4,7 @@ import io.clrnn.InvalidInputException;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.engine.RnnEngine;
+import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
 import io.clrnn.model.RnnWeights;
 import io.clrnn.onnx.OnnxModel.Port;
@@ -581,9 +582,9 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     private void check(String name, Value v) {
-        ElemType type = ElemType.of(model.inputTypes.get(name).getElemType());
+        ElementType type = ElementType.ofOnnx(model.inputTypes.get(name).getElemType());
         if (type.isFloat() != (v instanceof Value.Floats)) {
-            throw new InvalidInputException("input " + FormatException.quote(name) + " is " + type.label + " in the model; give "
+            throw new InvalidInputException("input " + FormatException.quote(name) + " is " + type.dtype() + " in the model; give "
                     + (type.isFloat() ? "a float Tensor" : "an IntTensor") + ", not " + (type.isFloat() ? "integers"
                     : "floats"));
         }

@@ -1,8 +1,8 @@
 package io.clrnn.onnx;
 
 import io.clrnn.Tensor;
+import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
-import io.clrnn.format.Half;
 import io.clrnn.onnx.proto.StringStringEntryProto;
 import io.clrnn.onnx.proto.TensorProto;
 import java.io.IOException;
@@ -32,9 +32,9 @@ final class TensorData {
      */
     static Value decode(TensorProto t, Path dir, String file, String what) {
         String where = file + ": " + what;
-        ElemType type = ElemType.of(t.getDataType());
+        ElementType type = ElementType.ofOnnx(t.getDataType());
         if (type == null) {
-            throw new FormatException(where + " is " + ElemType.label(t.getDataType()) + "; clrnn reads float32, "
+            throw new FormatException(where + " is " + ElementType.onnxName(t.getDataType()) + "; clrnn reads float32, "
                     + "float16, bfloat16, float64, integer and bool tensors");
         }
         if (t.hasSegment()) {
@@ -49,13 +49,13 @@ final class TensorData {
             throw new FormatException(where + " has its data in more than one place (raw_data, a typed field, "
                     + "external data)");
         }
-        long bytes = (long) n * type.size;
+        long bytes = (long) n * type.size();
         if (external) {
             return fromBytes(readExternal(t, dir, where, bytes), type, shape);
         }
         if (typedCount == 0) {
             if (t.getRawData().size() != bytes) {
-                throw new FormatException(where + " has shape " + Tensor.format(shape) + " of " + type.label + ", "
+                throw new FormatException(where + " has shape " + Tensor.format(shape) + " of " + type.dtype() + ", "
                         + bytes + " bytes, but its raw_data holds " + t.getRawData().size());
             }
             return fromBytes(t.getRawData().asReadOnlyByteBuffer(), type, shape);
@@ -91,37 +91,36 @@ final class TensorData {
                 + t.getUint64DataCount() + t.getStringDataCount();
     }
 
-    private static String typedField(ElemType type) {
+    private static String typedField(ElementType type) {
         return switch (type) {
-            case FLOAT -> "float_data";
-            case DOUBLE -> "double_data";
-            case INT64 -> "int64_data";
-            case UINT32, UINT64 -> "uint64_data";
+            case F32 -> "float_data";
+            case F64 -> "double_data";
+            case I64 -> "int64_data";
+            case U32, U64 -> "uint64_data";
             default -> "int32_data";
         };
     }
 
-    private static Value fromTyped(TensorProto t, ElemType type, int[] shape, String where) {
+    private static Value fromTyped(TensorProto t, ElementType type, int[] shape, String where) {
         int n = (int) Tensor.numel(shape);
         String expected = typedField(type);
         boolean ok = switch (type) {
-            case FLOAT -> t.getFloatDataCount() == n;
-            case DOUBLE -> t.getDoubleDataCount() == n;
-            case INT64 -> t.getInt64DataCount() == n;
-            case UINT32, UINT64 -> t.getUint64DataCount() == n;
+            case F32 -> t.getFloatDataCount() == n;
+            case F64 -> t.getDoubleDataCount() == n;
+            case I64 -> t.getInt64DataCount() == n;
+            case U32, U64 -> t.getUint64DataCount() == n;
             default -> t.getInt32DataCount() == n;
         };
         if (!ok) {
-            throw new FormatException(where + " is " + type.label + " but its values are not in " + expected);
+            throw new FormatException(where + " is " + type.dtype() + " but its values are not in " + expected);
         }
         if (type.isFloat()) {
             float[] data = new float[n];
             for (int i = 0; i < n; i++) {
                 data[i] = switch (type) {
-                    case FLOAT -> t.getFloatData(i);
-                    case DOUBLE -> (float) t.getDoubleData(i);
-                    case FLOAT16 -> Half.toFloat((short) t.getInt32Data(i));
-                    default -> Half.bfloat16ToFloat((short) t.getInt32Data(i));
+                    case F32 -> t.getFloatData(i);
+                    case F64 -> (float) t.getDoubleData(i);
+                    default -> type.widen((short) t.getInt32Data(i)); // float16 and bfloat16 keep their bits there
                 };
             }
             return Value.of(Tensor.of(data, shape));
@@ -129,8 +128,8 @@ final class TensorData {
         long[] data = new long[n];
         for (int i = 0; i < n; i++) {
             data[i] = switch (type) {
-                case INT64 -> t.getInt64Data(i);
-                case UINT32, UINT64 -> t.getUint64Data(i);
+                case I64 -> t.getInt64Data(i);
+                case U32, U64 -> t.getUint64Data(i);
                 default -> type.wrap(t.getInt32Data(i));
             };
         }
@@ -138,40 +137,21 @@ final class TensorData {
     }
 
     /** Little-endian elements of {@code type}; the caller has checked the byte count. */
-    static Value fromBytes(ByteBuffer raw, ElemType type, int[] shape) {
+    static Value fromBytes(ByteBuffer raw, ElementType type, int[] shape) {
         ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int n = (int) Tensor.numel(shape);
         if (type.isFloat()) {
-            float[] data = new float[n];
-            switch (type) {
-                case FLOAT -> b.asFloatBuffer().get(data);
-                case DOUBLE -> {
-                    for (int i = 0; i < n; i++) {
-                        data[i] = (float) b.getDouble();
-                    }
-                }
-                case FLOAT16 -> {
-                    for (int i = 0; i < n; i++) {
-                        data[i] = Half.toFloat(b.getShort());
-                    }
-                }
-                default -> {
-                    for (int i = 0; i < n; i++) {
-                        data[i] = Half.bfloat16ToFloat(b.getShort());
-                    }
-                }
-            }
-            return Value.of(Tensor.of(data, shape));
+            return Value.of(Tensor.of(type.decode(b, n), shape));
         }
         long[] data = new long[n];
         for (int i = 0; i < n; i++) {
             data[i] = switch (type) {
-                case UINT8, BOOL -> type.wrap(b.get());
-                case INT8 -> b.get();
-                case UINT16 -> b.getShort() & 0xFFFF;
-                case INT16 -> b.getShort();
-                case INT32 -> b.getInt();
-                case UINT32 -> b.getInt() & 0xFFFF_FFFFL;
+                case U8, BOOL -> type.wrap(b.get());
+                case I8 -> b.get();
+                case U16 -> b.getShort() & 0xFFFF;
+                case I16 -> b.getShort();
+                case I32 -> b.getInt();
+                case U32 -> b.getInt() & 0xFFFF_FFFFL;
                 default -> b.getLong();
             };
         }

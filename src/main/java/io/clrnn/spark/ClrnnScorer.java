@@ -73,50 +73,50 @@ public final class ClrnnScorer extends Transformer implements DefaultParamsWrita
 
     public ClrnnScorer(String uid) {
         this.uid = uid;
-        // Made here, after uid: a Param takes its parent's uid when made.
-        weights = new Param<>(this, "weights", "the weights file (safetensors or torch.save): "
-                + "a path every executor can read, or the name of a file shipped with --files or SparkContext.addFile");
-        inputCol = new Param<>(this, "inputCol", "the sequences: array<float> of "
-                + "seq*input_size values, or array<array<float>> of seq steps; float or double");
-        seqLen = new IntParam(this, "seqLen", "every row's sequence length; 0: each row's own "
-                + "(a flat row's values / input_size)", ParamValidators.gtEq(0));
-        inputSize = new IntParam(this, "inputSize", "values per step of a flat input, checked "
-                + "against the module's input_size; 0: the module's", ParamValidators.gtEq(0));
-        lengthsCol = new Param<>(this, "lengthsCol", "an int column of each sequence's "
-                + "length (1..seq; null: the whole row); empty: none");
-        outputCol = new Param<>(this, "outputCol", "the output sequence, in the input's "
-                + "layout, D*H_out values a step; empty: not wanted");
-        hiddenCol = new Param<>(this, "hiddenCol", "h_n, (layers*D, H_out) flat; "
-                + "empty: not wanted");
-        cellCol = new Param<>(this, "cellCol", "an LSTM's c_n, (layers*D, hidden_size) "
-                + "flat; empty (the default): not wanted");
-        batchSize = new IntParam(this, "batchSize", "rows per forward", ParamValidators.gtEq(1));
-        mode = new Param<>(this, "mode", "rnn_tanh, rnn_relu, lstm or gru, checked against "
-                + "the weights; empty: inferred");
-        nonlinearity = new Param<>(this, "nonlinearity", "an RNN's activation, tanh or "
-                + "relu; empty: tanh");
-        prefix = new Param<>(this, "prefix", "the module's key prefix in a whole model's "
-                + "state_dict, e.g. encoder.lstm; empty: found");
-        weightsDtype = new Param<>(this, "weightsDtype", "how the weights are kept on the "
-                + "device: f32 or f16");
-        device = new Param<>(this, "device", "the OpenCL device of each executor: auto, "
-                + "cpu, gpu, an index, part of a name, or resource:gpu (the GPU Spark assigned to the task)");
-        failOnBadRow = new BooleanParam(this, "failOnBadRow", "fail the job on a null or "
-                + "malformed row instead of giving it null outputs");
-        setDefault(inputCol, "sequence");
-        setDefault(seqLen, 0);
-        setDefault(inputSize, 0);
-        setDefault(lengthsCol, "");
-        setDefault(outputCol, "output");
-        setDefault(hiddenCol, "h_n");
-        setDefault(cellCol, "");
-        setDefault(batchSize, 256);
-        setDefault(mode, "");
-        setDefault(nonlinearity, "");
-        setDefault(prefix, "");
-        setDefault(weightsDtype, "f32");
-        setDefault(device, "auto");
+        // Made here, after uid: a Param takes its parent's uid when made. Each with its description and default.
+        weights = stringParam("weights", "the weights file (safetensors or torch.save): a path every executor can "
+                + "read, or the name of a file shipped with --files or SparkContext.addFile", null);
+        inputCol = stringParam("inputCol", "the sequences: array<float> of seq*input_size values, or "
+                + "array<array<float>> of seq steps; float or double", "sequence");
+        seqLen = intParam("seqLen", "every row's sequence length; 0: each row's own (a flat row's values / "
+                + "input_size)", 0, 0);
+        inputSize = intParam("inputSize", "values per step of a flat input, checked against the module's "
+                + "input_size; 0: the module's", 0, 0);
+        lengthsCol = stringParam("lengthsCol", "an int column of each sequence's length (1..seq; null: the whole "
+                + "row); empty: none", "");
+        outputCol = stringParam("outputCol", "the output sequence, in the input's layout, D*H_out values a step; "
+                + "empty: not wanted", "output");
+        hiddenCol = stringParam("hiddenCol", "h_n, (layers*D, H_out) flat; empty: not wanted", "h_n");
+        cellCol = stringParam("cellCol", "an LSTM's c_n, (layers*D, hidden_size) flat; empty (the default): not "
+                + "wanted", "");
+        batchSize = intParam("batchSize", "rows per forward", 1, 256);
+        mode = stringParam("mode", "rnn_tanh, rnn_relu, lstm or gru, checked against the weights; empty: inferred",
+                "");
+        nonlinearity = stringParam("nonlinearity", "an RNN's activation, tanh or relu; empty: tanh", "");
+        prefix = stringParam("prefix", "the module's key prefix in a whole model's state_dict, e.g. encoder.lstm; "
+                + "empty: found", "");
+        weightsDtype = stringParam("weightsDtype", "how the weights are kept on the device: f32 or f16", "f32");
+        device = stringParam("device", "the OpenCL device of each executor: auto, cpu, gpu, an index, part of a "
+                + "name, or resource:gpu (the GPU Spark assigned to the task)", "auto");
+        failOnBadRow = new BooleanParam(this, "failOnBadRow", "fail the job on a null or malformed row instead of "
+                + "giving it null outputs");
         setDefault(failOnBadRow, false);
+    }
+
+    /** A string param of this scorer; {@code defaultValue} null: none (the param must be set). */
+    private Param<String> stringParam(String name, String doc, String defaultValue) {
+        Param<String> param = new Param<>(this, name, doc);
+        if (defaultValue != null) {
+            setDefault(param, defaultValue);
+        }
+        return param;
+    }
+
+    /** An int param of this scorer, at least {@code min}. */
+    private IntParam intParam(String name, String doc, int min, int defaultValue) {
+        IntParam param = new IntParam(this, name, doc, ParamValidators.gtEq(min));
+        setDefault(param, defaultValue);
+        return param;
     }
 
     public static Builder builder() {
@@ -162,10 +162,7 @@ public final class ClrnnScorer extends Transformer implements DefaultParamsWrita
             throw new InvalidInputException("ClrnnScorer needs weights: a weights file path, or the name of a "
                     + "file shipped with --files");
         }
-        ScoringPlan plan = new ScoringPlan(getWeights(), getMode().trim(), getNonlinearity().trim(), getPrefix(),
-                getWeightsDtype().trim(), getDevice().trim(), schema.json(), getInputCol(), getLengthsCol(),
-                getOutputCol(), getHiddenCol(), getCellCol(), getSeqLen(), getInputSize(), getBatchSize(),
-                getFailOnBadRow());
+        ScoringPlan plan = new ScoringPlan(this, schema);
         plan.options(); // names checked here, not in a task
         return plan;
     }

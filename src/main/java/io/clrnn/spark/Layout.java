@@ -31,7 +31,7 @@ record Layout(int inputOrdinal, boolean nested, boolean doubles, boolean element
     }
 
     static Layout of(StructType schema, ScoringPlan plan) {
-        int in = ordinal(schema, plan.inputCol(), "inputCol");
+        int in = ordinal(schema, plan.inputCol, "inputCol");
         DataType type = schema.fields()[in].dataType();
         boolean nested = false;
         boolean stepsMayBeNull = false;
@@ -47,37 +47,37 @@ record Layout(int inputOrdinal, boolean nested, boolean doubles, boolean element
         }
         if (values == null || !(values.elementType() == DataTypes.FloatType
                 || values.elementType() == DataTypes.DoubleType)) {
-            throw new InvalidInputException("inputCol '" + plan.inputCol() + "' is " + type.simpleString()
+            throw new InvalidInputException("inputCol '" + plan.inputCol + "' is " + type.simpleString()
                     + "; ClrnnScorer reads array<float> (seq*input_size values, with seqLen or inputSize) or "
                     + "array<array<float>> (seq steps of input_size values), float or double");
         }
         int lengths = -1;
         boolean lengthsLong = false;
-        if (!plan.lengthsCol().isEmpty()) {
-            lengths = ordinal(schema, plan.lengthsCol(), "lengthsCol");
+        if (!plan.lengthsCol.isEmpty()) {
+            lengths = ordinal(schema, plan.lengthsCol, "lengthsCol");
             DataType t = schema.fields()[lengths].dataType();
             if (t != DataTypes.IntegerType && t != DataTypes.LongType) {
-                throw new InvalidInputException("lengthsCol '" + plan.lengthsCol() + "' is " + t.simpleString()
+                throw new InvalidInputException("lengthsCol '" + plan.lengthsCol + "' is " + t.simpleString()
                         + "; lengths are int or bigint");
             }
             lengthsLong = t == DataTypes.LongType;
         }
         StructType out = schema;
-        if (!plan.outputCol().isEmpty()) {
-            out = add(out, plan.outputCol(), nested ? DataTypes.createArrayType(FLOATS, false) : FLOATS);
+        if (!plan.outputCol.isEmpty()) {
+            out = add(out, plan.outputCol, nested ? DataTypes.createArrayType(FLOATS, false) : FLOATS);
         }
-        if (!plan.hiddenCol().isEmpty()) {
-            out = add(out, plan.hiddenCol(), FLOATS);
+        if (!plan.hiddenCol.isEmpty()) {
+            out = add(out, plan.hiddenCol, FLOATS);
         }
-        if (!plan.cellCol().isEmpty()) {
-            out = add(out, plan.cellCol(), FLOATS);
+        if (!plan.cellCol.isEmpty()) {
+            out = add(out, plan.cellCol, FLOATS);
         }
         if (out == schema) {
             throw new InvalidInputException("outputCol, hiddenCol and cellCol are all empty: nothing to score");
         }
         return new Layout(in, nested, values.elementType() == DataTypes.DoubleType, values.containsNull(),
-                stepsMayBeNull, lengths, lengthsLong, !plan.outputCol().isEmpty(), !plan.hiddenCol().isEmpty(),
-                !plan.cellCol().isEmpty(), out);
+                stepsMayBeNull, lengths, lengthsLong, !plan.outputCol.isEmpty(), !plan.hiddenCol.isEmpty(),
+                !plan.cellCol.isEmpty(), out);
     }
 
     private static int ordinal(StructType schema, String name, String param) {

@@ -78,7 +78,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
         this.partition = task == null ? -1 : task.partitionId();
         this.project = UnsafeProjection.create(layout.outputSchema());
         this.nulls = new GenericInternalRow(layout.added());
-        int b = plan.batchSize();
+        int b = plan.batchSize;
         rows = new InternalRow[b];
         kept = new UnsafeRow[b];
         sequenceOf = new int[b];
@@ -178,14 +178,14 @@ final class PartitionScorer implements Iterator<InternalRow> {
     }
 
     private void openModule() {
-        rnn = ExecutorModules.module(plan.weights(), plan.options(), DeviceChoice.resolve(plan.device(), TaskContext.get()));
+        rnn = ExecutorModules.module(plan.weights, plan.options(), DeviceChoice.resolve(plan.device, TaskContext.get()));
         config = rnn.config();
-        if (plan.inputSize() > 0 && plan.inputSize() != config.inputSize()) {
+        if (plan.inputSize > 0 && plan.inputSize != config.inputSize()) {
             // The module's own words for an input of the wrong width.
-            Forward.of(config, RnnInput.of(Tensor.zeros(1, 1, plan.inputSize())));
+            Forward.of(config, RnnInput.of(Tensor.zeros(1, 1, plan.inputSize)));
         }
         if (layout.cell() && !config.mode().hasCellState()) {
-            throw new InvalidInputException("cellCol '" + plan.cellCol() + "' asks for c_n, but "
+            throw new InvalidInputException("cellCol '" + plan.cellCol + "' asks for c_n, but "
                     + config.mode().moduleName() + " has no cell state");
         }
     }
@@ -208,9 +208,9 @@ final class PartitionScorer implements Iterator<InternalRow> {
                 return "the input has " + n + " values, not a whole number of steps of input_size " + inputSize;
             }
             t = n / inputSize;
-            if (plan.seqLen() > 0 && t != plan.seqLen()) {
-                return "the input has " + n + " values; expected seqLen " + plan.seqLen() + " x input_size "
-                        + inputSize + " = " + (long) plan.seqLen() * inputSize;
+            if (plan.seqLen > 0 && t != plan.seqLen) {
+                return "the input has " + n + " values; expected seqLen " + plan.seqLen + " x input_size "
+                        + inputSize + " = " + (long) plan.seqLen * inputSize;
             }
             if (layout.elementsMayBeNull() && anyNull(a)) {
                 return "the input holds a null value";
@@ -220,8 +220,8 @@ final class PartitionScorer implements Iterator<InternalRow> {
             if (t == 0) {
                 return "the input has no steps";
             }
-            if (plan.seqLen() > 0 && t != plan.seqLen()) {
-                return "the input has " + t + " steps; expected seqLen " + plan.seqLen();
+            if (plan.seqLen > 0 && t != plan.seqLen) {
+                return "the input has " + t + " steps; expected seqLen " + plan.seqLen;
             }
             if (layout.stepsMayBeNull() && anyNull(a)) {
                 return "a step of the input is null";
@@ -253,8 +253,8 @@ final class PartitionScorer implements Iterator<InternalRow> {
     }
 
     private void badRow(String problem) {
-        String where = "row " + read + " of partition " + partition + " (inputCol '" + plan.inputCol() + "')";
-        if (plan.failOnBadRow()) {
+        String where = "row " + read + " of partition " + partition + " (inputCol '" + plan.inputCol + "')";
+        if (plan.failOnBadRow) {
             throw new InvalidInputException(where + ": " + problem + " (failOnBadRow is set)");
         }
         if (bad++ == 0) {

@@ -12,20 +12,51 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * What a {@link ClrnnScorer} sends to its tasks: strings and numbers only (the weights path, the options as
- * their names, the device spec, the column names and the input schema as JSON). Each task turns it into a
- * {@link PartitionScorer} over the module its executor keeps; no device or module ever travels.
- *
- * @param mode         rnn_tanh, rnn_relu, lstm, gru; empty: inferred from the weights
- * @param nonlinearity tanh or relu for an RNN; empty: tanh
- * @param prefix       the module's key prefix in the file; empty: found
- * @param seqLen       every row's sequence length; 0: each row's own
- * @param inputSize    the values per step of a flat input; 0: the module's input_size
- * @param lengthsCol   empty: no lengths column; likewise outputCol, hiddenCol and cellCol for outputs not wanted
+ * their names, the device spec, the column names and the input schema as JSON), each taken from the scorer's
+ * param of the same name, where it is described. Each task turns it into a {@link PartitionScorer} over the
+ * module its executor keeps; no device or module ever travels.
  */
-record ScoringPlan(String weights, String mode, String nonlinearity, String prefix, String weightsDtype,
-        String device, String inputSchemaJson, String inputCol, String lengthsCol, String outputCol,
-        String hiddenCol, String cellCol, int seqLen, int inputSize, int batchSize, boolean failOnBadRow)
-        implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+final class ScoringPlan implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+    private static final long serialVersionUID = 1L;
+
+    final String weights;
+    // The module's options by name; empty: inferred (mode), tanh (nonlinearity), found (prefix).
+    final String mode;
+    final String nonlinearity;
+    final String prefix;
+    final String weightsDtype;
+    final String device;
+    final String inputSchemaJson;
+    // Column names; an empty lengthsCol means no lengths column, an empty output column an output not wanted.
+    final String inputCol;
+    final String lengthsCol;
+    final String outputCol;
+    final String hiddenCol;
+    final String cellCol;
+    final int seqLen;
+    final int inputSize;
+    final int batchSize;
+    final boolean failOnBadRow;
+
+    /** The scorer's params as they are now, for rows of {@code inputSchema}. */
+    ScoringPlan(ClrnnScorer scorer, StructType inputSchema) {
+        weights = scorer.getWeights();
+        mode = scorer.getMode().trim();
+        nonlinearity = scorer.getNonlinearity().trim();
+        prefix = scorer.getPrefix();
+        weightsDtype = scorer.getWeightsDtype().trim();
+        device = scorer.getDevice().trim();
+        inputSchemaJson = inputSchema.json();
+        inputCol = scorer.getInputCol();
+        lengthsCol = scorer.getLengthsCol();
+        outputCol = scorer.getOutputCol();
+        hiddenCol = scorer.getHiddenCol();
+        cellCol = scorer.getCellCol();
+        seqLen = scorer.getSeqLen();
+        inputSize = scorer.getInputSize();
+        batchSize = scorer.getBatchSize();
+        failOnBadRow = scorer.getFailOnBadRow();
+    }
 
     /**
      * The module options these names make, checked as {@link RnnOptions} checks them. Rows always reach the

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** float32 to binary16: every half survives the round trip; everything else goes to the nearest, ties to even. */
+/**
+ * float32 to binary16: every half survives the round trip; everything else goes to the nearest, ties to even.
+ * float32 rounded to bfloat16 the same way.
+ */
 class HalfTest {
     @Test
     void everyHalfValueRoundTrips() {
@@ -39,5 +42,25 @@ class HalfTest {
         assertEquals(0x0000, Half.fromFloat(1e-10f) & 0xFFFF);
         assertEquals(0x8000, Half.fromFloat(-0.0f) & 0xFFFF);
         assertEquals(0x7C00, Half.fromFloat(Float.POSITIVE_INFINITY) & 0xFFFF);
+    }
+
+    @Test
+    void bfloat16RoundsToNearestTiesToEven() {
+        // 1 + 2^-8 lies halfway between 1 (even) and 1 + 2^-7 (odd): ties go to 1.
+        assertEquals(1f, Half.roundToBfloat16(1f + 0x1p-8f));
+        assertEquals(1f + 0x1p-7f, Half.roundToBfloat16(Math.nextUp(1f + 0x1p-8f)));
+        // 1 + 3 * 2^-8 lies halfway between 1 + 2^-7 (odd) and 1 + 2^-6 (even): ties go up.
+        assertEquals(1f + 0x1p-6f, Half.roundToBfloat16(1f + 3 * 0x1p-8f));
+        assertEquals(-1f, Half.roundToBfloat16(-1f - 0x1p-8f));
+        for (int bits = 0; bits < 0x10000; bits += 7) {
+            float exact = Half.bfloat16ToFloat((short) bits);
+            if (!Float.isNaN(exact)) {
+                assertEquals(exact, Half.roundToBfloat16(exact), "bfloat16 " + Integer.toHexString(bits));
+            }
+        }
+        assertEquals(Float.POSITIVE_INFINITY, Half.roundToBfloat16(Float.MAX_VALUE));
+        assertEquals(Float.floatToRawIntBits(Float.NaN), Float.floatToRawIntBits(Half.roundToBfloat16(Float.NaN)));
+        float payload = Float.intBitsToFloat(0x7F80_0001); // a NaN whose payload lies below bfloat16's bits
+        assertTrue(Float.isNaN(Half.roundToBfloat16(payload)));
     }
 }
