@@ -36,7 +36,7 @@ public final class Rnn implements AutoCloseable {
 
     /** Loads a state_dict from a weights file; the options say what a state_dict does not record. */
     public static Rnn load(Device device, Path weights, RnnOptions options) throws IOException {
-        return new Rnn(device, RnnWeights.load(weights, options), options.weightsDtype());
+        return new Rnn(device, StateDict.load(weights, options), options.weightsDtype());
     }
 
     /** A module of weights made in code ({@link RnnWeights#init}, say), float32 on the device. */

@@ -19,7 +19,7 @@ public final class Fixtures {
     /** One recorded case: the module's options and the paths of its files. */
     public record Case(String name, CellType mode, RnnOptions options, Path dir, boolean hasH0, boolean hasLengths) {
         public RnnWeights weights() throws IOException {
-            return RnnWeights.load(dir.resolve("weights.safetensors"), options);
+            return StateDict.load(dir.resolve("weights.safetensors"), options);
         }
 
         /** x, and h_0 (c_0) and lengths where the case has them. */

@@ -1,6 +1,7 @@
 package io.clrnn.bench;
 
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
@@ -53,7 +54,7 @@ public final class ServeBenchmark {
             double seconds) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("clrnn-serve-bench");
         Path weights = dir.resolve("lstm.safetensors");
-        RnnWeights.init(MODULE, 1).save(weights);
+        StateDict.save(RnnWeights.init(MODULE, 1), weights);
         List<String> bodies = bodies();
         List<Result> out = new ArrayList<>();
         try (InferenceServer server = InferenceServer.start(device, List.of(new InferenceServer.ModelSpec("lstm",

@@ -1,5 +1,6 @@
 package io.clrnn.cli;
 
+import io.clrnn.StateDict;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -35,7 +36,7 @@ final class InitCommand implements Callable<Integer> {
         RunCommand.checkOutput("--out", out);
         RnnConfig config = RnnConfig.of(CellType.parse(mode), inputSize, hiddenSize).withLayers(numLayers)
                 .withBias(!noBias).withBidirectional(bidirectional).withProjSize(projSize);
-        RnnWeights.init(config, seed).save(out);
+        StateDict.save(RnnWeights.init(config, seed), out);
         spec.commandLine().getErr().println(config + " -> " + out);
         return Main.EXIT_OK;
     }

@@ -1,6 +1,7 @@
 package io.clrnn.cli;
 
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.format.WeightFile;
 import io.clrnn.model.ModuleKeys;
@@ -66,7 +67,7 @@ final class InspectCommand implements Callable<Integer> {
             String how = prefixes.size() == 1 ? "loaded as it is" : "--prefix " + (prefix.isEmpty() ? "''"
                     : prefix.substring(0, prefix.length() - 1));
             try {
-                RnnWeights module = RnnWeights.load(file, RnnOptions.defaults().prefix(prefix));
+                RnnWeights module = StateDict.load(file, RnnOptions.defaults().prefix(prefix));
                 out.printf("  %-24s %s  (%s)%n", prefix.isEmpty() ? "(top level)" : prefix, module.config(), how);
             } catch (io.clrnn.InvalidInputException e) {
                 out.printf("  %-24s not loadable: %s%n", prefix.isEmpty() ? "(top level)" : prefix, e.getMessage());

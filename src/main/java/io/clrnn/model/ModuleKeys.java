@@ -76,7 +76,7 @@ public final class ModuleKeys {
     }
 
     /** {@code "a", "b"}, the first {@link #LISTED} of them, control characters escaped. */
-    static String quoted(List<String> keys) {
+    public static String quoted(List<String> keys) {
         String listed = keys.stream().limit(LISTED).map(ModuleKeys::quote).collect(Collectors.joining(", "));
         return keys.size() > LISTED ? listed + " and " + (keys.size() - LISTED) + " more" : listed;
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.clrnn.Fixtures;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.model.CellType;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
@@ -111,7 +112,7 @@ class CommandsTest {
                 "--proj-size", "3", "--bidirectional", "--seed", "3", "--out", w.toString());
         init.assertOk();
         assertTrue(init.err().contains("LSTM(4, 6, proj_size=3, bidirectional=True)"), init.err());
-        RnnWeights saved = RnnWeights.load(w, RnnOptions.defaults());
+        RnnWeights saved = StateDict.load(w, RnnOptions.defaults());
         assertEquals(RnnConfig.of(CellType.LSTM, 4, 6).withProjSize(3).withBidirectional(true), saved.config());
         Npy.write(dir.resolve("x.npy"), Tensor.randn(1, 5, 2, 4));
         Cli.run("run", "--weights", w.toString(), "--input", dir.resolve("x.npy").toString(), "--out",
@@ -162,7 +163,7 @@ class CommandsTest {
                 .withBatchFirst(true);
         assertTrue(init.err().contains("RNN(6, 9, num_layers=2, bias=False, bidirectional=True)"), init.err());
         RnnWeights expected = RnnWeights.init(config, 7);
-        RnnWeights saved = RnnWeights.load(w, RnnOptions.defaults().nonlinearity(Nonlinearity.RELU).batchFirst(true));
+        RnnWeights saved = StateDict.load(w, RnnOptions.defaults().nonlinearity(Nonlinearity.RELU).batchFirst(true));
         assertEquals(config, saved.config());
         expected.stateDict().forEach((name, t) -> assertClose(t, saved.stateDict().get(name), 0, 0, name));
 

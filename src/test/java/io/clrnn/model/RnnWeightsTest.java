@@ -11,6 +11,7 @@ import io.clrnn.Fixtures;
 import io.clrnn.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ class RnnWeightsTest {
     }
 
     private static String loadError(Map<String, Tensor> stateDict) {
-        return assertThrows(InvalidInputException.class, () -> RnnWeights.fromStateDict(stateDict, OPTIONS))
+        return assertThrows(InvalidInputException.class, () -> StateDict.of(stateDict, OPTIONS))
                 .getMessage();
     }
 
@@ -94,17 +95,17 @@ class RnnWeightsTest {
     void theShapesSayWhichCellItIs(CellType mode, int proj) {
         RnnConfig config = RnnConfig.of(mode, 6, 5).withLayers(2).withBidirectional(true).withBias(proj == 0)
                 .withProjSize(proj);
-        RnnWeights w = RnnWeights.fromStateDict(stateDict(config), OPTIONS);
+        RnnWeights w = StateDict.of(stateDict(config), OPTIONS);
         assertEquals(config, w.config());
     }
 
     @Test
     void aModeThatContradictsTheShapesIsRefused() {
-        InvalidInputException e = assertThrows(InvalidInputException.class, () -> RnnWeights.fromStateDict(
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> StateDict.of(
                 stateDict(RnnConfig.of(CellType.GRU, 6, 5)), OPTIONS.mode(CellType.LSTM)));
         assertEquals("--mode lstm does not fit the weights: weight_hh_l0 has 15 rows, 3 times hidden_size 5 (GRU)",
                 e.getMessage());
-        assertEquals(CellType.RNN_RELU, RnnWeights.fromStateDict(stateDict(RnnConfig.of(3, 4)),
+        assertEquals(CellType.RNN_RELU, StateDict.of(stateDict(RnnConfig.of(3, 4)),
                 OPTIONS.mode(CellType.RNN_RELU)).config().mode());
     }
 
@@ -115,17 +116,17 @@ class RnnWeightsTest {
         RnnWeights.init(RnnConfig.of(CellType.LSTM, 6, 5), 3).stateDict()
                 .forEach((k, t) -> model.put("encoder.lstm." + k, t));
         model.put("head.weight", Tensor.zeros(2, 5));
-        RnnWeights w = RnnWeights.fromStateDict(model, OPTIONS);
+        RnnWeights w = StateDict.of(model, OPTIONS);
         assertEquals("LSTM(6, 5)", w.config().toString());
         RnnWeights.init(RnnConfig.of(CellType.GRU, 5, 4), 3).stateDict().forEach((k, t) -> model.put("decoder." + k, t));
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> RnnWeights.fromStateDict(model, OPTIONS));
+                () -> StateDict.of(model, OPTIONS));
         assertEquals("the file holds 2 recurrent modules, under the prefixes \"encoder.lstm.\", \"decoder.\"; "
                 + "choose one with --prefix", e.getMessage());
-        assertEquals("GRU(5, 4)", RnnWeights.fromStateDict(model, OPTIONS.prefix("decoder")).config().toString());
+        assertEquals("GRU(5, 4)", StateDict.of(model, OPTIONS.prefix("decoder")).config().toString());
         assertEquals("no recurrent module under prefix \"encoder.\" (found: \"encoder.lstm.\", \"decoder.\")",
                 assertThrows(InvalidInputException.class,
-                        () -> RnnWeights.fromStateDict(model, OPTIONS.prefix("encoder"))).getMessage());
+                        () -> StateDict.of(model, OPTIONS.prefix("encoder"))).getMessage());
     }
 
     // ---- save / load ----
@@ -135,8 +136,8 @@ class RnnWeightsTest {
         RnnOptions relu = RnnOptions.defaults().nonlinearity(Nonlinearity.RELU).batchFirst(true);
         RnnWeights original = RnnWeights.init(BIG.withMode(CellType.RNN_RELU).withBatchFirst(true), 11);
         Path file = dir.resolve("w.safetensors");
-        original.save(file);
-        RnnWeights loaded = RnnWeights.load(file, relu);
+        StateDict.save(original, file);
+        RnnWeights loaded = StateDict.load(file, relu);
         assertEquals(original.config(), loaded.config());
         assertEquals(List.copyOf(original.stateDict().keySet()), List.copyOf(loaded.stateDict().keySet()));
         original.stateDict().forEach((name, t) -> {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.InvalidInputException;
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ class StateDictKeysTest {
     private static void assertRefusedBriefly(Map<String, Tensor> stateDict) {
         Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             InvalidInputException e = assertThrows(InvalidInputException.class,
-                    () -> RnnWeights.fromStateDict(stateDict, RnnOptions.defaults()));
+                    () -> StateDict.of(stateDict, RnnOptions.defaults()));
             String m = e.getMessage();
             assertTrue(m.length() <= MESSAGE_LIMIT, "message of " + m.length() + " characters");
             assertTrue(!m.contains("\n"), m);
@@ -74,7 +75,7 @@ class StateDictKeysTest {
         }
         Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             try {
-                RnnWeights.fromStateDict(sd, RnnOptions.defaults());
+                StateDict.of(sd, RnnOptions.defaults());
             } catch (InvalidInputException e) {
                 assertTrue(e.getMessage().length() <= MESSAGE_LIMIT, "message of " + e.getMessage().length());
                 assertTrue(!e.getMessage().contains("\n"), e.getMessage());

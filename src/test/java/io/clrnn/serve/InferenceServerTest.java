@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.RnnOutput;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
@@ -60,7 +61,7 @@ class InferenceServerTest {
     static void start() throws IOException {
         dir = Files.createTempDirectory("clrnn-serve");
         weights = RnnWeights.init(LSTM, 5);
-        weights.save(dir.resolve("lstm.safetensors"));
+        StateDict.save(weights, dir.resolve("lstm.safetensors"));
         direct = Rnn.create(device, weights);
         server = InferenceServer.start(device, List.of(
                 new InferenceServer.ModelSpec("lstm", dir.resolve("lstm.safetensors"), RnnOptions.defaults()),

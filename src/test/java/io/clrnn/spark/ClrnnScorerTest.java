@@ -13,6 +13,7 @@ import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.TestResources;
@@ -73,7 +74,7 @@ class ClrnnScorerTest {
     void start() throws IOException {
         nativeBefore = ClResource.liveCount();
         lstmWeights = dir.resolve("lstm.safetensors");
-        RnnWeights.init(LSTM, 7).save(lstmWeights);
+        StateDict.save(RnnWeights.init(LSTM, 7), lstmWeights);
         spark = LocalSpark.start("ClrnnScorerTest");
         device = TestDevice.open();
         lstm = Rnn.load(device, lstmWeights, RnnOptions.defaults().batchFirst(true));
@@ -231,7 +232,7 @@ class ClrnnScorerTest {
     @Order(6)
     void cellStateOfAModuleWithoutOneFailsTheJob() throws IOException {
         Path gru = dir.resolve("gru.safetensors");
-        RnnWeights.init(RnnConfig.of(CellType.GRU, 5, 3), 1).save(gru);
+        StateDict.save(RnnWeights.init(RnnConfig.of(CellType.GRU, 5, 3), 1), gru);
         ClrnnScorer scorer = flatScorer().setWeights(gru.toString()).setCellCol("c_n");
         String message = jobFailure(scorer.transform(flatRows(List.of(new float[5]))));
         assertTrue(message.contains("cellCol 'c_n' asks for c_n, but GRU has no cell state"), message);

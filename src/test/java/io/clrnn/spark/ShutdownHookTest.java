@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.RnnOptions;
+import io.clrnn.StateDict;
 import io.clrnn.TestDevice;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
@@ -31,7 +32,7 @@ class ShutdownHookTest {
     @Test
     void modulesCloseAtJvmExitWithoutThePlugin(@TempDir Path dir) throws IOException, InterruptedException {
         Path weights = dir.resolve("gru.safetensors");
-        RnnWeights.init(RnnConfig.of(CellType.GRU, 3, 4), 1).save(weights);
+        StateDict.save(RnnWeights.init(RnnConfig.of(CellType.GRU, 3, 4), 1), weights);
         Path logging = dir.resolve("logback.xml");
         Files.writeString(logging, """
                 <configuration>

@@ -2,6 +2,7 @@ package io.clrnn.cli.spark;
 
 import io.clrnn.Rnn;
 import io.clrnn.RnnOutput;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.RnnConfig;
@@ -37,7 +38,7 @@ final class SparkBench {
     static Result run(RnnConfig config, ExampleData data, int rows, int batch, int partitions, int rounds,
             String master, String deviceSpec, Path workdir, PrintWriter err) throws IOException {
         Path weights = workdir.resolve("bench-" + config.mode().cliName() + ".safetensors");
-        RnnWeights.init(config, 1).save(weights);
+        StateDict.save(RnnWeights.init(config, 1), weights);
 
         List<Tensor> batches = new ArrayList<>();
         for (int first = 0; first < rows; first += batch) {

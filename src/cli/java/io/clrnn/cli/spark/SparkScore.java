@@ -8,6 +8,7 @@ import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.cli.Main;
 import io.clrnn.device.Device;
@@ -173,7 +174,7 @@ public final class SparkScore implements Callable<Integer> {
     /** Scores {@code in} into {@code out} with this command's settings; an LSTM's c_n comes along. */
     Scored score(SparkSession spark, Path weightsPath, String in, String out, PrintWriter err) throws IOException {
         RnnOptions options = RnnOptions.defaults().prefix(prefix).mode(mode == null ? null : CellType.parse(mode));
-        RnnConfig config = RnnWeights.load(onDriver(weightsPath), options).config();
+        RnnConfig config = StateDict.load(onDriver(weightsPath), options).config();
         err.println("spark-score: " + config + " from " + weightsPath + " on device '" + device + "', Spark "
                 + spark.sparkContext().master());
         List<String> wanted = outputs != null ? outputs
@@ -227,7 +228,7 @@ public final class SparkScore implements Callable<Integer> {
         RnnConfig config = RnnConfig.of(CellType.LSTM, 32, 64);
         ExampleData data = new ExampleData(20, config.inputSize(), true, true);
         Path model = dir.resolve("lstm.safetensors");
-        RnnWeights.init(config, 1).save(model);
+        StateDict.save(RnnWeights.init(config, 1), model);
         String in = dir.resolve("sequences.parquet").toString();
         String out = dir.resolve("scored.parquet").toString();
         inputCol = "sequence";

@@ -8,6 +8,7 @@ import io.clrnn.Rnn;
 import io.clrnn.RnnInput;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnOutput;
+import io.clrnn.StateDict;
 import io.clrnn.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
@@ -38,7 +39,7 @@ class SparkScoreTest {
     @BeforeAll
     static void files() throws IOException {
         weights = dir.resolve("gru.safetensors");
-        RnnWeights.init(GRU, 3).save(weights);
+        StateDict.save(RnnWeights.init(GRU, 3), weights);
         input = dir.resolve("in.parquet").toString();
         SparkSession spark = LocalSession.start("local[2]");
         try {

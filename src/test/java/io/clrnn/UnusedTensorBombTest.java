@@ -1,11 +1,9 @@
-package io.clrnn.model;
+package io.clrnn;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.RnnOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,7 +33,7 @@ class UnusedTensorBombTest {
         Files.write(file, bomb());
         assertTrue(Files.size(file) < 4 << 20, "small on disk: " + Files.size(file));
         InvalidInputException e = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertThrows(
-                InvalidInputException.class, () -> RnnWeights.load(file, RnnOptions.defaults())));
+                InvalidInputException.class, () -> StateDict.load(file, RnnOptions.defaults())));
         assertTrue(e.getMessage().contains("Unexpected key(s) in state_dict: \"junk0\""), e.getMessage());
     }
 
@@ -50,11 +48,11 @@ class UnusedTensorBombTest {
         java.util.Map<String, int[]> shapes = java.util.Map.of("weight_ih_l0", new int[] {4096, 2}, "weight_hh_l0",
                 new int[] {4096, 4096}, "bias_ih_l0", new int[] {4096}, "bias_hh_l0", new int[] {4096});
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> RnnWeights.checkFitsInMemory(Path.of("huge.pt"), shapes, 64L << 20));
+                () -> StateDict.checkFitsInMemory(Path.of("huge.pt"), shapes, 64L << 20));
         assertTrue(e.getMessage().equals("huge.pt: the module's tensors take 0.1 GiB as float32, more than half of the "
                 + "memory this JVM may use (0.1 GiB); give it more (-Xmx, or CLRNN_JAVA_OPTS for the command line)"),
                 e.getMessage());
-        RnnWeights.checkFitsInMemory(Path.of("huge.pt"), shapes, 8L << 30);
+        StateDict.checkFitsInMemory(Path.of("huge.pt"), shapes, 8L << 30);
     }
 
     /** RNN(2, 3)'s state_dict and junk0, as torch.save's zip writes them (storages stored, junk0 deflated). */
