@@ -47,15 +47,15 @@ public final class ClKernel extends ClResource {
 
     private static Map<String, Integer> argNames(cl_kernel kernel, String name) {
         int[] count = new int[1];
-        Cl.check(CL.clGetKernelInfo(kernel, CL.CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(count), null),
+        CheckedCl.check(CL.clGetKernelInfo(kernel, CL.CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(count), null),
                 "clGetKernelInfo(" + name + ", CL_KERNEL_NUM_ARGS)");
         Map<String, Integer> names = new HashMap<>();
         for (int i = 0; i < count[0]; i++) {
             long[] size = new long[1];
             String call = "clGetKernelArgInfo(" + name + ", " + i + ", CL_KERNEL_ARG_NAME)";
-            Cl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, 0, null, size), call);
+            CheckedCl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, 0, null, size), call);
             byte[] bytes = new byte[(int) size[0]];
-            Cl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, bytes.length, Pointer.to(bytes), null),
+            CheckedCl.check(CL.clGetKernelArgInfo(kernel, i, CL.CL_KERNEL_ARG_NAME, bytes.length, Pointer.to(bytes), null),
                     call);
             int n = 0;
             while (n < bytes.length && bytes[n] != 0) {
@@ -73,7 +73,7 @@ public final class ClKernel extends ClResource {
     public ClKernel arg(String arg, ClBuffer buffer) {
         int i = index(arg);
         if (lastValue[i] != buffer || buffer.isClosed()) {
-            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_mem, Pointer.to(buffer.mem())), call(arg));
             lastValue[i] = buffer;
         }
         return this;
@@ -82,7 +82,7 @@ public final class ClKernel extends ClResource {
     public ClKernel arg(String arg, int value) {
         int i = index(arg);
         if (!(lastValue[i] instanceof Integer v && v == value)) {
-            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int, Pointer.to(new int[] {value})), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int, Pointer.to(new int[] {value})), call(arg));
             lastValue[i] = value;
         }
         return this;
@@ -91,7 +91,7 @@ public final class ClKernel extends ClResource {
     public ClKernel arg(String arg, long value) {
         int i = index(arg);
         if (!(lastValue[i] instanceof Long v && v == value)) {
-            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_long, Pointer.to(new long[] {value})), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_long, Pointer.to(new long[] {value})), call(arg));
             lastValue[i] = value;
         }
         return this;
@@ -100,7 +100,7 @@ public final class ClKernel extends ClResource {
     public ClKernel arg(String arg, float value) {
         int i = index(arg);
         if (!(lastValue[i] instanceof Float v && Float.floatToRawIntBits(v) == Float.floatToRawIntBits(value))) {
-            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_float, Pointer.to(new float[] {value})), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_float, Pointer.to(new float[] {value})), call(arg));
             lastValue[i] = value;
         }
         return this;
@@ -114,7 +114,7 @@ public final class ClKernel extends ClResource {
         int i = index(arg);
         Int8 v = new Int8(java.util.Arrays.copyOf(values, 8));
         if (!v.equals(lastValue[i])) {
-            Cl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int * 8L, Pointer.to(v.values)), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, Sizeof.cl_int * 8L, Pointer.to(v.values)), call(arg));
             lastValue[i] = v;
         }
         return this;
@@ -137,7 +137,7 @@ public final class ClKernel extends ClResource {
         int i = index(arg);
         Local size = new Local(Math.max(bytes, 4));
         if (!size.equals(lastValue[i])) {
-            Cl.check(CL.clSetKernelArg(handle(), i, size.bytes, null), call(arg));
+            CheckedCl.check(CL.clSetKernelArg(handle(), i, size.bytes, null), call(arg));
             lastValue[i] = size;
         }
         return this;
@@ -159,7 +159,7 @@ public final class ClKernel extends ClResource {
             return maxWorkGroupSize;
         }
         long[] value = new long[1];
-        Cl.check(CL.clGetKernelWorkGroupInfo(handle(), device, CL.CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+        CheckedCl.check(CL.clGetKernelWorkGroupInfo(handle(), device, CL.CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
                 Pointer.to(value), null), "clGetKernelWorkGroupInfo(" + name + ")");
         maxWorkGroupSize = value[0];
         return value[0];

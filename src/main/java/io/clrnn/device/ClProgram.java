@@ -23,7 +23,7 @@ public final class ClProgram extends ClResource {
         device.beforeCall("clCreateKernel(" + kernelName + ")");
         int[] status = new int[1];
         cl_kernel kernel = CL.clCreateKernel(program, kernelName, status);
-        Cl.check(status[0], "clCreateKernel(" + kernelName + ") in " + name);
+        CheckedCl.check(status[0], "clCreateKernel(" + kernelName + ") in " + name);
         return ClKernel.of(kernel, kernelName);
     }
 

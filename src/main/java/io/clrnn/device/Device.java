@@ -103,7 +103,7 @@ public final class Device extends ClResource {
         synchronized (SETUP) {
             context = CL.clCreateContext(properties, devices.length, devices, null, null, status);
         }
-        Cl.check(status[0], "clCreateContext");
+        CheckedCl.check(status[0], "clCreateContext");
         cl_command_queue main = null;
         cl_command_queue latency = null;
         try {
@@ -128,7 +128,7 @@ public final class Device extends ClResource {
         @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties is OpenCL 2.0; we promise 1.2
         cl_command_queue q = CL.clCreateCommandQueue(context, device, profiling ? CL.CL_QUEUE_PROFILING_ENABLE : 0,
                 status);
-        Cl.check(status[0], "clCreateCommandQueue");
+        CheckedCl.check(status[0], "clCreateCommandQueue");
         return q;
     }
 
@@ -188,7 +188,7 @@ public final class Device extends ClResource {
         return guarded("clCreateBuffer(" + bytes + " bytes)", call -> {
             int[] status = new int[1];
             cl_mem mem = CL.clCreateBuffer(context, flags, Math.max(bytes, 4), null, status);
-            Cl.check(status[0], call);
+            CheckedCl.check(status[0], call);
             return new ClBuffer(mem, bytes);
         });
     }
@@ -219,7 +219,7 @@ public final class Device extends ClResource {
     private ClProgram build(String name, String source) {
         int[] status = new int[1];
         cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, status);
-        Cl.check(status[0], "clCreateProgramWithSource(" + name + ")");
+        CheckedCl.check(status[0], "clCreateProgramWithSource(" + name + ")");
         long start = System.nanoTime();
         int built;
         synchronized (SETUP) {
@@ -272,7 +272,7 @@ public final class Device extends ClResource {
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
         guarded(lane, "clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), blockingTransfers, dstOffsetBytes, bytes,
+            CheckedCl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), blockingTransfers, dstOffsetBytes, bytes,
                     Pointer.to(src), 0, null, event), call);
             enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -291,7 +291,7 @@ public final class Device extends ClResource {
         guarded(lane, "clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             long before = enqueued[slot(lane)].get();
-            Cl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), waits, srcOffsetBytes, bytes, Pointer.to(dst), 0,
+            CheckedCl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), waits, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
             if (waits) {
                 finished[slot(lane)].accumulateAndGet(before, Math::max); // it waited for all before it
@@ -310,7 +310,7 @@ public final class Device extends ClResource {
         }
         guarded(lane, "clEnqueueCopyBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
+            CheckedCl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
                     null, event), call);
             enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -324,7 +324,7 @@ public final class Device extends ClResource {
         }
         guarded(lane, "clEnqueueFillBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueFillBuffer(queue(lane), dst.mem(), Pointer.to(new float[] {0f}), 4, dstOffsetBytes,
+            CheckedCl.check(CL.clEnqueueFillBuffer(queue(lane), dst.mem(), Pointer.to(new float[] {0f}), 4, dstOffsetBytes,
                     bytes, 0, null, event), call);
             enqueued(lane);
             return record(profile, Profile.Family.TRANSFER, event);
@@ -342,7 +342,7 @@ public final class Device extends ClResource {
             int[] status = new int[1];
             ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
                     event, status);
-            Cl.check(status[0], call);
+            CheckedCl.check(status[0], call);
             record(profile, Profile.Family.TRANSFER, event);
             return mapped.order(ByteOrder.nativeOrder());
         });
@@ -351,7 +351,7 @@ public final class Device extends ClResource {
     /** Enqueues the release of a mapping made by {@link #mapForReading}. */
     public void unmap(Lane lane, ClBuffer buffer, ByteBuffer mapped) {
         guarded(lane, "clEnqueueUnmapMemObject", call -> {
-            Cl.check(CL.clEnqueueUnmapMemObject(queue(lane), buffer.mem(), mapped, 0, null, null), call);
+            CheckedCl.check(CL.clEnqueueUnmapMemObject(queue(lane), buffer.mem(), mapped, 0, null, null), call);
             enqueued(lane);
             return null;
         });
@@ -378,7 +378,7 @@ public final class Device extends ClResource {
         }
         guarded(lane, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
+            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
                     event), call);
             enqueued(lane);
             return record(profile, family, event);
@@ -413,7 +413,7 @@ public final class Device extends ClResource {
         }
         guarded(lane, "clEnqueueCopyBufferRect", call -> {
             cl_event event = eventFor(profile);
-            Cl.check(CL.clEnqueueCopyBufferRect(queue(lane), src.mem(), dst.mem(), new long[] {srcOffsetBytes, 0, 0},
+            CheckedCl.check(CL.clEnqueueCopyBufferRect(queue(lane), src.mem(), dst.mem(), new long[] {srcOffsetBytes, 0, 0},
                     new long[] {dstOffsetBytes, 0, 0}, region, srcRowPitch, srcSlicePitch, dstRowPitch, dstSlicePitch,
                     0, null, event), call);
             enqueued(lane);
@@ -438,7 +438,7 @@ public final class Device extends ClResource {
         if (finished[l].get() >= n) {
             return;
         }
-        Cl.check(CL.clFinish(queue(lane)), call);
+        CheckedCl.check(CL.clFinish(queue(lane)), call);
         finished[l].accumulateAndGet(n, Math::max);
     }
 
@@ -537,10 +537,10 @@ public final class Device extends ClResource {
 
     private static List<Located> enumerate() {
         List<Located> all = new ArrayList<>();
-        for (cl_platform_id platform : Cl.platforms()) {
-            String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
+        for (cl_platform_id platform : CheckedCl.platforms()) {
+            String platformName = CheckedCl.platformString(platform, CL.CL_PLATFORM_NAME);
             List<Located> here = new ArrayList<>();
-            for (cl_device_id id : Cl.devices(platform)) {
+            for (cl_device_id id : CheckedCl.devices(platform)) {
                 here.add(new Located(describe(all.size() + here.size(), platformName, id), platform, id, null));
             }
             for (Located d : here) {
@@ -580,23 +580,23 @@ public final class Device extends ClResource {
     }
 
     private static DeviceInfo describe(int index, String platform, cl_device_id id) {
-        long type = Cl.deviceLong(id, CL.CL_DEVICE_TYPE);
+        long type = CheckedCl.deviceLong(id, CL.CL_DEVICE_TYPE);
         DeviceInfo.Type t = (type & CL.CL_DEVICE_TYPE_GPU) != 0 ? DeviceInfo.Type.GPU
                 : (type & CL.CL_DEVICE_TYPE_CPU) != 0 ? DeviceInfo.Type.CPU
                 : (type & CL.CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceInfo.Type.ACCELERATOR
                 : DeviceInfo.Type.OTHER;
         return new DeviceInfo(index, t,
-                Cl.deviceString(id, CL.CL_DEVICE_NAME),
+                CheckedCl.deviceString(id, CL.CL_DEVICE_NAME),
                 platform,
-                Cl.deviceString(id, CL.CL_DEVICE_VENDOR),
-                Cl.deviceString(id, CL.CL_DEVICE_VERSION),
-                (int) Cl.deviceLong(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS),
-                Cl.deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE),
-                Cl.deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
-                Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
-                Cl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_TYPE) == CL.CL_LOCAL,
-                Cl.deviceLong(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                (int) Cl.deviceLong(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
-                (Cl.deviceLong(id, CL.CL_DEVICE_SINGLE_FP_CONFIG) & CL.CL_FP_FMA) != 0);
+                CheckedCl.deviceString(id, CL.CL_DEVICE_VENDOR),
+                CheckedCl.deviceString(id, CL.CL_DEVICE_VERSION),
+                (int) CheckedCl.deviceLong(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS),
+                CheckedCl.deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE),
+                CheckedCl.deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                CheckedCl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
+                CheckedCl.deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_TYPE) == CL.CL_LOCAL,
+                CheckedCl.deviceLong(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                (int) CheckedCl.deviceLong(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                (CheckedCl.deviceLong(id, CL.CL_DEVICE_SINGLE_FP_CONFIG) & CL.CL_FP_FMA) != 0);
     }
 }

@@ -95,9 +95,9 @@ public final class Profile {
         try {
             for (int i = 0; i < events.size(); i++) {
                 cl_event e = events.get(i).handle();
-                Cl.check(CL.clGetEventProfilingInfo(e, CL.CL_PROFILING_COMMAND_START, Sizeof.cl_ulong,
+                CheckedCl.check(CL.clGetEventProfilingInfo(e, CL.CL_PROFILING_COMMAND_START, Sizeof.cl_ulong,
                         Pointer.to(start), null), "clGetEventProfilingInfo");
-                Cl.check(CL.clGetEventProfilingInfo(e, CL.CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
+                CheckedCl.check(CL.clGetEventProfilingInfo(e, CL.CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
                         Pointer.to(end), null), "clGetEventProfilingInfo");
                 total.merge(families.get(i), end[0] - start[0], Long::sum);
             }

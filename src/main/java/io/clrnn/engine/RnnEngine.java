@@ -205,18 +205,18 @@ public final class RnnEngine implements AutoCloseable {
         long transfer = Math.min(plans.tuning().maxTransferBytes(), MAX_TRANSFER_BYTES);
         int n = sorted.length;
         while (n > 0) {
-            Sizes s = Sizes.of(layout, shape.seqLen(), n, PackedBatch.rows(shape, sorted, 0, n));
+            WorkspaceLayout s = WorkspaceLayout.of(layout, shape.seqLen(), n, PackedBatch.rows(shape, sorted, 0, n));
             if (s.largestBuffer() <= maxBuffer && s.allBuffers() <= total && s.largestTransfer() <= transfer) {
                 return n;
             }
             n /= 2;
         }
-        Sizes one = Sizes.of(layout, shape.seqLen(), 1, shape.seqLen());
+        WorkspaceLayout one = WorkspaceLayout.of(layout, shape.seqLen(), 1, shape.seqLen());
         throw new InvalidInputException(String.format(Locale.ROOT,
                 "input too large for %s: seq_len %d needs %s for a single sequence (largest buffer %s, "
                         + "largest transfer %s); the device allows %s per buffer and %s in all, a transfer %s",
-                device.info().name(), shape.seqLen(), Sizes.mib(one.allBuffers()), Sizes.mib(one.largestBuffer()),
-                Sizes.mib(one.largestTransfer()), Sizes.mib(maxBuffer), Sizes.mib(total), Sizes.mib(transfer)));
+                device.info().name(), shape.seqLen(), WorkspaceLayout.mib(one.allBuffers()), WorkspaceLayout.mib(one.largestBuffer()),
+                WorkspaceLayout.mib(one.largestTransfer()), WorkspaceLayout.mib(maxBuffer), WorkspaceLayout.mib(total), WorkspaceLayout.mib(transfer)));
     }
 
     /** One forward of one slice: one upload, every layer, one read back. */
@@ -249,7 +249,7 @@ public final class RnnEngine implements AutoCloseable {
     private record StateIo(ClBuffer h0, long h0Off, ClBuffer hn, long hnOff, ClBuffer c0, long c0Off, ClBuffer c,
             long cOff, boolean direct) {}
 
-    private StateIo stateIo(PackedBatch batch, Sizes sizes, StateBuffers state) {
+    private StateIo stateIo(PackedBatch batch, WorkspaceLayout sizes, StateBuffers state) {
         if (state != null && batch.batch() == state.batch() && batch.inCallersOrder()) {
             boolean cell = state.c() != null;
             return new StateIo(state.h(), 0, state.nextH(), 0, cell ? state.c() : workspace.in, cell ? 0
@@ -262,7 +262,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** A stream's states, gathered into the slice's packed order where the first layer reads h_0 and c_0. */
-    private void loadStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, StateIo io,
+    private void loadStates(Device.Lane lane, PackedBatch batch, WorkspaceLayout sizes, StateBuffers state, StateIo io,
             Profile profile) {
         if (state == null) {
             return;
@@ -280,7 +280,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The slice's final states, scattered from the last layer's output back into the stream's rows. */
-    private void storeStates(Device.Lane lane, PackedBatch batch, Sizes sizes, StateBuffers state, StateIo io,
+    private void storeStates(Device.Lane lane, PackedBatch batch, WorkspaceLayout sizes, StateBuffers state, StateIo io,
             Profile profile) {
         if (state == null) {
             return;
@@ -298,7 +298,7 @@ public final class RnnEngine implements AutoCloseable {
         state.writtenOn(lane);
     }
 
-    private void moveStates(String name, Device.Lane lane, PackedBatch batch, Sizes sizes, ClBuffer states,
+    private void moveStates(String name, Device.Lane lane, PackedBatch batch, WorkspaceLayout sizes, ClBuffer states,
             long packedOffset, ClBuffer packed, int width, Profile profile) {
         ClKernel k = kernels.get(new KernelCache.Key("state.cl", name, null),
                 () -> device.program("", "state.cl").kernel(name));
@@ -312,13 +312,13 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */
-    private record Prepared(KernelPlan.ProjectionTiles tiles, Sizes sizes, RecurrencePlans.Planned planned) {}
+    private record Prepared(KernelPlan.ProjectionTiles tiles, WorkspaceLayout sizes, RecurrencePlans.Planned planned) {}
 
     private Prepared prepare(PackedBatch batch) {
         int rows = batch.rows();
         KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
-        Sizes sizes = Sizes.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
+        WorkspaceLayout sizes = WorkspaceLayout.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
         workspace.ensure(sizes);
         return new Prepared(tiles, sizes, plans.plan(batch.seqLen(), batch.batch(), rows));
     }
@@ -328,7 +328,7 @@ public final class RnnEngine implements AutoCloseable {
      * read past a row's ragged edge: then they can take it as it is (an offset other than 0 they cannot).
      */
     private static boolean fits(ClBuffer buffer, long offset, long floats) {
-        return offset == 0 && buffer.bytes() >= (floats + Sizes.SLACK) * 4;
+        return offset == 0 && buffer.bytes() >= (floats + WorkspaceLayout.SLACK) * 4;
     }
 
     /**
@@ -384,7 +384,7 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, Sizes sizes, StateIo io, int layer,
+    private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, WorkspaceLayout sizes, StateIo io, int layer,
             LayerWeights w, ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
         KernelPlan.RecurrencePlan plan = planned.plan();
         Device.Lane lane = plan.lane();

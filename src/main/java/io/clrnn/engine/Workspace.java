@@ -88,7 +88,7 @@ final class Workspace implements AutoCloseable {
 
     ClBuffer placeholder() {
         if (placeholder == null) {
-            placeholder = device.buffer(4 * Sizes.SLACK);
+            placeholder = device.buffer(4 * WorkspaceLayout.SLACK);
         }
         return placeholder;
     }
@@ -98,7 +98,7 @@ final class Workspace implements AutoCloseable {
     }
 
     /** Grows every buffer to what {@code s} needs. */
-    void ensure(Sizes s) {
+    void ensure(WorkspaceLayout s) {
         try {
             in = fit(in, s.inFloats(), false);
             p = fit(p, s.pFloats(), false);
@@ -123,7 +123,7 @@ final class Workspace implements AutoCloseable {
     }
 
     /** Enqueues one non-blocking write: X in packed order, h_0 and c_0 (zeros when absent), the step table. */
-    void upload(Device.Lane lane, PackedBatch batch, Forward f, Sizes s, Profile profile) {
+    void upload(Device.Lane lane, PackedBatch batch, Forward f, WorkspaceLayout s, Profile profile) {
         Strides io = f.strides();
         long clock = Timer.start(profile);
         int floats = Math.toIntExact(s.uploadFloats());
@@ -156,7 +156,7 @@ final class Workspace implements AutoCloseable {
      * batch's own order) on the device, unless null (the kernels read it in place), then h_0, c_0 (zeros when
      * absent; not when the states come from a stream's) and the step table in one write.
      */
-    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Forward f, Sizes s,
+    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Forward f, WorkspaceLayout s,
             boolean statesOnDevice, Profile profile) {
         long clock = Timer.start(profile);
         if (x != null) {
@@ -185,12 +185,12 @@ final class Workspace implements AutoCloseable {
     }
 
     /** Whether {@code in} already holds this batch's step table and order where {@code s} puts them. */
-    private boolean holdsTables(PackedBatch batch, Sizes s) {
+    private boolean holdsTables(PackedBatch batch, WorkspaceLayout s) {
         return tablesIn == in && in != null && tablesOffset == s.tableOffset()
                 && Arrays.equals(tables, batch.table) && Arrays.equals(tablesOrder, batch.order);
     }
 
-    private void tablesWritten(PackedBatch batch, Sizes s) {
+    private void tablesWritten(PackedBatch batch, WorkspaceLayout s) {
         tablesIn = in;
         tablesOffset = s.tableOffset();
         tables = batch.table.clone();
@@ -202,7 +202,7 @@ final class Workspace implements AutoCloseable {
      * {@code cn}), to where {@code io} says (h_n and c_n only when it names buffers for them), rows in the batch's own
      * order; one command each, or one per direction for a Y in ONNX's (seq, D, batch, H).
      */
-    void copyResults(Device.Lane lane, PackedBatch batch, Sizes s, DeviceIo io, boolean copyY, ClBuffer hn,
+    void copyResults(Device.Lane lane, PackedBatch batch, WorkspaceLayout s, DeviceIo io, boolean copyY, ClBuffer hn,
             long hnOffset, ClBuffer cn, long cnOffset, Profile profile) {
         ClBuffer src = lastOutput();
         ClBuffer y = io.y();
@@ -259,7 +259,7 @@ final class Workspace implements AutoCloseable {
      * back to the caller's order and layout; padded steps are left as they are (zero). A CPU device's
      * results are mapped and copied once, straight into the Java arrays.
      */
-    void download(Device.Lane lane, PackedBatch batch, Strides io, Sizes s, Tensor out, Tensor hn, Tensor cn,
+    void download(Device.Lane lane, PackedBatch batch, Strides io, WorkspaceLayout s, Tensor out, Tensor hn, Tensor cn,
             Profile profile) {
         ClBuffer src = lastOutput();
         // without h_n (a stream's states stay on the device) only out comes back

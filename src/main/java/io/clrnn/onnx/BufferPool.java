@@ -44,7 +44,7 @@ final class BufferPool implements AutoCloseable {
         }
     }
 
-    /** Floats past a tensor's end in every block (the engine's {@code Sizes.SLACK}). */
+    /** Floats past a tensor's end in every block (the engine's {@code WorkspaceLayout.SLACK}). */
     static final int SLACK = 64;
     private final Device device;
     private final List<Block> free = new ArrayList<>();

@@ -175,7 +175,7 @@ public final class OnnxModel {
             } else if (Operators.OPS.containsKey(n.opType)) {
                 Operators.check(n, opset);
             } else {
-                Glue.check(n, opset);
+                HostOperators.check(n, opset);
             }
             for (String out : n.outputs) {
                 if (out.isEmpty()) {
@@ -221,7 +221,7 @@ public final class OnnxModel {
         List<Node> rest = new ArrayList<>();
         long folded = 0;
         for (Node n : order) {
-            boolean constant = Glue.OPS.containsKey(n.opType);
+            boolean constant = HostOperators.OPS.containsKey(n.opType);
             for (String in : n.inputs) {
                 constant &= in.isEmpty() || consts.containsKey(in);
             }
@@ -230,7 +230,7 @@ public final class OnnxModel {
                 for (int i = 0; i < args.length; i++) {
                     args[i] = n.inputs.get(i).isEmpty() ? null : consts.get(n.inputs.get(i));
                 }
-                Value v = Glue.run(n, args, opset, dir, file);
+                Value v = HostOperators.run(n, args, opset, dir, file);
                 folded += n.opType.equals("Constant") ? 0 : v.numel(); // a Constant holds the file's own data
                 if (folded > FOLD_BUDGET) {
                     // shape arithmetic is small; a graph whose constants keep doubling is an attack on the loader
@@ -353,14 +353,14 @@ public final class OnnxModel {
 
     private void checkOperator(Node n, String domain, Set<String> functions) {
         boolean known = (domain.isEmpty() || domain.equals("ai.onnx"))
-                && (RECURRENT.contains(n.opType) || Glue.OPS.containsKey(n.opType)
+                && (RECURRENT.contains(n.opType) || HostOperators.OPS.containsKey(n.opType)
                 || Operators.OPS.containsKey(n.opType));
         if (!known) {
             String what = functions.contains(n.opType) ? "a function defined in the model"
                     : domain.isEmpty() || domain.equals("ai.onnx") ? "an operator" : "an operator of domain "
                     + FormatException.quote(domain);
             throw new FormatException(file + ": " + n.label + " is " + what + " clrnn does not run; clrnn runs RNN, "
-                    + "GRU and LSTM (opset " + MIN_OPSET + " to " + MAX_OPSET + ") and the " + (Glue.OPS.size()
+                    + "GRU and LSTM (opset " + MIN_OPSET + " to " + MAX_OPSET + ") and the " + (HostOperators.OPS.size()
                     + Operators.OPS.size()) + " operators around them that README's ONNX section lists");
         }
     }
@@ -456,7 +456,7 @@ public final class OnnxModel {
                         }
                         if (rec.containsKey(n)) {
                             found.add(Recurrent.inputRole(i));
-                        } else if (Glue.passesData(n, i)) {
+                        } else if (HostOperators.passesData(n, i)) {
                             n.outputs.stream().filter(s -> !s.isEmpty()).forEach(todo::push);
                         }
                     }
@@ -483,7 +483,7 @@ public final class OnnxModel {
                 continue;
             }
             for (int i = 0; i < p.inputs.size(); i++) {
-                if (Glue.passesData(p, i) && !p.inputs.get(i).isEmpty()) {
+                if (HostOperators.passesData(p, i) && !p.inputs.get(i).isEmpty()) {
                     todo.push(p.inputs.get(i));
                 }
             }

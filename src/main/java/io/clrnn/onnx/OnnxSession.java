@@ -284,7 +284,7 @@ public final class OnnxSession implements AutoCloseable {
             if (n.opType.equals("Gather") && in[0] instanceof Value.Floats) {
                 in[0] = new Value.OnDevice(args(n, in, values).device(0), kernels); // an embedding lookup
             }
-            out = new Value[] {Glue.run(n, in, model.opset, model.dir, model.file)};
+            out = new Value[] {HostOperators.run(n, in, model.opset, model.dir, model.file)};
         }
         for (int i = 0; i < n.outputs.size() && i < out.length; i++) {
             if (!n.outputs.get(i).isEmpty() && out[i] != null) {

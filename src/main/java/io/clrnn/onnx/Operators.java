@@ -464,7 +464,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = Glue.axis(n, n.getInt("axis", opset < 13 ? 1 : -1), s.length);
+        int axis = HostOperators.axis(n, n.getInt("axis", opset < 13 ? 1 : -1), s.length);
         if (opset < 13) {
             return dev(in, in.kernels().softmax(in.device(0), prod(s, 0, axis), prod(s, axis, s.length), 1, log));
         }
@@ -477,7 +477,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = Glue.axis(n, n.getInt("axis", -1), s.length);
+        int axis = HostOperators.axis(n, n.getInt("axis", -1), s.length);
         int rows = prod(s, 0, axis);
         int width = prod(s, axis, s.length);
         float eps = n.getFloat("epsilon", 1e-5f);
@@ -531,7 +531,7 @@ final class Operators {
             }
             return all;
         }
-        boolean[] seen = Glue.axisSet(n, axes, rank);
+        boolean[] seen = HostOperators.axisSet(n, axes, rank);
         return java.util.stream.IntStream.range(0, rank).filter(d -> seen[d]).toArray();
     }
 
@@ -580,7 +580,7 @@ final class Operators {
         if (s.length == 0) {
             throw n.fail("takes a tensor of rank 1 or more, got a scalar");
         }
-        int axis = Glue.axis(n, n.getInt("axis", 0), s.length);
+        int axis = HostOperators.axis(n, n.getInt("axis", 0), s.length);
         if (s[axis] == 0) {
             throw n.fail("cannot take " + n.opType + " over an empty axis");
         }

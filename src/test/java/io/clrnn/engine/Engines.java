@@ -21,12 +21,12 @@ public final class Engines {
 
     /** The largest per-call buffer of a forward of {@code batch} full sequences of {@code seq} steps, in bytes. */
     public static long largestBuffer(RnnEngine engine, int seq, int batch) {
-        return Sizes.of(engine.layout(), seq, batch, (long) seq * batch).largestBuffer();
+        return WorkspaceLayout.of(engine.layout(), seq, batch, (long) seq * batch).largestBuffer();
     }
 
     /** The larger host transfer of such a forward, in bytes. */
     public static long largestTransfer(RnnEngine engine, int seq, int batch) {
-        return Sizes.of(engine.layout(), seq, batch, (long) seq * batch).largestTransfer();
+        return WorkspaceLayout.of(engine.layout(), seq, batch, (long) seq * batch).largestTransfer();
     }
 
     /** Lets forwards take the device's in-thread latency lane, or keeps them on its own queue. */

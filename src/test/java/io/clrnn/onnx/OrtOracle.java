@@ -27,6 +27,6 @@ final class OrtOracle {
 
     static void assumeAvailable() {
         Assumptions.assumeTrue(AVAILABLE, "ONNX Runtime is not on this classpath (the test bundle leaves it out); "
-                + "run the comparisons with it through Maven: mvn test -Dtest='GlueTest,OnnxVersusOrtTest'");
+                + "run the comparisons with it through Maven: mvn test -Dtest='HostOperatorsTest,OnnxVersusOrtTest'");
     }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * -1 in shapes, both opset forms), against ONNX Runtime: once folded at load (every input an initializer) and
  * once evaluated at run time (the data a graph input).
  */
-class GlueTest {
+class HostOperatorsTest {
     private static Device device;
 
     @BeforeAll

@@ -13,11 +13,11 @@ import org.jocl.cl_platform_id;
  * The one checked choke point for OpenCL status codes, plus typed info queries. JOCL's own
  * exceptions stay off so that every failure goes through {@link #check}.
  */
-final class Cl {
+final class CheckedCl {
     /** JOCL's status for "no ICD platform"; not in {@link CL} as a constant. */
     static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
 
-    private Cl() {}
+    private CheckedCl() {}
 
     static void check(int status, String call) {
         if (status != CL.CL_SUCCESS) {

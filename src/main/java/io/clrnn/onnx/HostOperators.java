@@ -17,7 +17,7 @@ import java.util.stream.IntStream;
  * states it builds when no initial state is given. Each runs on the host over whole arrays; none touches
  * a sequence step by step. Opset-dependent forms (Slice before 10, Squeeze and Unsqueeze before 13) both run.
  */
-final class Glue {
+final class HostOperators {
     /** Each operator with the attributes it may carry. */
     static final Map<String, Set<String>> OPS = Map.ofEntries(
             Map.entry("Cast", Set.of("to", "saturate")),
@@ -36,7 +36,7 @@ final class Glue {
             Map.entry("Transpose", Set.of("perm")),
             Map.entry("Unsqueeze", Set.of("axes")));
 
-    private Glue() {}
+    private HostOperators() {}
 
     /** Checks a node's attributes and arity when the model loads, so that a bad one is refused up front. */
     static void check(Node n, int opset) {

@@ -11,19 +11,19 @@ import java.util.Locale;
  * output buffer: out (packed rows x D*H_out), h_n, c_n. Each buffer also covers the projection's padded
  * rows, and ends with {@link #SLACK} floats, since kernels read whole vectors at a row's ragged edge.
  */
-record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tableOffset, long orderOffset,
+record WorkspaceLayout(long rows, long paddedRows, long h0Offset, long c0Offset, long tableOffset, long orderOffset,
         long inFloats,
         long pFloats, long hnOffset, long cnOffset, long yFloats, long scratchFloats, long uploadFloats,
         long downloadFloats, boolean twoOutputs) {
     static final int SLACK = 64;
 
     /** With rows padded to the largest projection tile the layout's device may run. */
-    static Sizes of(WeightLayout layout, int seqLen, int batch, long rows) {
+    static WorkspaceLayout of(WeightLayout layout, int seqLen, int batch, long rows) {
         return of(layout, seqLen, batch, rows, layout.tiles().localProjection()
                 ? Math.max(layout.tiles().tm(), KernelPlan.LOCAL_TILE_M) : layout.tiles().tm());
     }
 
-    static Sizes of(WeightLayout layout, int seqLen, int batch, long rows, int tm) {
+    static WorkspaceLayout of(WeightLayout layout, int seqLen, int batch, long rows, int tm) {
         RnnConfig c = layout.config();
         long padded = KernelPlan.roundUp(Math.max(rows, 1), tm);
         long states = Math.multiplyExact((long) c.numLayers() * c.numDirections(), batch);
@@ -42,7 +42,7 @@ record Sizes(long rows, long paddedRows, long h0Offset, long c0Offset, long tabl
         long download = Math.addExact(Math.addExact(out, h), cell);
         long y = Math.addExact(Math.max(download, Math.multiplyExact(padded, ldy)), SLACK);
         long scratch = KernelPlan.twoPhase(c) ? Math.multiplyExact(2L * c.numDirections() * batch, layout.hp()) : 1;
-        return new Sizes(rows, padded, h0, c0, table, order, in, p, out, out + h, y, scratch, upload, download,
+        return new WorkspaceLayout(rows, padded, h0, c0, table, order, in, p, out, out + h, y, scratch, upload, download,
                 c.numLayers() > 1);
     }
 
