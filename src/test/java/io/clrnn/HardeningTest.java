@@ -338,9 +338,9 @@ class HardeningTest {
                     }
                     Profile sliced = new Profile();
                     RnnOutput y = rnn.forward(in, sliced);
-                    assertEquals(2, one.commands(Profile.Family.TRANSFER), what + ": one forward, one transfer each way");
-                    assertTrue(sliced.commands(Profile.Family.TRANSFER) >= 2 * 5,
-                            what + ": " + sliced.commands(Profile.Family.TRANSFER) + " transfers, fewer than 5 slices");
+                    assertEquals(2, one.commands(Profile.TRANSFER), what + ": one forward, one transfer each way");
+                    assertTrue(sliced.commands(Profile.TRANSFER) >= 2 * 5,
+                            what + ": " + sliced.commands(Profile.TRANSFER) + " transfers, fewer than 5 slices");
                     one.release();
                     sliced.release();
                     assertEquals(mode.hasCellState(), whole.cell() != null, what + ": c_n exactly when the mode has one");

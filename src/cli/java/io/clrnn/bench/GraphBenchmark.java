@@ -7,7 +7,6 @@ import io.clrnn.device.Profile;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OnnxSession;
-import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -19,7 +18,7 @@ import java.util.Map;
 public final class GraphBenchmark {
     private GraphBenchmark() {}
 
-    public record Result(String model, String deviceName, Timing timing, Map<Profile.Family, Double> familyMs,
+    public record Result(String model, String deviceName, Timing timing, Map<String, Double> familyMs,
             long peakTensorBytes) {
         public ObjectNode toJson() {
             ObjectNode o = Report.JSON.createObjectNode().put("model", model).put("implementation", "clrnn")
@@ -27,7 +26,7 @@ public final class GraphBenchmark {
             Report.putTiming(o, timing, 0);
             o.put("peak_tensor_bytes", peakTensorBytes);
             ObjectNode families = o.putObject("device_ms");
-            familyMs.forEach((f, ms) -> families.put(f.name().toLowerCase(Locale.ROOT), ms));
+            familyMs.forEach(families::put);
             return o;
         }
 
@@ -40,8 +39,7 @@ public final class GraphBenchmark {
                     peakTensorBytes / 1048576.0));
             if (!familyMs.isEmpty()) {
                 s.append("\n  device time per run:");
-                familyMs.forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms",
-                        f.name().toLowerCase(Locale.ROOT), ms)));
+                familyMs.forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms", f, ms)));
             }
             return s.toString();
         }
@@ -51,8 +49,8 @@ public final class GraphBenchmark {
             Benchmark.Budget budget) {
         try (OnnxSession session = model.open(device)) {
             Timing timing = Benchmark.time(() -> session.run(floats, ints), budget);
-            Map<Profile.Family, Double> families = new EnumMap<>(Profile.Family.class);
             int runs = device.profiling() ? Math.max(1, Math.min(timing.runs(), 10)) : 0;
+            Map<String, Double> families = Benchmark.deviceFamilies(runs);
             for (int i = 0; i < runs; i++) {
                 Profile profile = new Profile();
                 session.run(floats, ints, profile);

@@ -184,8 +184,7 @@ public record Report(Map<String, Object> machine, int rounds, List<Row> rows, Li
         }
 
         public static Measurement of(Benchmark.Result r) {
-            Map<String, Double> split = new LinkedHashMap<>();
-            r.familyMs().forEach((family, ms) -> split.put(family.name().toLowerCase(Locale.ROOT), ms));
+            Map<String, Double> split = new LinkedHashMap<>(r.familyMs());
             return new Measurement(r.implementation(), r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
                     r.timing().maxMs(), r.timing().runs(), r.gflops(), r.recurrenceVariant(), split);
         }

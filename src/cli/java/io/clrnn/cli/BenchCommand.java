@@ -112,8 +112,7 @@ final class BenchCommand implements Callable<Integer> {
                 r.gflops()));
         if (!r.familyMs().isEmpty()) {
             s.append("\n  device time per forward:");
-            r.familyMs().forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms",
-                    f.name().toLowerCase(Locale.ROOT), ms)));
+            r.familyMs().forEach((f, ms) -> s.append(String.format(Locale.ROOT, " %s %.3f ms", f, ms)));
             s.append("  (recurrence: ").append(r.recurrenceVariant()).append(')');
         }
         if (!r.hostMs().isEmpty()) {

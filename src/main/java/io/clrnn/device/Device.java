@@ -275,7 +275,7 @@ public final class Device extends ClResource {
             CheckedCl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), blockingTransfers, dstOffsetBytes, bytes,
                     Pointer.to(src), 0, null, event), call);
             enqueued(lane);
-            return record(profile, Profile.Family.TRANSFER, event);
+            return record(profile, Profile.TRANSFER, event);
         });
     }
 
@@ -298,7 +298,7 @@ public final class Device extends ClResource {
             } else {
                 enqueued(lane);
             }
-            return record(profile, Profile.Family.TRANSFER, event);
+            return record(profile, Profile.TRANSFER, event);
         });
     }
 
@@ -313,7 +313,7 @@ public final class Device extends ClResource {
             CheckedCl.check(CL.clEnqueueCopyBuffer(queue(lane), src.mem(), dst.mem(), srcOffsetBytes, dstOffsetBytes, bytes, 0,
                     null, event), call);
             enqueued(lane);
-            return record(profile, Profile.Family.TRANSFER, event);
+            return record(profile, Profile.TRANSFER, event);
         });
     }
 
@@ -327,7 +327,7 @@ public final class Device extends ClResource {
             CheckedCl.check(CL.clEnqueueFillBuffer(queue(lane), dst.mem(), Pointer.to(new float[] {0f}), 4, dstOffsetBytes,
                     bytes, 0, null, event), call);
             enqueued(lane);
-            return record(profile, Profile.Family.TRANSFER, event);
+            return record(profile, Profile.TRANSFER, event);
         });
     }
 
@@ -343,7 +343,7 @@ public final class Device extends ClResource {
             ByteBuffer mapped = CL.clEnqueueMapBuffer(queue(lane), src.mem(), true, CL.CL_MAP_READ, 0, bytes, 0, null,
                     event, status);
             CheckedCl.check(status[0], call);
-            record(profile, Profile.Family.TRANSFER, event);
+            record(profile, Profile.TRANSFER, event);
             return mapped.order(ByteOrder.nativeOrder());
         });
     }
@@ -361,11 +361,11 @@ public final class Device extends ClResource {
      * Enqueues {@code kernel}; {@code global} must already be a multiple of {@code local} in each
      * dimension (OpenCL 1.2 has no non-uniform work-groups).
      */
-    public void run(ClKernel kernel, long[] global, long[] local, Profile profile, Profile.Family family) {
+    public void run(ClKernel kernel, long[] global, long[] local, Profile profile, String family) {
         run(Lane.THROUGHPUT, kernel, global, local, profile, family);
     }
 
-    public void run(Lane lane, ClKernel kernel, long[] global, long[] local, Profile profile, Profile.Family family) {
+    public void run(Lane lane, ClKernel kernel, long[] global, long[] local, Profile profile, String family) {
         for (int i = 0; i < global.length; i++) {
             if (local != null && global[i] % local[i] != 0) {
                 throw new IllegalArgumentException(
@@ -417,7 +417,7 @@ public final class Device extends ClResource {
                     new long[] {dstOffsetBytes, 0, 0}, region, srcRowPitch, srcSlicePitch, dstRowPitch, dstSlicePitch,
                     0, null, event), call);
             enqueued(lane);
-            return record(profile, Profile.Family.TRANSFER, event);
+            return record(profile, Profile.TRANSFER, event);
         });
     }
 
@@ -447,7 +447,7 @@ public final class Device extends ClResource {
         return profile == null || !profile.wantsEvents() ? null : new cl_event();
     }
 
-    private Void record(Profile profile, Profile.Family family, cl_event event) {
+    private Void record(Profile profile, String family, cl_event event) {
         if (event != null) {
             profile.add(family, event);
         }

@@ -2,6 +2,7 @@ package io.clrnn.device;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jocl.CL;
@@ -11,10 +12,13 @@ import org.jocl.cl_event;
 
 /**
  * Where one forward's time goes: the OpenCL events of its commands (on a queue with profiling enabled),
- * summed per kernel family, and the host's own time per phase. Releases the events when read.
+ * summed per family of commands, and the host's own time per phase. Releases the events when read. A family is
+ * named by whoever enqueues its commands: the device names its transfers ({@link #TRANSFER}), the layers above
+ * name their kernels (the engine's projection and recurrence, a graph's operators).
  */
 public final class Profile {
-    public enum Family { PROJECTION, RECURRENCE, OPERATORS, TRANSFER }
+    /** The family of every copy, read, write, fill and mapping. */
+    public static final String TRANSFER = "transfer";
 
     /**
      * The host's phases of a forward: checking the input and allocating the outputs; packing X and the
@@ -46,11 +50,11 @@ public final class Profile {
     boolean wantsEvents() {
         return recordsEvents;
     }
-    private final List<Family> families = new ArrayList<>();
+    private final List<String> families = new ArrayList<>();
     private String plan = "";
     private final List<ClEvent> events = new ArrayList<>();
 
-    void add(Family family, cl_event event) {
+    void add(String family, cl_event event) {
         families.add(family);
         events.add(new ClEvent(event));
     }
@@ -80,16 +84,16 @@ public final class Profile {
     }
 
     /** Commands of {@code family} recorded so far. */
-    public int commands(Family family) {
-        return (int) families.stream().filter(f -> f == family).count();
+    public int commands(String family) {
+        return (int) families.stream().filter(family::equals).count();
     }
 
-    /** Device nanoseconds per family; call after the commands finished. Releases the events. */
-    public Map<Family, Long> nanosByFamily() {
-        Map<Family, Long> total = new EnumMap<>(Family.class);
-        for (Family f : Family.values()) {
-            total.put(f, 0L);
-        }
+    /**
+     * Device nanoseconds per family, the families in the order their first command was recorded; call after the
+     * commands finished. Releases the events.
+     */
+    public Map<String, Long> nanosByFamily() {
+        Map<String, Long> total = new LinkedHashMap<>();
         long[] start = new long[1];
         long[] end = new long[1];
         try {

@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class RnnEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RnnEngine.class);
+    /** The families a profile sums the engine's kernels by ({@link Profile#nanosByFamily}). */
+    public static final String PROJECTION = "projection";
+    public static final String RECURRENCE = "recurrence";
     /** Host transfers go through one direct ByteBuffer each way, which holds at most 2 GiB. */
     static final long MAX_TRANSFER_BYTES = Integer.MAX_VALUE - 4096;
 
@@ -308,7 +311,7 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("width", width);
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         long slots = (long) config.numLayers() * config.numDirections();
-        device.run(lane, k, new long[] {width, batch.batch(), slots}, null, profile, Profile.Family.TRANSFER);
+        device.run(lane, k, new long[] {width, batch.batch(), slots}, null, profile, Profile.TRANSFER);
     }
 
     /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */
@@ -379,7 +382,7 @@ public final class RnnEngine implements AutoCloseable {
             long[] global = tiles.local() ? new long[] {nTiles * local[0], count * local[1]}
                     : new long[] {KernelPlan.roundUp(nTiles, local[0]), KernelPlan.roundUp(count, local[1])};
             t = Timer.start(profile);
-            device.run(lane, project, global, local, profile, Profile.Family.PROJECTION);
+            device.run(lane, project, global, local, profile, PROJECTION);
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
         }
     }
@@ -433,7 +436,7 @@ public final class RnnEngine implements AutoCloseable {
                     for (int phase = 0; phase < phases; phase++) {
                         k.arg("s", s).arg("phase", phase);
                         long e = Timer.start(profile);
-                        device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
+                        device.run(lane, k, global, local, profile, RECURRENCE);
                         Timer.stop(profile, Profile.Host.ENQUEUE, e);
                     }
                 }
@@ -454,7 +457,7 @@ public final class RnnEngine implements AutoCloseable {
                 k.arg("sync_base", team.arrivals());
             }
             long t = Timer.start(profile);
-            device.run(lane, k, global, local, profile, Profile.Family.RECURRENCE);
+            device.run(lane, k, global, local, profile, RECURRENCE);
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
             team.arrived(arrivalsPerStep * (end - s)); // once enqueued
         }

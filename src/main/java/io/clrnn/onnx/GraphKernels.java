@@ -115,7 +115,7 @@ final class GraphKernels implements AutoCloseable {
         long[] local = new long[global.length];
         java.util.Arrays.fill(local, 1);
         local[0] = l0;
-        device.run(enter(work), k, padded, local, profile, Profile.Family.OPERATORS);
+        device.run(enter(work), k, padded, local, profile, OnnxSession.OPERATORS);
     }
 
     /** The lane for a command of this much work, the other lane's commands finished first when it changes. */

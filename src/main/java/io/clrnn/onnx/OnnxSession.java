@@ -22,6 +22,9 @@ import java.util.Map;
  * the device stays open.
  */
 public final class OnnxSession implements AutoCloseable {
+    /** The family a profile sums the graph's own operators by ({@link io.clrnn.device.Profile#nanosByFamily}). */
+    public static final String OPERATORS = "operators";
+
     private final OnnxModel model;
     private final Device device;
     private final Map<Recurrent, Slot> engines = new HashMap<>();
