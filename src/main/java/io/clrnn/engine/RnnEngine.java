@@ -140,6 +140,10 @@ public final class RnnEngine implements AutoCloseable {
                 return true;
             }
             HostIo hio = (HostIo) io;
+            if (f.x() == null) {
+                throw new IllegalArgumentException("a forward into host arrays reads X from the host; this one's X "
+                        + "lies on the device");
+            }
             for (int from = 0; from < sorted.length; from += slice) {
                 run(PackedBatch.of(f, sorted, from, Math.min(sorted.length, from + slice)), f, hio, profile);
             }

@@ -80,6 +80,8 @@ class ForwardEntranceTest {
                     null, Device.Lane.THROUGHPUT), null), "from device buffers: time-major only");
             assertThrows(IllegalArgumentException.class, () -> engine.forward(
                     Forward.of(RnnConfig.of(CellType.LSTM, 3, 3), RnnInput.of(x)), null), "another module's forward");
+            assertThrows(IllegalArgumentException.class, () -> engine.forward(f, null), "X on the device, results to "
+                    + "the host");
         }
     }
 }
