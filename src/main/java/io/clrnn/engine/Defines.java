@@ -27,7 +27,7 @@ final class Defines {
     /**
      * The recurrence program: {@code #define}s of numbers and names, in front of {@link #recurrenceFiles} for the
      * module's TB. Activations and clip are numbers too (ids and float literals), which cell.cl makes into
-     * code itself.
+     * code itself, as recurrence.cl makes the calls of each block size from TB.
      */
     static String recurrenceSource(WeightLayout layout, WeightsDtype dtype, DeviceInfo device,
             KernelPlan.Variant variant, boolean wLocal) {
@@ -65,29 +65,17 @@ final class Defines {
     }
 
     /**
-     * common.cl, cell.cl, step.cl, then block.cl once for each row count tb, tb/2, ..., 1 (as block_a_N and
-     * block_b_N) with rows_a and rows_b calling them, then recurrence.cl: one program holds every block size a
-     * batch can need.
+     * common.cl, cell.cl, step.cl, then block.cl once for each row count tb, tb/2, ..., 1 (block.cl says why),
+     * then recurrence.cl: one program holds every block size a batch can need.
      */
     static String recurrenceFiles(int tb) {
         StringBuilder s = new StringBuilder();
-        s.append(Device.kernelSource("common.cl")).append('\n').append(Device.kernelSource("cell.cl")).append('\n')
-                .append(Device.kernelSource("step.cl")).append('\n');
+        for (String file : new String[] {"common.cl", "cell.cl", "step.cl"}) {
+            s.append(Device.kernelSource(file)).append('\n');
+        }
         String block = Device.kernelSource("block.cl");
         for (int rows = tb; rows >= 1; rows /= 2) {
-            s.append(define("ROWS", rows)).append(define("BLOCK_A", "block_a_" + rows))
-                    .append(define("BLOCK_B", "block_b_" + rows)).append(block)
-                    .append("\n#undef ROWS\n#undef BLOCK_A\n#undef BLOCK_B\n");
-        }
-        for (String phase : new String[] {"a", "b"}) {
-            // n <= TB rows in blocks of TB, TB/2, ..., 1: each size at most once
-            s.append(phase.equals("b") ? "#if TWO_PHASE\n" : "").append("void rows_").append(phase)
-                    .append("(const Step *st, int b0, int n, int jb) {\n");
-            for (int rows = tb; rows >= 1; rows /= 2) {
-                s.append("    if (n >= ").append(rows).append(") { block_").append(phase).append('_').append(rows)
-                        .append("(st, b0, jb); b0 += ").append(rows).append("; n -= ").append(rows).append("; }\n");
-            }
-            s.append("}\n").append(phase.equals("b") ? "#endif\n" : "");
+            s.append(define("ROWS", rows)).append(block).append('\n');
         }
         return s.append(Device.kernelSource("recurrence.cl")).toString();
     }
