@@ -1,10 +1,22 @@
 // One time step of ROWS consecutive active batch rows [b0, b0 + ROWS) and one block of NVR*VEC units of
-// direction st->d: the register-blocked heart of every recurrence variant. The host includes this file
-// once per row count (ROWS = TB, TB/2, ..., 1, as BLOCK_A / BLOCK_B), so that a batch of any size runs
-// in blocks without computing rows that are not there, from one compiled program.
+// direction st->d: the register-blocked heart of every recurrence variant. Needs common.cl, cell.cl and
+// step.cl in front of it.
+//
+// The host pastes this file once per row count, each copy after its own #define ROWS (TB, TB/2, ..., 1),
+// so that a batch of any size runs in blocks without computing rows that are not there, from one compiled
+// program; each copy names its functions block_a_<ROWS> and block_b_<ROWS> and undefines ROWS at its end.
+// (The arrays below need ROWS as a constant, and OpenCL C 1.2 has no way to stamp out one function per row
+// count but the preprocessor over the whole text: a macro cannot hold #if, and a program built from strings
+// has no file for #include to find.)
 //
 // BLOCK_A: the recurrent product over h_{t-1} for the gates GA, then the cell's update. Single-phase
 // cells store h; two-phase cells leave their intermediate vector in scratch for BLOCK_B.
+
+#ifndef ROWS
+#define ROWS TB
+#endif
+#define BLOCK_A CAT(block_a_, ROWS)
+#define BLOCK_B CAT(block_b_, ROWS)
 
 // Independent accumulator chains: an FMA's latency is several cycles, so a block with few rows, gates and
 // vectors (batch 1, say) would wait on its own results; KS partial sums over alternating k keep at least
@@ -294,3 +306,6 @@ void BLOCK_B(const Step *st, const int b0, const int jb) {
 
 #undef KS
 #undef KSB
+#undef BLOCK_A
+#undef BLOCK_B
+#undef ROWS

@@ -1,5 +1,6 @@
-// Shared by every clrnn kernel file (the host prepends it): vector-width macros, weight loads that
-// may read half-precision storage, and the activation functions a cell can be built with.
+// Shared by the recurrence and projection kernels (the host prepends it): vector-width macros, weight
+// loads that may read half-precision storage, and the activation functions a cell can be built with.
+// Compiles alone.
 
 #ifndef VEC
 #define VEC 8 // floats per vector load/store along the hidden or output axis

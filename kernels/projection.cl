@@ -1,7 +1,7 @@
 // Input projection for all time steps of one layer at once: P = A · Wt + bias, as one register-blocked
 // GEMM. Each work-item computes a TM x (NV*VEC) tile, broadcasting one element of A against NV vectors
 // of Wt per k. The host pads M to TM and N to NV*VEC (Wt and bias zero-filled), so the inner loop has
-// no edge checks; work-items past the tile grid return at once.
+// no edge checks; work-items past the tile grid return at once. Needs common.cl in front of it.
 
 #ifndef TM
 #define TM 4 // rows of A (time steps x batch) per work-item

@@ -11,16 +11,54 @@
 //               barrier in global memory after each phase: one launch for the whole sequence that still
 //               keeps every core busy when there are too few rows to split (CPUs, batch 1).
 
-#ifndef VARIANT
-#define VARIANT 0
-#endif
+//
+// Needs common.cl, cell.cl, step.cl and block.cl in front of it, block.cl once for each row count TB,
+// TB/2, ..., 1 (see there).
+
 #define VARIANT_ROWS 0
 #define VARIANT_GROUP 1
 #define VARIANT_STEP 2
 #define VARIANT_TEAM 3
+#ifndef VARIANT
+#define VARIANT VARIANT_ROWS
+#endif
 
-// rows_a(st, b0, n, jb) and rows_b: phase A (or B) of one step for rows [b0, b0 + n), n <= TB, in blocks
-// of TB, TB/2, ..., 1 rows; the host writes them beside the block instantiations they call.
+// Phase A of one step for rows [b0, b0 + n), n <= TB, in blocks of TB, TB/2, ..., 1 rows: each size at
+// most once, and only the sizes block.cl was pasted for (TB is a power of two up to 16).
+void rows_a(const Step *st, int b0, int n, int jb) {
+#if TB >= 16
+    if (n >= 16) { block_a_16(st, b0, jb); b0 += 16; n -= 16; }
+#endif
+#if TB >= 8
+    if (n >= 8) { block_a_8(st, b0, jb); b0 += 8; n -= 8; }
+#endif
+#if TB >= 4
+    if (n >= 4) { block_a_4(st, b0, jb); b0 += 4; n -= 4; }
+#endif
+#if TB >= 2
+    if (n >= 2) { block_a_2(st, b0, jb); b0 += 2; n -= 2; }
+#endif
+    if (n >= 1) { block_a_1(st, b0, jb); }
+}
+
+#if TWO_PHASE
+// Phase B, the same way.
+void rows_b(const Step *st, int b0, int n, int jb) {
+#if TB >= 16
+    if (n >= 16) { block_b_16(st, b0, jb); b0 += 16; n -= 16; }
+#endif
+#if TB >= 8
+    if (n >= 8) { block_b_8(st, b0, jb); b0 += 8; n -= 8; }
+#endif
+#if TB >= 4
+    if (n >= 4) { block_b_4(st, b0, jb); b0 += 4; n -= 4; }
+#endif
+#if TB >= 2
+    if (n >= 2) { block_b_2(st, b0, jb); b0 += 2; n -= 2; }
+#endif
+    if (n >= 1) { block_b_1(st, b0, jb); }
+}
+#endif
 
 // Unit blocks of the first and second phase: hidden units, or LSTM's projected outputs.
 #define UNIT_BLOCKS_A (Hp / (NVR * VEC))

@@ -4,6 +4,7 @@
 // packed position i of a forward of n sequences holds the caller's row order[i]. Rows the forward leaves
 // out (a sequence with no new steps) are neither read nor written, so their state carries over unchanged.
 // One work-item per float: (k, i, s) = (feature, packed position, state slot). Global sizes are exact.
+// Compiles alone: the host passes nothing but these kernels' arguments.
 
 kernel void gather_states(global const float *states, global float *packed, const long packed_off,
                           global const int *order, const long order_off, const int n, const int batch,

@@ -1,5 +1,5 @@
 // What one time step of one direction needs to know, shared by the block instantiations (block.cl) and
-// the recurrence kernels (recurrence.cl).
+// the recurrence kernels (recurrence.cl). Needs common.cl and cell.cl in front of it.
 //
 // Rows are packed as PyTorch packs a PackedSequence: batch rows sorted by length, longest first, so that
 // at step t exactly the rows b < batch_sizes[t] are active, and row (t, b) of X, P and every layer's

@@ -12,7 +12,8 @@ import io.clrnn.model.RnnConfig;
 /**
  * The kernel sources of a module: the {@code #define}s that choose tiles, cell and variant, in front of
  * the kernel files. Everything here is fixed per module and device, so a module builds a fixed handful
- * of programs whatever the shapes it is called with.
+ * of programs whatever the shapes it is called with. The defines are numbers and names only, the rest
+ * of the C is in the kernel files (as CLBlast does it): each file compiles with its own defaults.
  */
 final class Defines {
     private Defines() {}
@@ -24,20 +25,22 @@ final class Defines {
     }
 
     /**
-     * common.cl, cell.cl, step.cl, then block.cl once for each row count TB, TB/2, ..., 1 (as block_a_N and
-     * block_b_N), then recurrence.cl: one program holds every block size a batch can need.
+     * The recurrence program: {@code #define}s of numbers and names, in front of {@link #recurrenceFiles} for the
+     * module's TB. Activations and clip are numbers too (ids and float literals), which cell.cl makes into
+     * code itself, as recurrence.cl makes the calls of each block size from TB.
      */
     static String recurrenceSource(WeightLayout layout, WeightsDtype dtype, DeviceInfo device,
             KernelPlan.Variant variant, boolean wLocal) {
         RnnConfig config = layout.config();
         KernelPlan.Tiles t = layout.tiles();
+        CellOptions cell = config.cell();
         StringBuilder s = new StringBuilder();
         s.append(define("VEC", t.vecR())).append(define("NVR", t.nvR())).append(define("TB", t.tb()))
                 .append(define("CELL", cellId(config.mode())))
-                .append(define("LBR", config.cell().linearBeforeReset() ? 1 : 0))
+                .append(define("LBR", cell.linearBeforeReset() ? 1 : 0))
                 .append(define("PROJ", config.projSize() > 0 ? 1 : 0))
-                .append(define("PEEPHOLE", config.cell().peepholes() ? 1 : 0))
-                .append(define("INPUT_FORGET", config.cell().inputForget() ? 1 : 0))
+                .append(define("PEEPHOLE", cell.peepholes() ? 1 : 0))
+                .append(define("INPUT_FORGET", cell.inputForget() ? 1 : 0))
                 .append(define("PANEL_R", layout.panelR())).append(define("PANEL_HR", Math.max(1, layout.panelHr())))
                 .append(define("PANEL_P", layout.panelP()))
                 .append(define("W_HALF", dtype == WeightsDtype.F16 ? 1 : 0))
@@ -45,33 +48,34 @@ final class Defines {
                 .append(define("VARIANT", variant.id()))
                 .append(define("FUSED", variant == KernelPlan.Variant.ROWS_FUSED ? 1 : 0))
                 .append(define("W_LOCAL", wLocal ? 1 : 0));
-        for (int slot = 0; slot < 3; slot++) {
-            s.append("#define ACT_").append("FGH".charAt(slot)).append("(d, x) ")
-                    .append(activation(config, slot)).append('\n');
-        }
-        CellOptions cell = config.cell();
-        if (cell.hasClip()) {
-            String c = Float.toHexString((float) cell.clip()) + "f";
-            s.append("#define CLIP(x) ((x) < (floatV)(-").append(c).append(") ? (floatV)(-").append(c)
-                    .append(") : (x) > (floatV)(").append(c).append(") ? (floatV)(").append(c).append(") : (x))\n");
-        }
-        s.append(Device.kernelSource("common.cl")).append('\n').append(Device.kernelSource("cell.cl")).append('\n')
-                .append(Device.kernelSource("step.cl")).append('\n');
-        String block = Device.kernelSource("block.cl");
-        for (int rows = t.tb(); rows >= 1; rows /= 2) {
-            s.append(define("ROWS", rows)).append(define("BLOCK_A", "block_a_" + rows))
-                    .append(define("BLOCK_B", "block_b_" + rows)).append(block)
-                    .append("\n#undef ROWS\n#undef BLOCK_A\n#undef BLOCK_B\n");
-        }
-        for (String phase : new String[] {"a", "b"}) {
-            // n <= TB rows in blocks of TB, TB/2, ..., 1: each size at most once
-            s.append(phase.equals("b") ? "#if TWO_PHASE\n" : "").append("void rows_").append(phase)
-                    .append("(const Step *st, int b0, int n, int jb) {\n");
-            for (int rows = t.tb(); rows >= 1; rows /= 2) {
-                s.append("    if (n >= ").append(rows).append(") { block_").append(phase).append('_').append(rows)
-                        .append("(st, b0, jb); b0 += ").append(rows).append("; n -= ").append(rows).append("; }\n");
+        // slots the cell does not have keep cell.cl's default
+        for (int slot = 0; slot < config.mode().defaultActivations().size(); slot++) {
+            String name = "ACT_" + "FGH".charAt(slot);
+            Activation forward = cell.activation(config.mode(), 0, slot);
+            Activation reverse = cell.activation(config.mode(), config.numDirections() - 1, slot);
+            activation(s, name, forward);
+            if (!reverse.equals(forward)) {
+                activation(s, name + "_REV", reverse);
             }
-            s.append("}\n").append(phase.equals("b") ? "#endif\n" : "");
+        }
+        if (cell.hasClip()) {
+            s.append(define("HAS_CLIP", 1)).append(define("CLIP_VALUE", floatLiteral((float) cell.clip())));
+        }
+        return s.append(recurrenceFiles(t.tb())).toString();
+    }
+
+    /**
+     * common.cl, cell.cl, step.cl, then block.cl once for each row count tb, tb/2, ..., 1 (block.cl says why),
+     * then recurrence.cl: one program holds every block size a batch can need.
+     */
+    static String recurrenceFiles(int tb) {
+        StringBuilder s = new StringBuilder();
+        for (String file : new String[] {"common.cl", "cell.cl", "step.cl"}) {
+            s.append(Device.kernelSource(file)).append('\n');
+        }
+        String block = Device.kernelSource("block.cl");
+        for (int rows = tb; rows >= 1; rows /= 2) {
+            s.append(define("ROWS", rows)).append(block).append('\n');
         }
         return s.append(Device.kernelSource("recurrence.cl")).toString();
     }
@@ -85,16 +89,16 @@ final class Defines {
         });
     }
 
-    /** Slot {@code slot}'s activation as a kernel expression, per direction when the two differ. */
-    private static String activation(RnnConfig config, int slot) {
-        int slots = config.mode().defaultActivations().size();
-        if (slot >= slots) {
-            return "act_tanh(x)"; // a slot this cell does not have
-        }
-        Activation forward = config.cell().activation(config.mode(), 0, slot);
-        Activation reverse = config.cell().activation(config.mode(), config.numDirections() - 1, slot);
-        return forward.equals(reverse) ? forward.openCl("(x)")
-                : "((d) ? " + reverse.openCl("(x)") + " : " + forward.openCl("(x)") + ")";
+    /** cell.cl's slot {@code name}: the activation's id (ACT_ and its function's name there) with its parameters. */
+    private static void activation(StringBuilder s, String name, Activation a) {
+        s.append(define(name + "_ID", KernelConstants.code("cell.cl", "ACT_" + a.function().name())))
+                .append(define(name + "_ALPHA", floatLiteral(a.alpha())))
+                .append(define(name + "_BETA", floatLiteral(a.beta())));
+    }
+
+    /** The exact value of {@code v} as an OpenCL float literal (hexadecimal). */
+    private static String floatLiteral(float v) {
+        return Float.toHexString(v) + "f";
     }
 
     private static String define(String name, Object value) {

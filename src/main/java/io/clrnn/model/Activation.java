@@ -79,17 +79,6 @@ public record Activation(Function function, float alpha, float beta) {
         };
     }
 
-    /** The kernel expression for {@code x} (a vector): a call of common.cl's act_* with exact float literals. */
-    public String openCl(String x) {
-        String name = function.name().toLowerCase(Locale.ROOT);
-        String a = Float.toHexString(alpha) + "f";
-        String b = Float.toHexString(beta) + "f";
-        if (takesBeta()) {
-            return "act_" + name + "(" + x + ", " + a + ", " + b + ")";
-        }
-        return takesAlpha() ? "act_" + name + "(" + x + ", " + a + ")" : "act_" + name + "(" + x + ")";
-    }
-
     @Override
     public String toString() {
         return function.onnxName + (takesBeta() ? "(" + alpha + ", " + beta + ")" : takesAlpha() ? "(" + alpha + ")" : "");
