@@ -32,7 +32,7 @@ final class Defines {
     static String recurrenceSource(WeightLayout layout, WeightsDtype dtype, DeviceInfo device,
             KernelPlan.Variant variant, boolean wLocal) {
         RnnConfig config = layout.config();
-        KernelPlan.Tiles t = layout.tiles();
+        Tiles t = layout.tiles();
         CellOptions cell = config.cell();
         StringBuilder s = new StringBuilder();
         s.append(define("VEC", t.vecR())).append(define("NVR", t.nvR())).append(define("TB", t.tb()))

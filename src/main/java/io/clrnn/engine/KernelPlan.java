@@ -56,30 +56,6 @@ public final class KernelPlan {
 
     private KernelPlan() {}
 
-    /**
-     * Tiles of one module on one device.
-     *
-     * @param vecP      floats per vector in the projection (along N)
-     * @param tm        rows per projection work-item
-     * @param nv        vectors per projection work-item along N
-     * @param vecR      floats per vector in the recurrence (along hidden units)
-     * @param nvR       vectors per register block along hidden units
-     * @param tb        batch rows per register block, a power of two up to 16
-     * @param panels    whether weights are packed in tile-wide panels (CPUs) rather than row-major (GPUs)
-     * @param smallTile whether tiny products switch to a 4 x vecP projection tile
-     * @param localX    projection work-group along N tiles
-     * @param localY    projection work-group along M tiles
-     * @param localProjection whether the projection stages its tiles in local memory (project_local: GPUs)
-     */
-    public record Tiles(int vecP, int tm, int nv, int vecR, int nvR, int tb, boolean panels, boolean smallTile,
-            int localX, int localY, boolean localProjection) {
-        public Tiles {
-            if (Integer.bitCount(tb) != 1 || tb > 16) {
-                throw new IllegalArgumentException("tb must be a power of two up to 16, got " + tb);
-            }
-        }
-    }
-
     /** The recurrence kernels; ROWS_FUSED is rnn_rows with the input projection done inside it. */
     public enum Variant {
         ROWS("rnn_rows", "VARIANT_ROWS"), ROWS_FUSED("rnn_rows", "VARIANT_ROWS"), GROUP("rnn_group", "VARIANT_GROUP"),
@@ -131,15 +107,15 @@ public final class KernelPlan {
 
     /**
      * Projection tiles of one compiled kernel; nv*vecP divides the panel width, which divides ldn. With
-     * {@code local}, the kernel is project_local and its tile is LOCAL_TILE_M x LOCAL_TILE_N.
+     * {@code local}, the kernel is project_local and its tile is Tiles.LOCAL_M x Tiles.LOCAL_N.
      */
     public record ProjectionTiles(int vecP, int tm, int nv, int panel, boolean local) {
         public int tileN() {
-            return local ? LOCAL_TILE_N : nv * vecP;
+            return local ? Tiles.LOCAL_N : nv * vecP;
         }
 
         public int tileM() {
-            return local ? LOCAL_TILE_M : tm;
+            return local ? Tiles.LOCAL_M : tm;
         }
 
         public String kernel() {
@@ -148,17 +124,15 @@ public final class KernelPlan {
 
         /** project_local's work-group: (columns, rows) of work-items. */
         long[] localSize() {
-            return new long[] {LOCAL_TILE_N / LOCAL_WORK_N, LOCAL_TILE_M / LOCAL_WORK_M};
+            return new long[] {Tiles.LOCAL_N / LOCAL_WORK_N, Tiles.LOCAL_M / LOCAL_WORK_M};
         }
     }
 
-    /** project_local's tile (projection.cl's TSM x TSN) and each work-item's share of it (WPTM x WPTN). */
-    static final int LOCAL_TILE_M = 64;
-    static final int LOCAL_TILE_N = 64;
+    /** Each work-item's share of project_local's tile (projection.cl's WPTM x WPTN). */
     static final int LOCAL_WORK_M = 4;
     static final int LOCAL_WORK_N = 4;
     /** project_local's local memory: its TSK x TSM tile of A and TSK x TSN tile of Wt (projection.cl, TSK = 16). */
-    static final long LOCAL_TILE_BYTES = 4L * 16 * (LOCAL_TILE_M + LOCAL_TILE_N);
+    static final long LOCAL_TILE_BYTES = 4L * 16 * (Tiles.LOCAL_M + Tiles.LOCAL_N);
 
     public static Tiles tiles(DeviceInfo device, RnnConfig config) {
         int hidden = config.hiddenSize();
@@ -166,7 +140,7 @@ public final class KernelPlan {
         if (!device.isCpu()) {
             // GPUs: float4 loads, one vector of units per work-item, two rows per register block; the
             // projection tiled in local memory where a work-group can hold its 256 work-items.
-            long group = (long) (LOCAL_TILE_M / LOCAL_WORK_M) * (LOCAL_TILE_N / LOCAL_WORK_N);
+            long group = (long) (Tiles.LOCAL_M / LOCAL_WORK_M) * (Tiles.LOCAL_N / LOCAL_WORK_N);
             return new Tiles(4, 4, 1, 4, 1, 2, false, false, GPU_PROJECTION_LOCAL_X, GPU_PROJECTION_LOCAL_Y,
                     device.maxWorkGroupSize() >= group && device.localMemBytes() >= LOCAL_TILE_BYTES);
         }
@@ -177,7 +151,7 @@ public final class KernelPlan {
         // gates on rows x gates.
         int budget = deviceVec >= 16 ? 16 : 8;
         int gates = config.gates();
-        int nvR = gates == 1 ? Math.min(2, ceilDiv(hidden, vecR)) : 1;
+        int nvR = gates == 1 ? Math.min(2, Tiles.ceilDiv(hidden, vecR)) : 1;
         int tb = Integer.highestOneBit(Math.max(1, budget / (gates * nvR)));
         int vecP = Math.min(deviceVec, vectorFor(width));
         int nv = width > vecP ? 2 : 1;
@@ -271,10 +245,10 @@ public final class KernelPlan {
         long fmasPerRowStep = (long) config.gates() * config.hiddenSize() * (config.outputSize() + config.inputSize());
         long fmas = rows * dirs * fmasPerRowStep;
         int tb = layout.tiles().tb();
-        int chunks = ceilDiv(batch, tb);
+        int chunks = Tiles.ceilDiv(batch, tb);
         boolean wLocalFits = fitsLocal(device, layout);
         // rnn_rows: one work-item per direction when the work is latency-bound, else enough to fill the units
-        int items = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.min(chunks, Math.max(1, ceilDiv(device.computeUnits(), dirs)));
+        int items = fmas < SPLIT_THRESHOLD_FMAS ? 1 : Math.min(chunks, Math.max(1, Tiles.ceilDiv(device.computeUnits(), dirs)));
         // rnn_team: never more items than compute units, whose threads must all run it at once; unless forced,
         // no more than have a unit block and TEAM_STEP_THRESHOLD_FMAS a step each to do between barriers
         int teamItems = Math.max(1, device.computeUnits() / dirs);
@@ -309,25 +283,25 @@ public final class KernelPlan {
         int unitBlocks = layout.unitBlocks();
         return switch (variant) {
             case ROWS, ROWS_FUSED -> new RecurrencePlan(variant, items, batch, 1,
-                    stepsPerLaunch(device, layout, (long) ceilDiv(chunks, items) * tb), false,
+                    stepsPerLaunch(device, layout, (long) Tiles.ceilDiv(chunks, items) * tb), false,
                     latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
             // the team needs its items running at once: the device's worker threads, never the calling thread
             case TEAM -> new RecurrencePlan(variant, teamItems, batch, 1, Integer.MAX_VALUE, false,
                     Device.Lane.THROUGHPUT);
             case GROUP -> {
                 // Enough groups to fill the compute units when the batch allows, each a whole number of chunks.
-                int groups = Math.max(1, Math.min(chunks, ceilDiv(device.computeUnits(), dirs)));
-                int groupRows = ceilDiv(chunks, groups) * tb;
-                long work = (long) ceilDiv(groupRows, tb) * unitBlocks;
+                int groups = Math.max(1, Math.min(chunks, Tiles.ceilDiv(device.computeUnits(), dirs)));
+                int groupRows = Tiles.ceilDiv(chunks, groups) * tb;
+                long work = (long) Tiles.ceilDiv(groupRows, tb) * unitBlocks;
                 long local = Math.min(Math.min(GPU_GROUP_MAX, groupMaxWorkGroup),
-                        Math.max(Math.min(GPU_GROUP_MIN, groupMaxWorkGroup), roundUp(work, GPU_GROUP_MIN)));
+                        Math.max(Math.min(GPU_GROUP_MIN, groupMaxWorkGroup), Tiles.roundUp(work, GPU_GROUP_MIN)));
                 boolean wLocal = wLocalFits && device.localMemIsDedicated();
                 yield new RecurrencePlan(variant, 1, groupRows, (int) local,
                         stepsPerLaunch(device, layout, groupRows), wLocal, Device.Lane.THROUGHPUT);
             }
             // on CPUs a work-group is one thread's loop: one group per compute unit
             case STEP -> new RecurrencePlan(variant, 1, tb, (int) Math.min(STEP_LOCAL_X,
-                    device.isCpu() ? ceilDiv(unitBlocks, device.computeUnits()) : unitBlocks), 1, false,
+                    device.isCpu() ? Tiles.ceilDiv(unitBlocks, device.computeUnits()) : unitBlocks), 1, false,
                     Device.Lane.THROUGHPUT);
         };
     }
@@ -373,17 +347,5 @@ public final class KernelPlan {
             v *= 2;
         }
         return v;
-    }
-
-    static int roundUp(int n, int multiple) {
-        return ceilDiv(n, multiple) * multiple;
-    }
-
-    static long roundUp(long n, long multiple) {
-        return (n + multiple - 1) / multiple * multiple;
-    }
-
-    static int ceilDiv(int n, int d) {
-        return (n + d - 1) / d;
     }
 }

@@ -55,7 +55,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** With explicit tiles: for tests and tuning; {@link KernelPlan#tiles} gives the default. */
-    RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype, KernelPlan.Tiles tiles) {
+    RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype, Tiles tiles) {
         this.device = device;
         this.config = weights.config();
         this.layout = WeightLayout.of(config, tiles);
@@ -384,7 +384,7 @@ public final class RnnEngine implements AutoCloseable {
             long count = Math.min(perLaunch, mTiles - first);
             project.arg("m_first", Math.toIntExact(first)).arg("m_tiles", Math.toIntExact(count));
             long[] global = tiles.local() ? new long[] {nTiles * local[0], count * local[1]}
-                    : new long[] {KernelPlan.roundUp(nTiles, local[0]), KernelPlan.roundUp(count, local[1])};
+                    : new long[] {Tiles.roundUp(nTiles, local[0]), Tiles.roundUp(count, local[1])};
             t = Timer.start(profile);
             device.run(lane, project, global, local, profile, PROJECTION);
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
@@ -426,15 +426,15 @@ public final class RnnEngine implements AutoCloseable {
             }
             case GROUP -> {
                 k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlan.localWeightBytes(layout) : 4);
-                long groups = KernelPlan.ceilDiv(n, plan.groupRows());
+                long groups = Tiles.ceilDiv(n, plan.groupRows());
                 runSteps(lane, k, seqLen, steps, new long[] {groups * plan.local(), dirs},
                         new long[] {plan.local(), 1}, 0, profile);
             }
             case STEP -> {
-                int chunks = KernelPlan.ceilDiv(n, layout.tiles().tb());
+                int chunks = Tiles.ceilDiv(n, layout.tiles().tb());
                 long unitBlocks = layout.unitBlocks();
                 long[] local = KernelPlan.stepLocalSize(plan, chunks, device.maxWorkGroupSize(k));
-                long[] global = {KernelPlan.roundUp(unitBlocks, local[0]), KernelPlan.roundUp(chunks, local[1]), dirs};
+                long[] global = {Tiles.roundUp(unitBlocks, local[0]), Tiles.roundUp(chunks, local[1]), dirs};
                 int phases = KernelPlan.twoPhase(config) ? 2 : 1;
                 for (int s = 0; s < seqLen; s++) {
                     for (int phase = 0; phase < phases; phase++) {

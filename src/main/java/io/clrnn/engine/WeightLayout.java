@@ -22,18 +22,18 @@ import io.clrnn.model.RnnConfig;
  * @param panelR  columns per panel of W_hh^T: one unit block on CPUs, G*hp (row-major) on GPUs
  * @param panelHr columns per panel of W_hr^T: one unit block on CPUs, pp on GPUs
  */
-public record WeightLayout(RnnConfig config, KernelPlan.Tiles tiles, int gates, int unit, int hp, int pp, int ldn,
+public record WeightLayout(RnnConfig config, Tiles tiles, int gates, int unit, int hp, int pp, int ldn,
         int panelP, int panelR, int panelHr) {
 
-    public static WeightLayout of(RnnConfig config, KernelPlan.Tiles tiles) {
+    public static WeightLayout of(RnnConfig config, Tiles tiles) {
         int gates = config.gates();
         int unit = tiles.nvR() * tiles.vecR();
-        int hp = KernelPlan.roundUp(config.hiddenSize(), unit);
-        int pp = config.projSize() > 0 ? KernelPlan.roundUp(config.projSize(), unit) : 0;
+        int hp = Tiles.roundUp(config.hiddenSize(), unit);
+        int pp = config.projSize() > 0 ? Tiles.roundUp(config.projSize(), unit) : 0;
         int tileN = tiles.nv() * tiles.vecP();
         // project_local's tile is wider; a multiple of both serves either kernel
-        int ldn = KernelPlan.roundUp(config.numDirections() * gates * hp,
-                tiles.localProjection() ? Math.max(tileN, KernelPlan.LOCAL_TILE_N) : tileN);
+        int ldn = Tiles.roundUp(config.numDirections() * gates * hp,
+                tiles.localProjection() ? Math.max(tileN, Tiles.LOCAL_N) : tileN);
         boolean panels = tiles.panels();
         return new WeightLayout(config, tiles, gates, unit, hp, pp, ldn, panels ? tileN : ldn,
                 panels ? gates * unit : gates * hp, panels ? unit : pp);

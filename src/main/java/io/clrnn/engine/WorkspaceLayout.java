@@ -20,12 +20,12 @@ record WorkspaceLayout(long rows, long paddedRows, long h0Offset, long c0Offset,
     /** With rows padded to the largest projection tile the layout's device may run. */
     static WorkspaceLayout of(WeightLayout layout, int seqLen, int batch, long rows) {
         return of(layout, seqLen, batch, rows, layout.tiles().localProjection()
-                ? Math.max(layout.tiles().tm(), KernelPlan.LOCAL_TILE_M) : layout.tiles().tm());
+                ? Math.max(layout.tiles().tm(), Tiles.LOCAL_M) : layout.tiles().tm());
     }
 
     static WorkspaceLayout of(WeightLayout layout, int seqLen, int batch, long rows, int tm) {
         RnnConfig c = layout.config();
-        long padded = KernelPlan.roundUp(Math.max(rows, 1), tm);
+        long padded = Tiles.roundUp(Math.max(rows, 1), tm);
         long states = Math.multiplyExact((long) c.numLayers() * c.numDirections(), batch);
         long h = Math.multiplyExact(states, c.outputSize());
         long cell = c.mode().hasCellState() ? Math.multiplyExact(states, c.hiddenSize()) : 0;

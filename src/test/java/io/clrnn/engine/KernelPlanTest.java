@@ -108,7 +108,7 @@ class KernelPlanTest {
     void registerBlocksFitTheRegisterFileWhateverTheGateCount() {
         for (CellType mode : CellType.values()) {
             for (DeviceInfo cpu : new DeviceInfo[] {AVX512, AVX2}) {
-                KernelPlan.Tiles t = KernelPlan.tiles(cpu, RnnConfig.of(mode, 64, 256));
+                Tiles t = KernelPlan.tiles(cpu, RnnConfig.of(mode, 64, 256));
                 int accumulators = t.tb() * mode.gates() * t.nvR();
                 int registers = cpu == AVX512 ? 32 : 16;
                 assertTrue(accumulators + mode.gates() * t.nvR() + 1 <= registers,
@@ -205,7 +205,7 @@ class KernelPlanTest {
                     RnnConfig config = RnnConfig.of(mode, 3, hidden).withBidirectional(bi).withProjSize(proj);
                     for (DeviceInfo d : new DeviceInfo[] {AVX512, AVX2, GPU}) {
                         WeightLayout l = layout(d, config);
-                        KernelPlan.Tiles t = l.tiles();
+                        Tiles t = l.tiles();
                         int tileN = t.nv() * t.vecP();
                         assertEquals(0, l.ldn() % tileN);
                         assertEquals(0, l.hp() % l.unit());

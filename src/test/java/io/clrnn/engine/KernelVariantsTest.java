@@ -112,8 +112,8 @@ class KernelVariantsTest {
         return all.stream();
     }
 
-    static KernelPlan.Tiles tiles(int[] t) {
-        return new KernelPlan.Tiles(t[0], t[1], t[2], t[3], t[4], t[5], t[6] == 1, false, 2, 2, t[7] == 1);
+    static Tiles tiles(int[] t) {
+        return new Tiles(t[0], t[1], t[2], t[3], t[4], t[5], t[6] == 1, false, 2, 2, t[7] == 1);
     }
 
     static RnnInput input(Case c, boolean withLengths) {

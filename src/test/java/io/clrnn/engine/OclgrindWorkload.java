@@ -154,7 +154,7 @@ public final class OclgrindWorkload {
             new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false));
 
     /** Tiles a CPU would run (float16 projection, float8 x 2 recurrence, 4 rows, panels), not this device's. */
-    static final KernelPlan.Tiles CPU_TILES = new KernelPlan.Tiles(16, 5, 1, 8, 2, 4, true, false, 2, 2, false);
+    static final Tiles CPU_TILES = new Tiles(16, 5, 1, 8, 2, 4, true, false, 2, 2, false);
 
     /** Every check, in order; the canary first. */
     static List<Check> checks(Device device) {
@@ -198,10 +198,10 @@ public final class OclgrindWorkload {
     }
 
     /** One forward of the case as forced, whole and in 2-step launches; tiles null: the device's own. */
-    private static void forward(Device device, Case c, Forced forced, KernelPlan.Tiles tiles, WeightsDtype dtype) {
+    private static void forward(Device device, Case c, Forced forced, Tiles tiles, WeightsDtype dtype) {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         RnnWeights reference = dtype == WeightsDtype.F16 ? KernelVariantsTest.halfRounded(weights) : weights;
-        KernelPlan.Tiles t = tiles != null ? tiles : KernelPlan.tiles(device.info(), c.config);
+        Tiles t = tiles != null ? tiles : KernelPlan.tiles(device.info(), c.config);
         RnnEngine engine = new RnnEngine(device, weights, dtype, t);
         try {
             Engines.force(engine, forced.variant, forced.variant == null ? null : forced.localWeights);
