@@ -134,7 +134,7 @@ public final class Benchmark {
             for (int i = 0; i < runs; i++) {
                 Profile profile = new Profile();
                 rnn.forward(c.input(), profile);
-                variant = profile.plan();
+                variant = profile.recurrence();
                 profile.nanosByFamily().forEach((f, ns) -> families.merge(f, ns / 1e6 / runs, Double::sum));
             }
             // The host's phases from runs without events (which would slow the runtime down); the median of

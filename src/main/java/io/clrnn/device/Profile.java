@@ -51,7 +51,7 @@ public final class Profile {
         return recordsEvents;
     }
     private final List<String> families = new ArrayList<>();
-    private String plan = "";
+    private String recurrence = "";
     private final List<ClEvent> events = new ArrayList<>();
 
     void add(String family, cl_event event) {
@@ -60,13 +60,13 @@ public final class Profile {
     }
 
     /** Notes which recurrence variant the forward ran (the engine calls this). */
-    public void plan(String description) {
-        plan = description;
+    public void recurrence(String description) {
+        recurrence = description;
     }
 
     /** The recurrence variant of the last forward recorded, e.g. {@code rows_fused}. */
-    public String plan() {
-        return plan;
+    public String recurrence() {
+        return recurrence;
     }
 
     /** Adds host time to a phase (the engine calls this). */

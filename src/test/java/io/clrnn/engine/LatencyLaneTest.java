@@ -57,11 +57,11 @@ class LatencyLaneTest {
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             Profile latency = new Profile();
             RnnOutput a = engine.forward(shape, latency);
-            assertTrue(latency.plan().endsWith("(latency lane)"), latency.plan());
+            assertTrue(latency.recurrence().endsWith("(latency lane)"), latency.recurrence());
             Engines.latencyLane(engine, false);
             Profile throughput = new Profile();
             RnnOutput b = engine.forward(shape, throughput);
-            assertTrue(!throughput.plan().contains("latency"), throughput.plan());
+            assertTrue(!throughput.recurrence().contains("latency"), throughput.recurrence());
             // and back: buffers move between the lanes' devices as the runtime needs
             Engines.latencyLane(engine, true);
             RnnOutput c = engine.forward(shape, null);
