@@ -119,7 +119,7 @@ public final class RnnEngine implements AutoCloseable {
             throw new IllegalArgumentException("a state for " + state.batch() + " sequences of " + state.config()
                     + " given to a forward of " + f.batch() + " of " + config);
         }
-        if (!f.config().equals(config)) {
+        if (f.config() != config && !f.config().equals(config)) {
             throw new IllegalArgumentException("a forward of " + f.config() + " given to an engine of " + config);
         }
         int[] sorted = PackedBatch.sortedOrder(f);
