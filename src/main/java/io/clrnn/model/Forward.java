@@ -80,7 +80,7 @@ public final class Forward {
             throw new IllegalArgumentException("an ONNX node's forward is of one layer without projection, from X: "
                     + config);
         }
-        return timeOrBatchMajor(config, batchMajor, seqLen, batch, x, h0, c0, lengths);
+        return inOnnxLayout(config, batchMajor, seqLen, batch, x, h0, c0, lengths);
     }
 
     /**
@@ -89,10 +89,11 @@ public final class Forward {
      * state); Y, h_n and c_n where the engine's {@code DeviceIo} says.
      */
     public static Forward onDevice(RnnConfig config, int seqLen, int batch, Tensor h0, Tensor c0) {
-        return timeOrBatchMajor(config, false, seqLen, batch, null, h0, c0, null);
+        return inOnnxLayout(config, false, seqLen, batch, null, h0, c0, null);
     }
 
-    private static Forward timeOrBatchMajor(RnnConfig config, boolean batchMajor, int seqLen, int batch, Tensor x,
+    /** A forward in ONNX's layouts ({@link Strides#onnx}), whose inputs its caller has checked. */
+    private static Forward inOnnxLayout(RnnConfig config, boolean batchMajor, int seqLen, int batch, Tensor x,
             Tensor h0, Tensor c0, int[] lengths) {
         if (seqLen <= 0 || batch <= 0) {
             throw new IllegalArgumentException("a forward of " + batch + " sequences of " + seqLen + " steps");
