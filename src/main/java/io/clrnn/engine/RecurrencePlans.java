@@ -77,7 +77,8 @@ final class RecurrencePlans {
     private ClKernel kernel(KernelPlan.RecurrencePlan plan) {
         KernelPlan.Variant v = plan.variant();
         String program = "recurrence " + v.label() + " " + layout.config();
-        return kernels.get(new KernelCache.Key(program, v.kernel(), plan.wLocal()), () -> device.programFromSource(program,
-                Defines.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
+        return kernels.get(new KernelCache.Key(program, v.kernel(), plan.wLocal()),
+                () -> device.programFromSource(program,
+                        Defines.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
     }
 }

@@ -165,7 +165,6 @@ public final class RnnEngine implements AutoCloseable {
 
     /** The lane a forward of {@code f} will run on: the caller's commands there need no wait. */
     public Device.Lane laneFor(Forward f) {
-        int[] sorted = PackedBatch.sortedOrder(f);
         return recurrencePlan(f).lane();
     }
 
@@ -205,25 +204,26 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The largest slice of the batch (longest sequences first) whose buffers and transfers fit. */
-    private int largestSliceThatFits(Forward shape, int[] sorted) {
+    private int largestSliceThatFits(Forward f, int[] sorted) {
         long maxBuffer = Math.min(plans.tuning().maxBufferBytes(), device.info().maxAllocBytes());
         // Leave a tenth of global memory to the weights, the runtime and other users.
         long total = Math.min(plans.tuning().totalBytes(), device.info().globalMemBytes() / 10 * 9);
         long transfer = Math.min(plans.tuning().maxTransferBytes(), MAX_TRANSFER_BYTES);
         int n = sorted.length;
         while (n > 0) {
-            WorkspaceLayout s = WorkspaceLayout.of(layout, shape.seqLen(), n, PackedBatch.rows(shape, sorted, 0, n));
+            WorkspaceLayout s = WorkspaceLayout.of(layout, f.seqLen(), n, PackedBatch.rows(f, sorted, 0, n));
             if (s.largestBuffer() <= maxBuffer && s.allBuffers() <= total && s.largestTransfer() <= transfer) {
                 return n;
             }
             n /= 2;
         }
-        WorkspaceLayout one = WorkspaceLayout.of(layout, shape.seqLen(), 1, shape.seqLen());
+        WorkspaceLayout one = WorkspaceLayout.of(layout, f.seqLen(), 1, f.seqLen());
         throw new InvalidInputException(String.format(Locale.ROOT,
                 "input too large for %s: seq_len %d needs %s for a single sequence (largest buffer %s, "
                         + "largest transfer %s); the device allows %s per buffer and %s in all, a transfer %s",
-                device.info().name(), shape.seqLen(), WorkspaceLayout.mib(one.allBuffers()), WorkspaceLayout.mib(one.largestBuffer()),
-                WorkspaceLayout.mib(one.largestTransfer()), WorkspaceLayout.mib(maxBuffer), WorkspaceLayout.mib(total), WorkspaceLayout.mib(transfer)));
+                device.info().name(), f.seqLen(), WorkspaceLayout.mib(one.allBuffers()),
+                WorkspaceLayout.mib(one.largestBuffer()), WorkspaceLayout.mib(one.largestTransfer()),
+                WorkspaceLayout.mib(maxBuffer), WorkspaceLayout.mib(total), WorkspaceLayout.mib(transfer)));
     }
 
     /** One forward of one slice: one upload, every layer, one read back. */
@@ -346,7 +346,8 @@ public final class RnnEngine implements AutoCloseable {
             Profile profile) {
         Device.Lane lane = p.planned.plan().lane();
         if (profile != null) {
-            profile.recurrence(p.planned.plan().variant().label() + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
+            profile.recurrence(p.planned.plan().variant().label()
+                    + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
         ClBuffer layerIn = input;
         for (int layer = 0; layer < config.numLayers(); layer++) {
@@ -391,8 +392,8 @@ public final class RnnEngine implements AutoCloseable {
         }
     }
 
-    private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, WorkspaceLayout sizes, StateIo io, int layer,
-            LayerWeights w, ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
+    private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, WorkspaceLayout sizes, StateIo io,
+            int layer, LayerWeights w, ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
         KernelPlan.RecurrencePlan plan = planned.plan();
         Device.Lane lane = plan.lane();
         ClKernel k = planned.kernel();
@@ -413,7 +414,8 @@ public final class RnnEngine implements AutoCloseable {
                 .arg("c", io.c).arg("c_off", io.cOff + states * config.hiddenSize())
                 .arg("scratch", workspace.scratch()).arg("Whr", w.whrT()).arg("bhn", w.bhn()).arg("peep", w.peep())
                 .arg("A", layerIn).arg("Wih", w.wihT()).arg("bias", w.bias());
-        int steps = (int) Math.max(1, Math.min(Math.min(plan.stepsPerLaunch(), plans.tuning().maxStepsPerLaunch()), seqLen));
+        int steps = (int) Math.max(1,
+                Math.min(Math.min(plan.stepsPerLaunch(), plans.tuning().maxStepsPerLaunch()), seqLen));
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         switch (plan.variant()) {
             case ROWS, ROWS_FUSED -> runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs},

@@ -55,7 +55,10 @@ final class TeamBarrier implements AutoCloseable {
         arrivals += count;
     }
 
-    /** Enqueues the read of the flag; {@link #gaveUp} answers once a later blocking read or finish on {@code lane} returned. */
+    /**
+     * Enqueues the read of the flag; {@link #gaveUp} answers once a later blocking read or finish on {@code lane}
+     * returned.
+     */
     void readFlag(Device.Lane lane) {
         device.read(lane, sync, 0, readBack, readBack.capacity(), false, null);
     }

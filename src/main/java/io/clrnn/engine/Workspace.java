@@ -156,8 +156,8 @@ final class Workspace implements AutoCloseable {
      * batch's own order) on the device, unless null (the kernels read it in place), then h_0, c_0 (zeros when
      * absent; not when the states come from a stream's) and the step table in one write.
      */
-    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Forward f, WorkspaceLayout s,
-            boolean statesOnDevice, Profile profile) {
+    void uploadFromDevice(Device.Lane lane, PackedBatch batch, ClBuffer x, long xOffsetFloats, Forward f,
+            WorkspaceLayout s, boolean statesOnDevice, Profile profile) {
         long clock = Timer.start(profile);
         if (x != null) {
             device.copy(lane, x, xOffsetFloats * 4, in, 0, batch.rows() * config.inputSize() * 4L, profile);

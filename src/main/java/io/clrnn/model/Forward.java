@@ -16,7 +16,6 @@ public final class Forward {
     private final RnnConfig config;
     private final int seqLen;
     private final int batch;
-    private final boolean unbatched;
     /** Rows of x and out batch-major: PyTorch's batch_first (batched input), ONNX's layout 1. */
     private final boolean batchMajor;
     /** Each sequence's length, 0..seqLen; null when every sequence is seqLen long. */
@@ -29,12 +28,11 @@ public final class Forward {
     private final int[] hiddenShape;
     private final int[] cellShape;
 
-    private Forward(RnnConfig config, int seqLen, int batch, boolean unbatched, boolean batchMajor, int[] lengths,
+    private Forward(RnnConfig config, int seqLen, int batch, boolean batchMajor, int[] lengths,
             Tensor x, Tensor h0, Tensor c0, int[] outputShape, int[] hiddenShape, Strides strides) {
         this.config = config;
         this.seqLen = seqLen;
         this.batch = batch;
-        this.unbatched = unbatched;
         this.batchMajor = batchMajor;
         this.lengths = lengths;
         this.strides = strides;
@@ -116,7 +114,7 @@ public final class Forward {
         }
         int h = config.outputSize();
         int[] y = batchMajor ? new int[] {batch, seqLen, dirs, h} : new int[] {seqLen, dirs, batch, h};
-        return new Forward(config, seqLen, batch, false, batchMajor, lengths, x, h0, c0, y, hidden,
+        return new Forward(config, seqLen, batch, batchMajor, lengths, x, h0, c0, y, hidden,
                 Strides.onnx(config, seqLen, batch, batchMajor));
     }
 
@@ -174,7 +172,7 @@ public final class Forward {
         int width = config.numDirections() * config.outputSize();
         int[] output = unbatched ? new int[] {seqLen, width}
                 : batchFirst ? new int[] {batch, seqLen, width} : new int[] {seqLen, batch, width};
-        return new Forward(config, seqLen, batch, unbatched, batchFirst, lengths, x, in.h0(), in.c0(), output, hidden,
+        return new Forward(config, seqLen, batch, batchFirst, lengths, x, in.h0(), in.c0(), output, hidden,
                 Strides.pytorch(config, seqLen, batch, batchFirst));
     }
 
@@ -255,11 +253,6 @@ public final class Forward {
         return batch;
     }
 
-    /** Whether x is PyTorch's 2-D (seq, input_size): one sequence, run as batch 1. */
-    public boolean unbatched() {
-        return unbatched;
-    }
-
     /** Whether every sequence is seqLen long (no lengths were given). */
     public boolean fullLength() {
         return lengths == null;
@@ -297,16 +290,6 @@ public final class Forward {
     /** out's (PyTorch's output, ONNX's Y) shape. */
     public int[] outputShape() {
         return outputShape.clone();
-    }
-
-    /** h_n's (and h_0's) shape. */
-    public int[] hiddenShape() {
-        return hiddenShape.clone();
-    }
-
-    /** c_n's (and c_0's) shape for an LSTM; null for cells without one. */
-    public int[] cellShape() {
-        return cellShape == null ? null : cellShape.clone();
     }
 
     /** out, h_n and c_n (an LSTM's), zeros, in this forward's shapes. */
