@@ -97,11 +97,11 @@ int zigzag(int j, int first, int end, int s) {
 }
 
 #if VARIANT == VARIANT_ROWS
-// Global (items, D), local (1, 1). Work-item i owns row chunks i, i + items, ... (TB rows each; sorted by
-// length, so every item keeps work as rows finish) and runs steps [s_begin, s_end).
-__kernel void rnn_rows(const int s_begin, const int s_end, STEP_PARAMS) {
+// Global (items, D), local (1, 1), or a part of that range (a global offset): work-item i owns row chunks i,
+// i + items, ... (TB rows each; sorted by length, so every item keeps work as rows finish) and runs steps
+// [s_begin, s_end).
+__kernel void rnn_rows(const int s_begin, const int s_end, const int items, STEP_PARAMS) {
     const int item = get_global_id(0);
-    const int items = get_global_size(0);
     const int d = get_global_id(1);
     INIT_STEP(st, d);
     st.W = W;

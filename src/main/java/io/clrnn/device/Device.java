@@ -366,6 +366,12 @@ public final class Device extends ClResource {
     }
 
     public void run(Lane lane, ClKernel kernel, long[] global, long[] local, Profile profile, String family) {
+        run(lane, kernel, null, global, local, profile, family);
+    }
+
+    /** Enqueues the part of {@code kernel}'s range that starts at {@code offset} (null: at 0). */
+    public void run(Lane lane, ClKernel kernel, long[] offset, long[] global, long[] local, Profile profile,
+            String family) {
         for (int i = 0; i < global.length; i++) {
             if (local != null && global[i] % local[i] != 0) {
                 throw new IllegalArgumentException(
@@ -378,11 +384,49 @@ public final class Device extends ClResource {
         }
         guarded(lane, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
             cl_event event = eventFor(profile);
-            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, null, global, local, 0, null,
+            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, offset, global, local, 0, null,
                     event), call);
             enqueued(lane);
             return record(profile, family, event);
         });
+    }
+
+    /**
+     * Enqueues the part of {@code kernel}'s range from {@code offset} on the throughput lane and sends it to the worker
+     * threads at once; {@link Running#await} waits for it.
+     */
+    public Running start(ClKernel kernel, long[] offset, long[] global, long[] local, Profile profile, String family) {
+        cl_event event = new cl_event();
+        guarded(Lane.THROUGHPUT, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
+            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, offset, global, local, 0,
+                    null, event), call);
+            enqueued(Lane.THROUGHPUT);
+            CheckedCl.check(CL.clFlush(queue), "clFlush");
+            return null;
+        });
+        if (profile != null && profile.wantsEvents()) {
+            CL.clRetainEvent(event);
+            profile.add(family, event);
+        }
+        return new Running(event);
+    }
+
+    /** A kernel running on the worker threads. */
+    public static final class Running {
+        private final cl_event event;
+
+        private Running(cl_event event) {
+            this.event = event;
+        }
+
+        /** Waits for it to end. */
+        public void await() {
+            try {
+                CheckedCl.check(CL.clWaitForEvents(1, new cl_event[] {event}), "clWaitForEvents");
+            } finally {
+                CL.clReleaseEvent(event);
+            }
+        }
     }
 
     /** Waits for everything enqueued so far, on every lane. */

@@ -30,6 +30,13 @@ public final class KernelPlan {
      * directions to run: about 50 us on one core, what the worker wake-ups of a few commands cost.
      */
     private static final long LATENCY_LANE_FMAS = 1L << 21;
+    /**
+     * Below this many multiply-adds (about 1 ms on one core) a fused rnn_rows on several items is shared between the
+     * calling thread and the device's worker threads: the hand-overs it saves are worth 10-20% there (LSTM T30 B8
+     * I64 H128, RNN T25 B16 I128 H128), nothing on bigger forwards, where a worker thread that wakes late leaves the
+     * caller waiting (a 2-item LSTM T50 B32 I64 H256 in a graph, 524M, ran 1.4x slower shared).
+     */
+    private static final long SHARED_FMAS = 1L << 26;
     /** The largest W_ih^T (one direction) that rnn_rows reads at every step instead of a projection GEMM. */
     private static final long FUSED_WIH_BYTES = 1L << 20;
     /**
@@ -93,15 +100,31 @@ public final class KernelPlan {
      * @param stepsPerLaunch time steps one ROWS(_FUSED) or GROUP launch runs at most
      * @param wLocal         GROUP: W_hh^T copied into local memory
      * @param lane           the queue the whole forward runs on
+     * @param shared         ROWS(_FUSED) on the latency lane: the calling thread runs the first share of the
+     *                       work-items there, the device's worker threads the rest at the same time
      */
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
-            boolean wLocal, Device.Lane lane) {
+            boolean wLocal, Device.Lane lane, boolean shared) {
+        RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch, boolean wLocal,
+                Device.Lane lane) {
+            this(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane, false);
+        }
+
         RecurrencePlan withWLocal(boolean wLocal) {
-            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane);
+            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane, shared);
         }
 
         RecurrencePlan withItems(int items) {
-            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane);
+            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal, lane, shared);
+        }
+
+        /** Shared between the caller and the worker threads, or all on the worker threads (its throughput lane). */
+        RecurrencePlan withShared(boolean value) {
+            if (value && variant != Variant.ROWS_FUSED) {
+                throw new IllegalArgumentException("only rnn_rows with the fused projection is shared, not " + this);
+            }
+            return new RecurrencePlan(variant, items, groupRows, local, stepsPerLaunch, wLocal,
+                    value ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT, value);
         }
     }
 
@@ -282,9 +305,15 @@ public final class KernelPlan {
         }
         int unitBlocks = layout.unitBlocks();
         return switch (variant) {
-            case ROWS, ROWS_FUSED -> new RecurrencePlan(variant, items, batch, 1,
-                    stepsPerLaunch(device, layout, (long) Tiles.ceilDiv(chunks, items) * tb), false,
-                    latency ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT);
+            case ROWS, ROWS_FUSED -> {
+                // A fused forward is one command per layer: with the caller's lane holding the rest, the caller
+                // shares the work-items with the device's worker threads instead of waiting for them.
+                boolean shared = latencyLane && !latency && variant == Variant.ROWS_FUSED && items * dirs > 1
+                        && fmas < SHARED_FMAS;
+                yield new RecurrencePlan(variant, items, batch, 1,
+                        stepsPerLaunch(device, layout, (long) Tiles.ceilDiv(chunks, items) * tb), false,
+                        latency || shared ? Device.Lane.LATENCY : Device.Lane.THROUGHPUT, shared);
+            }
             // the team needs its items running at once: the device's worker threads, never the calling thread
             case TEAM -> new RecurrencePlan(variant, teamItems, batch, 1, Integer.MAX_VALUE, false,
                     Device.Lane.THROUGHPUT);

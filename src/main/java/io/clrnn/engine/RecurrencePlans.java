@@ -62,8 +62,12 @@ final class RecurrencePlans {
         if (plan.variant() == KernelPlan.Variant.TEAM && avoidTeam) {
             plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
                     KernelPlan.Variant.ROWS);
-        } else if (plan.variant() == KernelPlan.Variant.TEAM && tuning.teamItems() > 0) {
-            plan = plan.withItems(tuning.teamItems());
+        } else if (plan.variant() != KernelPlan.Variant.GROUP && plan.variant() != KernelPlan.Variant.STEP
+                && tuning.items() > 0) {
+            plan = plan.withItems(tuning.items());
+        }
+        if (plan.variant() == KernelPlan.Variant.ROWS_FUSED && tuning.shared() != null && latencyLane) {
+            plan = plan.withShared(tuning.shared());
         }
         if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
             plan = plan.withWLocal(tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout));

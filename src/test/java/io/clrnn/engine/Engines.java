@@ -39,8 +39,13 @@ public final class Engines {
         engine.plans().tune(engine.plans().tuning().withMaxTransferBytes(bytes));
     }
 
-    /** Makes rnn_team {@code items} work-items per direction (0: as many as the plan says). */
-    public static void teamItems(RnnEngine engine, int items) {
-        engine.plans().tune(engine.plans().tuning().withTeamItems(items));
+    /** Makes rnn_team or rnn_rows {@code items} work-items per direction (0: as many as the plan says). */
+    public static void items(RnnEngine engine, int items) {
+        engine.plans().tune(engine.plans().tuning().withItems(items));
+    }
+
+    /** Shares a fused rnn_rows between the caller and the worker threads, or keeps it on the workers (null: the plan's). */
+    public static void shared(RnnEngine engine, Boolean shared) {
+        engine.plans().tune(engine.plans().tuning().withShared(shared));
     }
 }

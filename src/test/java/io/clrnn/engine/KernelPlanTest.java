@@ -98,6 +98,25 @@ class KernelPlanTest {
     }
 
     @Test
+    void aFusedForwardOnSeveralItemsIsSharedWithTheCallingThreadWhereTheDeviceHasALatencyLane() {
+        RnnConfig lstm = RnnConfig.of(CellType.LSTM, 64, 128);
+        KernelPlan.RecurrencePlan shared = KernelPlan.recurrence(AVX512, true, layout(AVX512, lstm), 30, 8, 240, 1024,
+                null);
+        assertEquals(KernelPlan.Variant.ROWS_FUSED, shared.variant());
+        assertEquals(2, shared.items());
+        assertTrue(shared.shared(), "the caller takes one of the two items");
+        assertEquals(Device.Lane.LATENCY, shared.lane(), "the upload and read-back on the caller's lane");
+        assertFalse(plan(AVX512, lstm, 30, 8).shared(), "no latency lane, nothing to share with");
+        KernelPlan.RecurrencePlan unfused = KernelPlan.recurrence(AVX512, true, layout(AVX512, lstm), 30, 2, 60, 1024,
+                null);
+        assertFalse(unfused.shared(), "a projection of its own: the workers run every command");
+        KernelPlan.RecurrencePlan lab = KernelPlan.recurrence(AVX512, true, layout(AVX512, rnn(128, 64, 1, false)), 5,
+                4, 20, 1024, null);
+        assertEquals(Device.Lane.LATENCY, lab.lane());
+        assertFalse(lab.shared(), "one item: the latency lane runs it all");
+    }
+
+    @Test
     void bigCpuWorkSplitsTheBatchOverComputeUnits() {
         assertEquals(2, plan(AVX512, rnn(512, 1024, 1, false), 50, 32).items(), "two work-items for two units");
         assertEquals(1, plan(AVX512, rnn(128, 64, 1, false), 5, 4).items(), "latency-bound work stays in one");

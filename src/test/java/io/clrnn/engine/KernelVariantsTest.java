@@ -86,10 +86,15 @@ class KernelVariantsTest {
             {8, 10, 2, 16, 1, 8, 0, 0},
     };
 
-    record Forced(KernelPlan.Variant variant, boolean localWeights) {
+    /** A forced variant; {@code shared}: rnn_rows fused, 3 items a direction, shared with the calling thread. */
+    record Forced(KernelPlan.Variant variant, boolean localWeights, boolean shared) {
+        Forced(KernelPlan.Variant variant, boolean localWeights) {
+            this(variant, localWeights, false);
+        }
+
         @Override
         public String toString() {
-            return variant.label() + (localWeights ? " local" : "");
+            return variant.label() + (localWeights ? " local" : "") + (shared ? " shared" : "");
         }
     }
 
@@ -98,7 +103,7 @@ class KernelVariantsTest {
         List<Forced> forced = List.of(new Forced(KernelPlan.Variant.ROWS, false),
                 new Forced(KernelPlan.Variant.ROWS_FUSED, false), new Forced(KernelPlan.Variant.GROUP, false),
                 new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false),
-                new Forced(KernelPlan.Variant.TEAM, false));
+                new Forced(KernelPlan.Variant.TEAM, false), new Forced(KernelPlan.Variant.ROWS_FUSED, false, true));
         for (Case c : CASES) {
             for (int[] t : TILES) {
                 for (Forced f : forced) {
@@ -143,10 +148,16 @@ class KernelVariantsTest {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F32, tiles(t))) {
             Engines.force(engine, forced.variant, forced.localWeights);
+            if (forced.shared) {
+                Engines.shared(engine, true);
+                Engines.items(engine, 3);
+            }
             for (boolean withLengths : new boolean[] {false, true}) {
                 RnnInput in = input(c, withLengths);
                 Forward shape = Forward.of(c.config, in);
                 assertEquals(planned(forced, engine), engine.recurrencePlan(shape).variant());
+                assertEquals(forced.shared && device.hasLatencyLane(), engine.recurrencePlan(shape).shared(),
+                        "shared with the calling thread");
                 RnnOutput expected = ReferenceRnn.forward(weights, in);
                 RnnOutput actual = engine.forward(shape, null);
                 String what = withLengths ? " with lengths" : "";
@@ -189,7 +200,7 @@ class KernelVariantsTest {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
             Engines.force(engine, KernelPlan.Variant.TEAM, false);
-            Engines.teamItems(engine, 4 * device.info().computeUnits());
+            Engines.items(engine, 4 * device.info().computeUnits());
             RnnInput in = input(c, !onDevice);
             Forward shape = Forward.of(c.config, in);
             RnnOutput expected = ReferenceRnn.forward(weights, in);

@@ -161,7 +161,7 @@ class StreamingTest {
             RnnInput whole = RnnInput.of(Tensor.randn(5, c.seq(), c.batch(), config.inputSize()));
             RnnOutput expected = engine.forward(Forward.of(config, whole), null);
             Engines.force(engine, KernelPlan.Variant.TEAM, false);
-            Engines.teamItems(engine, 4 * device.info().computeUnits());
+            Engines.items(engine, 4 * device.info().computeUnits());
             try (StateBuffers state = StateBuffers.zeros(device, config, c.batch())) {
                 Tensor out = Tensor.zeros(expected.output().shape());
                 for (int[] chunk : chunks(c.seq())) {
