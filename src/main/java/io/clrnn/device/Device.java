@@ -15,6 +15,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jocl.CL;
 import org.jocl.Pointer;
+import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
@@ -419,9 +420,18 @@ public final class Device extends ClResource {
             this.event = event;
         }
 
-        /** Waits for it to end. */
-        public void await() {
+        /**
+         * Waits for it to end: polls its status for up to {@code spinNanos} first, then sleeps. A kernel about to end
+         * is better polled for than slept on: the sleeper's wake-up costs tens of microseconds (PoCL on this VM).
+         */
+        public void await(long spinNanos) {
             try {
+                int[] status = {CL.CL_QUEUED};
+                long until = System.nanoTime() + spinNanos;
+                while (status[0] > CL.CL_COMPLETE && System.nanoTime() < until) {
+                    CheckedCl.check(CL.clGetEventInfo(event, CL.CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int,
+                            Pointer.to(status), null), "clGetEventInfo");
+                }
                 CheckedCl.check(CL.clWaitForEvents(1, new cl_event[] {event}), "clWaitForEvents");
             } finally {
                 CL.clReleaseEvent(event);

@@ -481,7 +481,8 @@ public final class RnnEngine implements AutoCloseable {
      * share meanwhile on the latency lane, then waits for the workers. The forward's other commands are on the
      * latency lane too, so the workers get one command a layer: the hand-overs of the upload and the read-back are
      * saved, and the workers' wake-up overlaps the caller's work (LSTM T30 B8 I64 H128 on PoCL, 2 cores: 0.30 ms
-     * on the worker threads alone, 0.27 shared). A profile's device time is the workers' share, which ends last.
+     * on the worker threads alone, 0.27 shared and slept on, 0.26 polled for). A profile's device time is the
+     * workers' share, which ends last.
      */
     private void runShared(ClKernel k, int seqLen, int steps, int items, int dirs, Profile profile) {
         boolean byItem = items > 1;
@@ -499,10 +500,13 @@ public final class RnnEngine implements AutoCloseable {
                 device.run(Device.Lane.LATENCY, k, null, callerGlobal, one, profile, RECURRENCE);
             } else {
                 Device.Running workers = device.start(k, workerOffset, workerGlobal, one, profile, RECURRENCE);
+                long callerStart = System.nanoTime();
                 try {
                     device.run(Device.Lane.LATENCY, k, null, callerGlobal, one, null, RECURRENCE);
                 } finally {
-                    workers.await();
+                    // The workers' share is about as long as the caller's and began a wake-up later: it is about to
+                    // end, so poll for it (as long as the caller's share took at most) rather than sleep on it.
+                    workers.await(System.nanoTime() - callerStart);
                 }
             }
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
