@@ -346,8 +346,8 @@ public final class RnnEngine implements AutoCloseable {
             Profile profile) {
         Device.Lane lane = p.planned.plan().lane();
         if (profile != null) {
-            profile.recurrence(p.planned.plan().variant().label()
-                    + (lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
+            profile.recurrence(p.planned.plan().variant().label() + (p.planned.plan().shared() ? " (shared)"
+                    : lane == Device.Lane.LATENCY ? " (latency lane)" : ""));
         }
         ClBuffer layerIn = input;
         for (int layer = 0; layer < config.numLayers(); layer++) {

@@ -65,6 +65,15 @@ class LatencyLaneTest {
             // and back: buffers move between the lanes' devices as the runtime needs
             Engines.latencyLane(engine, true);
             RnnOutput c = engine.forward(shape, null);
+            // shared: the caller's share on the latency lane, the rest on the worker threads at the same time
+            Engines.force(engine, KernelPlan.Variant.ROWS_FUSED, null);
+            Engines.shared(engine, true);
+            Engines.items(engine, 3);
+            Profile sharedProfile = new Profile();
+            RnnOutput d = engine.forward(shape, sharedProfile);
+            assertEquals("rows_fused (shared)", sharedProfile.recurrence());
+            assertClose(b.output(), d.output(), 0, 0, "out, shared");
+            assertClose(b.hidden(), d.hidden(), 0, 0, "h_n, shared");
             assertClose(b.output(), a.output(), 0, 0, "out, latency lane");
             assertClose(b.hidden(), a.hidden(), 0, 0, "h_n, latency lane");
             assertClose(b.output(), c.output(), 0, 0, "out, latency lane again");
