@@ -49,9 +49,12 @@ public final class ServeBenchmark {
         }
     }
 
-    /** Runs every client count against a server with {@code options}; {@code seconds} timed per level. */
+    /**
+     * Runs every client count against a server with {@code options}; {@code seconds} timed per level, after a warm-up
+     * that goes on until the JIT compilers settle unless {@code quick}.
+     */
     public static List<Result> run(Device device, String mode, ServerOptions options, int[] clientCounts,
-            double seconds) throws IOException, InterruptedException {
+            double seconds, boolean quick) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("clrnn-serve-bench");
         Path weights = dir.resolve("lstm.safetensors");
         StateDict.save(RnnWeights.init(MODULE, 1), weights);
@@ -61,7 +64,12 @@ public final class ServeBenchmark {
                 weights, RnnOptions.defaults())), options, "127.0.0.1", 0)) {
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v2/models/lstm/infer");
             // the server's JIT warms up under the heaviest load first, then each level settles before it is timed
-            warmUp(uri, bodies, Arrays.stream(clientCounts).max().orElse(1), Math.max(3, seconds));
+            int most = Arrays.stream(clientCounts).max().orElse(1);
+            if (quick) {
+                load(uri, bodies, most, Math.max(3, seconds));
+            } else {
+                warmUp(uri, bodies, most, Math.max(3, seconds));
+            }
             for (int clients : clientCounts) {
                 load(uri, bodies, clients, Math.min(1.0, seconds));
                 out.add(measure(mode, load(uri, bodies, clients, seconds), clients, seconds));

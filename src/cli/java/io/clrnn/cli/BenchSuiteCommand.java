@@ -503,7 +503,8 @@ final class BenchSuiteCommand implements Callable<Integer> {
         for (int round = 1; round <= rounds; round++) {
             for (ServerOptions o : List.of(single, batching)) {
                 String mode = o.maxBatchSize() == 1 ? "max-batch-size 1" : "batching";
-                for (ServeBenchmark.Result r : ServeBenchmark.run(d, mode, o, clients, Math.max(2, 2 * seconds))) {
+                double timed = Math.max(2, 2 * seconds);
+                for (ServeBenchmark.Result r : ServeBenchmark.run(d, mode, o, clients, timed, quick)) {
                     err.println("serve round " + round + ": " + r.describe());
                     best.merge(mode + " " + r.clients(), r,
                             (a, b) -> b.requestsPerSecond() > a.requestsPerSecond() ? b : a);
