@@ -32,7 +32,7 @@ public final class KernelPlan {
     private static final long LATENCY_LANE_FMAS = 1L << 21;
     /**
      * Below this many multiply-adds (about 1 ms on one core) a fused rnn_rows on several items is shared between the
-     * calling thread and the device's worker threads: the hand-overs it saves are worth 10-20% there (LSTM T30 B8
+     * calling thread and the device's worker threads: the hand-overs it saves are worth 10-25% there (LSTM T30 B8
      * I64 H128, RNN T25 B16 I128 H128), nothing on bigger forwards, where a worker thread that wakes late leaves the
      * caller waiting (a 2-item LSTM T50 B32 I64 H256 in a graph, 524M, ran 1.4x slower shared).
      */
@@ -100,7 +100,7 @@ public final class KernelPlan {
      * @param stepsPerLaunch time steps one ROWS(_FUSED) or GROUP launch runs at most
      * @param wLocal         GROUP: W_hh^T copied into local memory
      * @param lane           the queue the whole forward runs on
-     * @param shared         ROWS(_FUSED) on the latency lane: the calling thread runs the first share of the
+     * @param shared         ROWS_FUSED on the latency lane: the calling thread runs the first share of the
      *                       work-items there, the device's worker threads the rest at the same time
      */
     public record RecurrencePlan(Variant variant, int items, int groupRows, int local, int stepsPerLaunch,
