@@ -367,12 +367,28 @@ public final class Device extends ClResource {
     }
 
     public void run(Lane lane, ClKernel kernel, long[] global, long[] local, Profile profile, String family) {
-        run(lane, kernel, null, global, local, profile, family);
+        cl_event event = eventFor(profile);
+        enqueue(lane, kernel, null, global, local, event, false);
+        record(profile, family, event);
     }
 
-    /** Enqueues the part of {@code kernel}'s range that starts at {@code offset} (null: at 0). */
-    public void run(Lane lane, ClKernel kernel, long[] offset, long[] global, long[] local, Profile profile,
-            String family) {
+    /**
+     * Enqueues the part of {@code kernel}'s range from {@code offset} on the throughput lane and sends it to the worker
+     * threads at once; {@link Running#await} waits for it.
+     */
+    public Running start(ClKernel kernel, long[] offset, long[] global, long[] local, Profile profile, String family) {
+        cl_event event = new cl_event();
+        enqueue(Lane.THROUGHPUT, kernel, offset, global, local, event, true);
+        if (profile != null && profile.wantsEvents()) {
+            CL.clRetainEvent(event);
+            profile.add(family, event);
+        }
+        return new Running(event);
+    }
+
+    /** One kernel launch on {@code lane} from {@code offset} (null: 0), filling {@code event} unless null. */
+    private void enqueue(Lane lane, ClKernel kernel, long[] offset, long[] global, long[] local, cl_event event,
+            boolean flush) {
         for (int i = 0; i < global.length; i++) {
             if (local != null && global[i] % local[i] != 0) {
                 throw new IllegalArgumentException(
@@ -384,32 +400,14 @@ public final class Device extends ClResource {
                     java.util.Arrays.toString(local));
         }
         guarded(lane, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
-            cl_event event = eventFor(profile);
-            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, offset, global, local, 0, null,
-                    event), call);
+            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue(lane), kernel.handle(), global.length, offset, global,
+                    local, 0, null, event), call);
             enqueued(lane);
-            return record(profile, family, event);
-        });
-    }
-
-    /**
-     * Enqueues the part of {@code kernel}'s range from {@code offset} on the throughput lane and sends it to the worker
-     * threads at once; {@link Running#await} waits for it.
-     */
-    public Running start(ClKernel kernel, long[] offset, long[] global, long[] local, Profile profile, String family) {
-        cl_event event = new cl_event();
-        guarded(Lane.THROUGHPUT, "clEnqueueNDRangeKernel(" + kernel.name() + ")", call -> {
-            CheckedCl.check(CL.clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, offset, global, local, 0,
-                    null, event), call);
-            enqueued(Lane.THROUGHPUT);
-            CheckedCl.check(CL.clFlush(queue), "clFlush");
+            if (flush) {
+                CheckedCl.check(CL.clFlush(queue(lane)), "clFlush");
+            }
             return null;
         });
-        if (profile != null && profile.wantsEvents()) {
-            CL.clRetainEvent(event);
-            profile.add(family, event);
-        }
-        return new Running(event);
     }
 
     /** A kernel running on the worker threads. */

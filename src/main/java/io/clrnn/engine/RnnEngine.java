@@ -497,12 +497,12 @@ public final class RnnEngine implements AutoCloseable {
             long t = Timer.start(profile);
             device.finish(Device.Lane.LATENCY); // the workers read what the caller's lane wrote
             if (workerGlobal[0] * workerGlobal[1] == 0) {
-                device.run(Device.Lane.LATENCY, k, null, callerGlobal, one, profile, RECURRENCE);
+                device.run(Device.Lane.LATENCY, k, callerGlobal, one, profile, RECURRENCE);
             } else {
                 Device.Running workers = device.start(k, workerOffset, workerGlobal, one, profile, RECURRENCE);
                 long callerStart = System.nanoTime();
                 try {
-                    device.run(Device.Lane.LATENCY, k, null, callerGlobal, one, null, RECURRENCE);
+                    device.run(Device.Lane.LATENCY, k, callerGlobal, one, null, RECURRENCE);
                 } finally {
                     // The workers' share is about as long as the caller's and began a wake-up later: it is about to
                     // end, so poll for it (as long as the caller's share took at most) rather than sleep on it.
