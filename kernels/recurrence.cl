@@ -1,5 +1,5 @@
 // The recurrence of one layer, every direction at once, for any cell (cell.cl): three ways to walk the
-// time steps, all built on the register blocks of block.cl. Chosen on the host (engine/KernelPlan):
+// time steps, all built on the register blocks of block.cl. Chosen on the host (engine/KernelPlanner):
 //  - rnn_rows:  one work-item owns chunks of TB batch rows of one direction for a range of time steps and
 //               computes every unit itself. Rows never talk to each other, so it needs no barrier: the
 //               variant for CPUs, where a work-group is a loop and a barrier spills every accumulator.

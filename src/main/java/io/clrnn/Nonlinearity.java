@@ -1,5 +1,6 @@
 package io.clrnn;
 
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.model.CellType;
 import java.util.Locale;
 

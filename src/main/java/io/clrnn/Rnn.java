@@ -1,9 +1,14 @@
 package io.clrnn;
 
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
-import io.clrnn.engine.RnnEngine;
 import io.clrnn.engine.HostIo;
+import io.clrnn.engine.RnnEngine;
 import io.clrnn.engine.StateBuffers;
 import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;

@@ -1,5 +1,7 @@
 package io.clrnn;
 
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
 

@@ -1,5 +1,7 @@
 package io.clrnn;
 
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.Safetensors;
 import io.clrnn.format.WeightFile;
 import io.clrnn.model.CellType;

@@ -1,5 +1,8 @@
 package io.clrnn;
 
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -2,6 +2,8 @@ package io.clrnn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.Npy;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnWeights;

@@ -1,8 +1,7 @@
 package io.clrnn;
 
-import static io.clrnn.Assertions2.assertClose;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.model.ReferenceRnn;
 import java.io.IOException;
@@ -10,6 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every case recorded from real torch.nn.RNN, LSTM and GRU modules (lengths through torch's own

@@ -1,21 +1,17 @@
 package io.clrnn;
 
-import static io.clrnn.Assertions2.assertClose;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.device.ClResource;
 import io.clrnn.device.Device;
 import io.clrnn.device.InjectFaults;
+import io.clrnn.device.OpenClException;
 import io.clrnn.device.Profile;
 import io.clrnn.engine.Engines;
 import io.clrnn.model.CellType;
-import io.clrnn.device.OpenClException;
 import io.clrnn.model.ReferenceRnn;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;
@@ -30,6 +26,14 @@ import org.jocl.CL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Native resources, threads, injected driver faults, device limits and non-finite numbers. */
 class HardeningTest {

@@ -1,9 +1,9 @@
 package io.clrnn;
 
-import static io.clrnn.Assertions2.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;
@@ -13,9 +13,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
+
+import static io.clrnn.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The public streaming API: {@link Rnn#newState}, {@link Rnn#forward(RnnInput, RnnState)} and {@link RnnState}.

@@ -1,5 +1,7 @@
 package io.clrnn;
 
+import io.clrnn.base.Tensor;
+
 /** Cutting a sequence into chunks along its time axis and putting chunks' outputs back, for streaming tests. */
 public final class TimeSlices {
     private TimeSlices() {}

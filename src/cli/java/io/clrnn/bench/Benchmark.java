@@ -2,10 +2,10 @@ package io.clrnn.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
+import io.clrnn.base.RnnInput;
 import io.clrnn.model.RnnConfig;
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.engine.RnnEngine;

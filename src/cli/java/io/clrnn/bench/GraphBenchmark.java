@@ -1,7 +1,7 @@
 package io.clrnn.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
 import io.clrnn.onnx.IntTensor;

@@ -1,6 +1,6 @@
 package io.clrnn.bench;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.model.CellType;
 import java.util.ArrayList;
 import java.util.List;

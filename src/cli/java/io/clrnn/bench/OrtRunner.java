@@ -1,7 +1,7 @@
 package io.clrnn.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clrnn.ClrnnException;
+import io.clrnn.base.ClrnnException;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.generate.Sampler;
 import java.io.IOException;
 import java.nio.FloatBuffer;

@@ -2,7 +2,7 @@ package io.clrnn.bench;
 
 import io.clrnn.RnnOptions;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
 import io.clrnn.model.RnnConfig;

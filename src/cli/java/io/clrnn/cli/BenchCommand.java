@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.Shape;
 import io.clrnn.device.Device;
@@ -94,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
             result = Benchmark.reference(shape, budget, 42);
         } else {
             try (Device d = device.open(true)) {
-                result = Benchmark.openCl(d, shape, io.clrnn.WeightsDtype.parse(weightsDtype), budget, 42);
+                result = Benchmark.openCl(d, shape, io.clrnn.base.WeightsDtype.parse(weightsDtype), budget, 42);
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -106,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
                 "%s%s  %s on %s: median %.3f ms (min %.3f, max %.3f, %d runs after %d warm-up runs in %.1f s), "
                         + "%.2f GFLOP/s",
-                r.shape().label(), r.weightsDtype() == io.clrnn.WeightsDtype.F16 ? " f16" : "", r.implementation(),
+                r.shape().label(), r.weightsDtype() == io.clrnn.base.WeightsDtype.F16 ? " f16" : "", r.implementation(),
                 r.deviceName(), r.timing().medianMs(), r.timing().minMs(),
                 r.timing().maxMs(), r.timing().runs(), r.timing().warmupRuns(), r.timing().warmupSeconds(),
                 r.gflops()));

@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.BusyCore;
 import io.clrnn.bench.GenerationBenchmark;
@@ -10,7 +10,7 @@ import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.bench.Grid;
 import io.clrnn.bench.Report;
 import io.clrnn.bench.Shape;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.bench.OrtRunner;
 import io.clrnn.bench.SpeedupChart;
 import io.clrnn.bench.TorchRunner;

@@ -1,9 +1,9 @@
 package io.clrnn.cli;
 
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
 import io.clrnn.model.ReferenceRnn;

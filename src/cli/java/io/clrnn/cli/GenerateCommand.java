@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.RnnOptions;
 import io.clrnn.device.Device;
 import io.clrnn.format.WeightFile;

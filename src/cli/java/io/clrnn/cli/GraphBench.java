@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.bench.Benchmark;
 import io.clrnn.bench.GraphBenchmark;
 import io.clrnn.device.Device;

@@ -1,6 +1,6 @@
 package io.clrnn.cli;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.Npy;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;

@@ -2,7 +2,7 @@ package io.clrnn.cli;
 
 import io.clrnn.RnnOptions;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.WeightFile;
 import io.clrnn.model.ModuleKeys;
 import io.clrnn.model.RnnWeights;
@@ -69,7 +69,7 @@ final class InspectCommand implements Callable<Integer> {
             try {
                 RnnWeights module = StateDict.load(file, RnnOptions.defaults().prefix(prefix));
                 out.printf("  %-24s %s  (%s)%n", prefix.isEmpty() ? "(top level)" : prefix, module.config(), how);
-            } catch (io.clrnn.InvalidInputException e) {
+            } catch (io.clrnn.base.InvalidInputException e) {
                 out.printf("  %-24s not loadable: %s%n", prefix.isEmpty() ? "(top level)" : prefix, e.getMessage());
             }
         }

@@ -2,7 +2,7 @@ package io.clrnn.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -124,7 +124,7 @@ public final class Main implements Runnable {
         if (e instanceof IOException) {
             return "I/O error: " + oneLine(e.getMessage());
         }
-        if (e instanceof io.clrnn.ClrnnException) {
+        if (e instanceof io.clrnn.base.ClrnnException) {
             return oneLine(e.getMessage());
         }
         return "internal error: " + e + " (run with --verbose for details)";

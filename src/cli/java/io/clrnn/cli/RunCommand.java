@@ -1,13 +1,13 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
+import io.clrnn.base.RnnInput;
 import io.clrnn.RnnOptions;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.format.Npy;
 import io.clrnn.format.WeightFile;

@@ -1,9 +1,9 @@
 package io.clrnn.cli;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
 import io.clrnn.serve.InferenceServer;

@@ -1,6 +1,6 @@
 package io.clrnn.serve;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;

@@ -1,11 +1,11 @@
 package io.clrnn.serve;
 
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
+import io.clrnn.base.RnnInput;
 import io.clrnn.RnnOptions;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.RnnState;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.RnnConfig;
 import java.io.IOException;

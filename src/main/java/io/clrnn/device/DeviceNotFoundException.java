@@ -1,6 +1,6 @@
 package io.clrnn.device;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 
 /** The device spec the user gave matches no OpenCL device on this machine. */
 public class DeviceNotFoundException extends InvalidInputException {

@@ -1,6 +1,6 @@
 package io.clrnn.device;
 
-import io.clrnn.ClrnnException;
+import io.clrnn.base.ClrnnException;
 import org.jocl.CL;
 
 /** An OpenCL call that failed: names the call and the {@code CL_*} status it returned. */

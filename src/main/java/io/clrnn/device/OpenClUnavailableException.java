@@ -1,6 +1,6 @@
 package io.clrnn.device;
 
-import io.clrnn.ClrnnException;
+import io.clrnn.base.ClrnnException;
 
 /** No usable OpenCL on this machine at all: the loader library or every platform is missing. */
 public class OpenClUnavailableException extends ClrnnException {

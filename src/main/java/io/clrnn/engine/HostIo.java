@@ -1,6 +1,6 @@
 package io.clrnn.engine;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 
 /**
  * A forward's results into the caller's arrays, laid out as its {@link io.clrnn.model.Strides} say: {@code out}

@@ -1,8 +1,8 @@
 package io.clrnn.engine;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;

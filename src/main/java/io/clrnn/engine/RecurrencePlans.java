@@ -1,18 +1,18 @@
 package io.clrnn.engine;
 
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
 import io.clrnn.device.KernelCache;
 
 /**
- * The recurrence plan of each forward's shape ({@link KernelPlan#recurrence}) with its kernel object, the
+ * The recurrence plan of each forward's shape ({@link KernelPlanner#recurrence}) with its kernel object, the
  * {@link Tuning} overrides applied, and rnn_rows wherever the {@link TeamBarrier} says teams are to be avoided. The
  * last plan is kept: services call forward with the same shape again and again.
  */
 final class RecurrencePlans {
     /** A plan and the kernel object that runs it. */
-    record Planned(KernelPlan.RecurrencePlan plan, ClKernel kernel) {}
+    record Planned(KernelPlanner.RecurrencePlan plan, ClKernel kernel) {}
 
     private record Cached(int seqLen, int batch, long rows, boolean teamAvoided, Planned planned) {}
 
@@ -51,26 +51,26 @@ final class RecurrencePlans {
             return cached.planned;
         }
         boolean latencyLane = device.hasLatencyLane() && tuning.latencyLane();
-        KernelPlan.RecurrencePlan plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows,
+        KernelPlanner.RecurrencePlan plan = KernelPlanner.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows,
                 Long.MAX_VALUE, tuning.variant());
-        if (plan.variant() == KernelPlan.Variant.GROUP) {
+        if (plan.variant() == KernelPlanner.Variant.GROUP) {
             // The work-group limit is known only once the kernel is built; the kernel does not depend on it.
             long limit = device.maxWorkGroupSize(kernel(plan));
-            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
+            plan = KernelPlanner.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, limit,
                     tuning.variant());
         }
-        if (plan.variant() == KernelPlan.Variant.TEAM && avoidTeam) {
-            plan = KernelPlan.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
-                    KernelPlan.Variant.ROWS);
-        } else if (plan.variant() != KernelPlan.Variant.GROUP && plan.variant() != KernelPlan.Variant.STEP
+        if (plan.variant() == KernelPlanner.Variant.TEAM && avoidTeam) {
+            plan = KernelPlanner.recurrence(device.info(), latencyLane, layout, seqLen, batch, rows, Long.MAX_VALUE,
+                    KernelPlanner.Variant.ROWS);
+        } else if (plan.variant() != KernelPlanner.Variant.GROUP && plan.variant() != KernelPlanner.Variant.STEP
                 && tuning.items() > 0) {
             plan = plan.withItems(tuning.items());
         }
-        if (plan.variant() == KernelPlan.Variant.ROWS_FUSED && tuning.shared() != null && latencyLane) {
+        if (plan.variant() == KernelPlanner.Variant.ROWS_FUSED && tuning.shared() != null && latencyLane) {
             plan = plan.withShared(tuning.shared());
         }
-        if (plan.variant() == KernelPlan.Variant.GROUP && tuning.localWeights() != null) {
-            plan = plan.withWLocal(tuning.localWeights() && KernelPlan.fitsLocal(device.info(), layout));
+        if (plan.variant() == KernelPlanner.Variant.GROUP && tuning.localWeights() != null) {
+            plan = plan.withWLocal(tuning.localWeights() && KernelPlanner.fitsLocal(device.info(), layout));
         }
         Planned planned = new Planned(plan, kernel(plan));
         last = new Cached(seqLen, batch, rows, avoidTeam, planned);
@@ -78,11 +78,11 @@ final class RecurrencePlans {
     }
 
     /** The recurrence kernel of {@code plan}'s variant, built for this module the first time. */
-    private ClKernel kernel(KernelPlan.RecurrencePlan plan) {
-        KernelPlan.Variant v = plan.variant();
+    private ClKernel kernel(KernelPlanner.RecurrencePlan plan) {
+        KernelPlanner.Variant v = plan.variant();
         String program = "recurrence " + v.label() + " " + layout.config();
         return kernels.get(new KernelCache.Key(program, v.kernel(), plan.wLocal()),
                 () -> device.programFromSource(program,
-                        Defines.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
+                        KernelSources.recurrenceSource(layout, dtype, device.info(), v, plan.wLocal())).kernel(v.kernel()));
     }
 }

@@ -1,8 +1,8 @@
 package io.clrnn.engine;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.RnnOutput;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
@@ -51,10 +51,10 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     public RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype) {
-        this(device, weights, dtype, KernelPlan.tiles(device.info(), weights.config()));
+        this(device, weights, dtype, KernelPlanner.tiles(device.info(), weights.config()));
     }
 
-    /** With explicit tiles: for tests and tuning; {@link KernelPlan#tiles} gives the default. */
+    /** With explicit tiles: for tests and tuning; {@link KernelPlanner#tiles} gives the default. */
     RnnEngine(Device device, RnnWeights weights, WeightsDtype dtype, Tiles tiles) {
         this.device = device;
         this.config = weights.config();
@@ -178,7 +178,7 @@ public final class RnnEngine implements AutoCloseable {
             device.finish(order); // X is written by commands of the other queue
         }
         // The caller's X and Y themselves where the kernels can take them as they are: no copy in or out
-        boolean xInPlace = p.planned.plan().variant() == KernelPlan.Variant.ROWS_FUSED && fits(dio.x(), dio.xOffset(),
+        boolean xInPlace = p.planned.plan().variant() == KernelPlanner.Variant.ROWS_FUSED && fits(dio.x(), dio.xOffset(),
                 batch.rows() * config.inputSize());
         boolean yInPlace = (config.numDirections() == 1 || dio.yBatchBeforeDirection())
                 && fits(dio.y(), dio.yOffset(), batch.rows() * config.numDirections() * config.outputSize());
@@ -187,7 +187,7 @@ public final class RnnEngine implements AutoCloseable {
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
         runLayers(p, batch, states, xInPlace ? dio.x() : workspace.in, yInPlace ? dio.y() : null, profile);
-        if (p.planned.plan().variant() == KernelPlan.Variant.TEAM) {
+        if (p.planned.plan().variant() == KernelPlanner.Variant.TEAM) {
             team.readFlag(lane);
             device.finish(lane);
             if (team.gaveUp()) {
@@ -235,7 +235,7 @@ public final class RnnEngine implements AutoCloseable {
         StateIo states = stateIo(batch, p.sizes, state);
         loadStates(lane, batch, p.sizes, state, states, profile);
         runLayers(p, batch, states, workspace.in, null, profile);
-        boolean teamed = p.planned.plan().variant() == KernelPlan.Variant.TEAM;
+        boolean teamed = p.planned.plan().variant() == KernelPlanner.Variant.TEAM;
         if (teamed) {
             team.readFlag(lane);
         }
@@ -319,11 +319,11 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** A slice's projection tiles, buffer sizes (the workspace grown to them) and recurrence plan. */
-    private record Prepared(KernelPlan.ProjectionTiles tiles, WorkspaceLayout sizes, RecurrencePlans.Planned planned) {}
+    private record Prepared(KernelPlanner.ProjectionTiles tiles, WorkspaceLayout sizes, RecurrencePlans.Planned planned) {}
 
     private Prepared prepare(PackedBatch batch) {
         int rows = batch.rows();
-        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(layout, device.info(),
+        KernelPlanner.ProjectionTiles tiles = KernelPlanner.projectionTiles(layout, device.info(),
                 (long) rows * layout.ldn() * config.inputSize());
         WorkspaceLayout sizes = WorkspaceLayout.of(layout, batch.seqLen(), batch.batch(), rows, tiles.tileM());
         workspace.ensure(sizes);
@@ -353,7 +353,7 @@ public final class RnnEngine implements AutoCloseable {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             LayerWeights w = layers.get(layer);
             ClBuffer layerOut = output != null && layer == config.numLayers() - 1 ? output : workspace.y[layer % 2];
-            if (p.planned.plan().variant() != KernelPlan.Variant.ROWS_FUSED) {
+            if (p.planned.plan().variant() != KernelPlanner.Variant.ROWS_FUSED) {
                 runProjection(lane, p.tiles, layerIn, batch.rows(), config.layerInputSize(layer), p.sizes.paddedRows(),
                         w, profile);
             }
@@ -363,14 +363,14 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** Runs the slice again with rnn_rows, after its team gave up. */
-    private void rerunWithoutTeam(KernelPlan.RecurrencePlan plan, Runnable rerun) {
+    private void rerunWithoutTeam(KernelPlanner.RecurrencePlan plan, Runnable rerun) {
         team.rerunWithoutTeam(device, plan.items() * config.numDirections(), rerun);
     }
 
-    private void runProjection(Device.Lane lane, KernelPlan.ProjectionTiles tiles, ClBuffer a, int rows, int k,
+    private void runProjection(Device.Lane lane, KernelPlanner.ProjectionTiles tiles, ClBuffer a, int rows, int k,
             long paddedRows, LayerWeights w, Profile profile) {
         ClKernel project = kernels.get(new KernelCache.Key("projection.cl", tiles.kernel(), tiles),
-                () -> device.program(Defines.projection(tiles, dtype, device.info()), "common.cl", "projection.cl")
+                () -> device.program(KernelSources.projection(tiles, dtype, device.info()), "common.cl", "projection.cl")
                         .kernel(tiles.kernel()));
         long nTiles = layout.ldn() / tiles.tileN();
         long mTiles = paddedRows / tiles.tileM();
@@ -378,8 +378,8 @@ public final class RnnEngine implements AutoCloseable {
         project.arg("n_tiles", (int) nTiles).arg("M", rows).arg("K", k).arg("lda", k).arg("ldn", layout.ldn()).arg("A", a)
                 .arg("Wt", w.wihT()).arg("bias", w.bias()).arg("P", workspace.p);
         long[] local = tiles.local() ? tiles.localSize()
-                : KernelPlan.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
-        long perLaunch = KernelPlan.projectionTilesPerLaunch(device.info(), tiles, mTiles, layout.ldn(), k);
+                : KernelPlanner.projectionLocalSize(layout.tiles(), nTiles, mTiles, device.maxWorkGroupSize(project));
+        long perLaunch = KernelPlanner.projectionTilesPerLaunch(device.info(), tiles, mTiles, layout.ldn(), k);
         Timer.stop(profile, Profile.Host.ARGUMENTS, t);
         for (long first = 0; first < mTiles; first += perLaunch) {
             long count = Math.min(perLaunch, mTiles - first);
@@ -394,7 +394,7 @@ public final class RnnEngine implements AutoCloseable {
 
     private void runRecurrence(RecurrencePlans.Planned planned, PackedBatch batch, WorkspaceLayout sizes, StateIo io,
             int layer, LayerWeights w, ClBuffer layerIn, ClBuffer layerOut, Profile profile) {
-        KernelPlan.RecurrencePlan plan = planned.plan();
+        KernelPlanner.RecurrencePlan plan = planned.plan();
         Device.Lane lane = plan.lane();
         ClKernel k = planned.kernel();
         int dirs = config.numDirections();
@@ -428,12 +428,12 @@ public final class RnnEngine implements AutoCloseable {
             }
             case TEAM -> {
                 k.arg("sync", team.buffer(lane));
-                int phases = KernelPlan.twoPhase(config) ? 2 : 1;
+                int phases = KernelPlanner.twoPhase(config) ? 2 : 1;
                 runSteps(lane, k, seqLen, steps, new long[] {plan.items(), dirs}, new long[] {1, 1},
                         phases * plan.items() * dirs, profile);
             }
             case GROUP -> {
-                k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlan.localWeightBytes(layout) : 4);
+                k.arg("BG", plan.groupRows()).localArg("w_local", plan.wLocal() ? KernelPlanner.localWeightBytes(layout) : 4);
                 long groups = Tiles.ceilDiv(n, plan.groupRows());
                 runSteps(lane, k, seqLen, steps, new long[] {groups * plan.local(), dirs},
                         new long[] {plan.local(), 1}, 0, profile);
@@ -441,9 +441,9 @@ public final class RnnEngine implements AutoCloseable {
             case STEP -> {
                 int chunks = Tiles.ceilDiv(n, layout.tiles().tb());
                 long unitBlocks = layout.unitBlocks();
-                long[] local = KernelPlan.stepLocalSize(plan, chunks, device.maxWorkGroupSize(k));
+                long[] local = KernelPlanner.stepLocalSize(plan, chunks, device.maxWorkGroupSize(k));
                 long[] global = {Tiles.roundUp(unitBlocks, local[0]), Tiles.roundUp(chunks, local[1]), dirs};
-                int phases = KernelPlan.twoPhase(config) ? 2 : 1;
+                int phases = KernelPlanner.twoPhase(config) ? 2 : 1;
                 for (int s = 0; s < seqLen; s++) {
                     for (int phase = 0; phase < phases; phase++) {
                         k.arg("s", s).arg("phase", phase);
@@ -514,7 +514,7 @@ public final class RnnEngine implements AutoCloseable {
     }
 
     /** The recurrence plan a forward of this shape would use. */
-    KernelPlan.RecurrencePlan recurrencePlan(Forward f) {
+    KernelPlanner.RecurrencePlan recurrencePlan(Forward f) {
         int[] sorted = PackedBatch.sortedOrder(f);
         return plans.plan(f.seqLen(), f.batch(), PackedBatch.rows(f, sorted, 0, sorted.length)).plan();
     }

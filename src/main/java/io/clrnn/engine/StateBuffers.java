@@ -1,6 +1,6 @@
 package io.clrnn.engine;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.model.RnnConfig;

@@ -1,7 +1,7 @@
 package io.clrnn.engine;
 
 /**
- * The tiles of one module's kernels on one device, chosen by {@link KernelPlan#tiles}.
+ * The tiles of one module's kernels on one device, chosen by {@link KernelPlanner#tiles}.
  *
  * @param vecP      floats per vector in the projection (along N)
  * @param tm        rows per projection work-item

@@ -8,7 +8,7 @@ package io.clrnn.engine;
  * run at once and a shared rnn_rows split its items; and whether a fused rnn_rows
  * is shared between the calling thread and the worker threads (null: the plan's choice).
  */
-record Tuning(KernelPlan.Variant variant, Boolean localWeights, int maxStepsPerLaunch, long maxBufferBytes,
+record Tuning(KernelPlanner.Variant variant, Boolean localWeights, int maxStepsPerLaunch, long maxBufferBytes,
         long totalBytes, long maxTransferBytes, boolean latencyLane, int items, Boolean shared) {
     static final Tuning NONE = new Tuning(null, null, Integer.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE,
             Long.MAX_VALUE, true, 0, null);
@@ -20,7 +20,7 @@ record Tuning(KernelPlan.Variant variant, Boolean localWeights, int maxStepsPerL
     }
 
     /** A variant whatever the plan would choose; for GROUP, W_hh^T in local memory or not (where it fits). */
-    Tuning withVariant(KernelPlan.Variant value, Boolean local) {
+    Tuning withVariant(KernelPlanner.Variant value, Boolean local) {
         return new Tuning(value, local, maxStepsPerLaunch, maxBufferBytes, totalBytes, maxTransferBytes,
                 latencyLane, items, shared);
     }

@@ -1,11 +1,11 @@
 package io.clrnn.engine;
 
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.device.Profile;
-import io.clrnn.format.Half;
+import io.clrnn.base.Half;
 import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.Strides;
@@ -104,7 +104,7 @@ final class Workspace implements AutoCloseable {
             p = fit(p, s.pFloats(), false);
             y[0] = fit(y[0], s.yFloats(), mapResults);
             y[1] = s.twoOutputs() ? fit(y[1], s.yFloats(), mapResults) : y[1];
-            scratch = KernelPlan.twoPhase(config) ? fit(scratch, s.scratchFloats(), false) : null;
+            scratch = KernelPlanner.twoPhase(config) ? fit(scratch, s.scratchFloats(), false) : null;
         } catch (RuntimeException e) {
             // a failed allocation must not leave a field pointing at a closed buffer
             closeBuffers();

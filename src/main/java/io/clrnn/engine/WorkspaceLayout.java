@@ -41,7 +41,7 @@ record WorkspaceLayout(long rows, long paddedRows, long h0Offset, long c0Offset,
         long out = Math.multiplyExact(rows, ldy);
         long download = Math.addExact(Math.addExact(out, h), cell);
         long y = Math.addExact(Math.max(download, Math.multiplyExact(padded, ldy)), SLACK);
-        long scratch = KernelPlan.twoPhase(c) ? Math.multiplyExact(2L * c.numDirections() * batch, layout.hp()) : 1;
+        long scratch = KernelPlanner.twoPhase(c) ? Math.multiplyExact(2L * c.numDirections() * batch, layout.hp()) : 1;
         return new WorkspaceLayout(rows, padded, h0, c0, table, order, in, p, out, out + h, y, scratch, upload, download,
                 c.numLayers() > 1);
     }

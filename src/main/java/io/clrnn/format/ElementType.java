@@ -1,5 +1,6 @@
 package io.clrnn.format;
 
+import io.clrnn.base.Half;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

@@ -1,6 +1,6 @@
 package io.clrnn.format;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import java.util.Map;
 
 /**

@@ -1,6 +1,6 @@
 package io.clrnn.format;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.TorchGlobals.Storage;
 import io.clrnn.format.TorchGlobals.TensorRef;
 import java.io.IOException;

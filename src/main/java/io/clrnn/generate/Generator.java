@@ -1,6 +1,6 @@
 package io.clrnn.generate;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 
 /**
  * Text from a language model, the recurrent state kept on the device between steps: the prompt runs as one forward,

@@ -1,7 +1,7 @@
 package io.clrnn.generate;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import io.clrnn.onnx.IntTensor;
 import io.clrnn.onnx.OnnxModel;
 import io.clrnn.onnx.OnnxModel.Port;

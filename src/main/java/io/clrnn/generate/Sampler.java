@@ -1,6 +1,6 @@
 package io.clrnn.generate;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

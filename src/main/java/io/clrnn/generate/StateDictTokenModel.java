@@ -1,10 +1,10 @@
 package io.clrnn.generate;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Rnn;
 import io.clrnn.RnnOptions;
 import io.clrnn.RnnState;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.format.WeightFile;
 import io.clrnn.model.ModuleKeys;

@@ -1,9 +1,9 @@
 package io.clrnn.model;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import java.util.Arrays;
 
 /**

@@ -1,7 +1,6 @@
 package io.clrnn.model;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.format.FormatException;
+import io.clrnn.base.InvalidInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,6 +82,6 @@ public final class ModuleKeys {
 
     /** A key from a file, quoted for a one-line message. */
     static String quote(String key) {
-        return "\"" + FormatException.plain(key) + "\"";
+        return "\"" + InvalidInputException.plain(key) + "\"";
     }
 }

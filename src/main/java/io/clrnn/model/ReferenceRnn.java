@@ -1,8 +1,8 @@
 package io.clrnn.model;
 
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 
 /**
  * The forward pass of every cell written plainly in Java with double accumulation: the second oracle

@@ -1,6 +1,6 @@
 package io.clrnn.model;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package io.clrnn.model;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

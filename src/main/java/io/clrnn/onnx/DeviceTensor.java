@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 
 /**
  * A float32 tensor on the device: {@code numel} floats in C order from float {@code offset} of a pool block.

@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
 import io.clrnn.device.KernelCache;
@@ -138,7 +138,7 @@ final class GraphKernels implements AutoCloseable {
     DeviceTensor fresh(int[] shape) {
         long bytes = Tensor.numel(shape) * 4;
         if (bytes > device.info().maxAllocBytes()) {
-            throw new io.clrnn.InvalidInputException("a tensor of shape " + Tensor.format(shape) + " needs "
+            throw new io.clrnn.base.InvalidInputException("a tensor of shape " + Tensor.format(shape) + " needs "
                     + bytes / 1048576 + " MiB, more than " + device.info().name() + " allocates at once ("
                     + device.info().maxAllocBytes() / 1048576 + " MiB)");
         }

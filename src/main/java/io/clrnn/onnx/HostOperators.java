@@ -1,9 +1,9 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
-import io.clrnn.format.Half;
+import io.clrnn.base.Half;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.format.FormatException;
 import io.clrnn.onnx.proto.AttributeProto.AttributeType;
 import io.clrnn.onnx.proto.AttributeProto;

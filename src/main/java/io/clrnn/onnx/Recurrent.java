@@ -1,7 +1,7 @@
 package io.clrnn.onnx;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.engine.DeviceIo;
 import io.clrnn.engine.HostIo;

@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.ElementType;
 import io.clrnn.format.FormatException;
 import io.clrnn.onnx.proto.StringStringEntryProto;

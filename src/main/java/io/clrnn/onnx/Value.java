@@ -1,7 +1,7 @@
 package io.clrnn.onnx;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 
 /**
  * A value flowing through an ONNX graph: floating-point data as a {@link Tensor} (float32 whatever the

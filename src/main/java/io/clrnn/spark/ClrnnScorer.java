@@ -1,9 +1,9 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.model.CellType;
 import java.nio.file.Path;
 import java.util.Locale;

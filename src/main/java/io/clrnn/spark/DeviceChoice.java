@@ -1,6 +1,6 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import java.util.List;

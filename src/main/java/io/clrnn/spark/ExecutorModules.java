@@ -1,6 +1,6 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Rnn;
 import io.clrnn.RnnOptions;
 import io.clrnn.device.Device;

@@ -1,6 +1,6 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import java.util.Arrays;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;

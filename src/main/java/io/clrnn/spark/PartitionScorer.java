@@ -1,10 +1,10 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.model.Forward;
 import io.clrnn.model.RnnConfig;
 import java.util.Arrays;

@@ -2,7 +2,7 @@ package io.clrnn.spark;
 
 import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.model.CellType;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.FlatMapFunction;

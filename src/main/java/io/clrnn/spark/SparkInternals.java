@@ -1,6 +1,6 @@
 package io.clrnn.spark;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;

@@ -11,8 +11,8 @@ import io.clrnn.Nonlinearity;
 import io.clrnn.RnnOptions;
 import io.clrnn.StateDict;
 import io.clrnn.model.CellType;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.device.OpenClException;
@@ -240,7 +240,7 @@ class CommandsTest {
 
     @Test
     void userMistakesExitTwoAndDeviceFailuresExitOne() {
-        assertTrue(Main.isUsersMistake(new io.clrnn.InvalidInputException("bad shape")));
+        assertTrue(Main.isUsersMistake(new io.clrnn.base.InvalidInputException("bad shape")));
         assertTrue(Main.isUsersMistake(new io.clrnn.device.DeviceNotFoundException("no gpu")));
         assertTrue(Main.isUsersMistake(new NoSuchFileException("x.npy")));
         assertFalse(Main.isUsersMistake(new OpenClException("clBuildProgram", -11, "line 1\nline 2")));

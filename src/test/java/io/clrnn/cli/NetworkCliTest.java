@@ -4,7 +4,7 @@ import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestResources;
 import io.clrnn.format.Npy;
 import io.clrnn.onnx.OnnxTestData;

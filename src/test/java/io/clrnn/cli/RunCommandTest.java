@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.Fixtures;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.Npy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.clrnn.engine;
 
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.Device;
 import io.clrnn.model.Forward;

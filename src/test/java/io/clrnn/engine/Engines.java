@@ -5,7 +5,7 @@ public final class Engines {
     private Engines() {}
 
     /** Runs {@code variant} from now on (null: the plan chooses); for GROUP, W_hh^T in local memory if asked and it fits. */
-    public static void force(RnnEngine engine, KernelPlan.Variant variant, Boolean localWeights) {
+    public static void force(RnnEngine engine, KernelPlanner.Variant variant, Boolean localWeights) {
         engine.plans().tune(engine.plans().tuning().withVariant(variant, localWeights));
     }
 

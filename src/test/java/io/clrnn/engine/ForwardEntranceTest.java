@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.TestDevice;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;
 import io.clrnn.model.Forward;

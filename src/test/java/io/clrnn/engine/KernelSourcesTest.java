@@ -50,7 +50,7 @@ class KernelSourcesTest {
     /** recurrence.cl also needs block.cl once per row count, pasted as the host does, for step.cl's default TB. */
     @Test
     void recurrenceBuildsWithItsDefaults() {
-        build("recurrence.cl", Defines.recurrenceFiles(KernelConstants.code("step.cl", "TB")), "rnn_rows");
+        build("recurrence.cl", KernelSources.recurrenceFiles(KernelConstants.code("step.cl", "TB")), "rnn_rows");
     }
 
     private static void build(String file, String source, String kernel) {

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.clrnn.Assertions2;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.TestDevice;
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.model.Activation;
 import io.clrnn.model.CellOptions;
@@ -87,8 +87,8 @@ class KernelVariantsTest {
     };
 
     /** A forced variant; {@code shared}: rnn_rows fused, 3 items a direction, shared with the calling thread. */
-    record Forced(KernelPlan.Variant variant, boolean localWeights, boolean shared) {
-        Forced(KernelPlan.Variant variant, boolean localWeights) {
+    record Forced(KernelPlanner.Variant variant, boolean localWeights, boolean shared) {
+        Forced(KernelPlanner.Variant variant, boolean localWeights) {
             this(variant, localWeights, false);
         }
 
@@ -100,14 +100,14 @@ class KernelVariantsTest {
 
     static Stream<Arguments> variants() {
         List<Arguments> all = new ArrayList<>();
-        List<Forced> forced = List.of(new Forced(KernelPlan.Variant.ROWS, false),
-                new Forced(KernelPlan.Variant.ROWS_FUSED, false), new Forced(KernelPlan.Variant.GROUP, false),
-                new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false),
-                new Forced(KernelPlan.Variant.TEAM, false), new Forced(KernelPlan.Variant.ROWS_FUSED, false, true));
+        List<Forced> forced = List.of(new Forced(KernelPlanner.Variant.ROWS, false),
+                new Forced(KernelPlanner.Variant.ROWS_FUSED, false), new Forced(KernelPlanner.Variant.GROUP, false),
+                new Forced(KernelPlanner.Variant.GROUP, true), new Forced(KernelPlanner.Variant.STEP, false),
+                new Forced(KernelPlanner.Variant.TEAM, false), new Forced(KernelPlanner.Variant.ROWS_FUSED, false, true));
         for (Case c : CASES) {
             for (int[] t : TILES) {
                 for (Forced f : forced) {
-                    if (f.variant == KernelPlan.Variant.ROWS_FUSED && KernelPlan.twoPhase(c.config)) {
+                    if (f.variant == KernelPlanner.Variant.ROWS_FUSED && KernelPlanner.twoPhase(c.config)) {
                         continue; // the fused projection serves single-phase cells only
                     }
                     all.add(Arguments.of(c, t, f));
@@ -137,8 +137,8 @@ class KernelVariantsTest {
      * The variant a forced engine plans: the forced one, but rnn_rows once a forced team gave up three times in a
      * row, as a busy machine may make it (then every forward is still checked, as rnn_rows).
      */
-    private static KernelPlan.Variant planned(Forced forced, RnnEngine engine) {
-        return forced.variant == KernelPlan.Variant.TEAM && engine.team().avoided() ? KernelPlan.Variant.ROWS
+    private static KernelPlanner.Variant planned(Forced forced, RnnEngine engine) {
+        return forced.variant == KernelPlanner.Variant.TEAM && engine.team().avoided() ? KernelPlanner.Variant.ROWS
                 : forced.variant;
     }
 
@@ -178,9 +178,9 @@ class KernelVariantsTest {
             // A team keeps its place unless it gave up three times in a row: its items did not all run at once,
             // which a busy machine (this VM wakes a sleeping worker thread in up to 16 ms, now and then later than
             // a team waits) may cause; then, and only then, forwards keep to rnn_rows.
-            KernelPlan.Variant after = engine.recurrencePlan(Forward.of(c.config, input(c, true))).variant();
-            if (forced.variant == KernelPlan.Variant.TEAM && engine.team().avoided()) {
-                assertEquals(KernelPlan.Variant.ROWS, after, "after three teams in a row gave up");
+            KernelPlanner.Variant after = engine.recurrencePlan(Forward.of(c.config, input(c, true))).variant();
+            if (forced.variant == KernelPlanner.Variant.TEAM && engine.team().avoided()) {
+                assertEquals(KernelPlanner.Variant.ROWS, after, "after three teams in a row gave up");
             } else {
                 assertEquals(forced.variant, after, "a team keeps its place unless it gave up three times in a row");
                 assertFalse(engine.team().avoided(), "rows for good, though no team gave up");
@@ -199,19 +199,19 @@ class KernelVariantsTest {
         Case c = CASES.get(2);
         RnnWeights weights = RnnWeights.init(c.config, 7);
         try (RnnEngine engine = new RnnEngine(device, weights)) {
-            Engines.force(engine, KernelPlan.Variant.TEAM, false);
+            Engines.force(engine, KernelPlanner.Variant.TEAM, false);
             Engines.items(engine, 4 * device.info().computeUnits());
             RnnInput in = input(c, !onDevice);
             Forward shape = Forward.of(c.config, in);
             RnnOutput expected = ReferenceRnn.forward(weights, in);
             for (int i = 1; i <= 3; i++) {
-                assertEquals(KernelPlan.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
+                assertEquals(KernelPlanner.Variant.TEAM, engine.recurrencePlan(shape).variant(), "forward " + i);
                 RnnOutput actual = onDevice ? DeviceForward.run(device, engine, shape)
                         : engine.forward(shape, null);
                 assertClose(expected, actual, Assertions2.REF_ATOL, Assertions2.REF_RTOL,
                         "forward " + i + ", after the team gave up");
             }
-            assertEquals(KernelPlan.Variant.ROWS, engine.recurrencePlan(shape).variant());
+            assertEquals(KernelPlanner.Variant.ROWS, engine.recurrencePlan(shape).variant());
         }
     }
 
@@ -235,7 +235,7 @@ class KernelVariantsTest {
             float[] r = t.data().clone();
             if (name.startsWith("weight_") && !name.startsWith("weight_peephole")) {
                 for (int i = 0; i < r.length; i++) {
-                    r[i] = io.clrnn.format.Half.toFloat(io.clrnn.format.Half.fromFloat(r[i]));
+                    r[i] = io.clrnn.base.Half.toFloat(io.clrnn.base.Half.fromFloat(r[i]));
                 }
             }
             rounded.put(name, Tensor.of(r, t.shape()));
@@ -246,8 +246,8 @@ class KernelVariantsTest {
     static Stream<Arguments> halfVariants() {
         List<Arguments> all = new ArrayList<>();
         for (Case c : CASES) {
-            for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
-                if (v != KernelPlan.Variant.ROWS_FUSED || !KernelPlan.twoPhase(c.config)) {
+            for (KernelPlanner.Variant v : KernelPlanner.Variant.values()) {
+                if (v != KernelPlanner.Variant.ROWS_FUSED || !KernelPlanner.twoPhase(c.config)) {
                     all.add(Arguments.of(c, v));
                 }
             }
@@ -261,7 +261,7 @@ class KernelVariantsTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("halfVariants")
-    void halfWeightsMatchTheReferenceOnHalfRoundedWeights(Case c, KernelPlan.Variant variant) {
+    void halfWeightsMatchTheReferenceOnHalfRoundedWeights(Case c, KernelPlanner.Variant variant) {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         RnnWeights halfWeights = halfRounded(weights);
         int[] t = TILES[2];

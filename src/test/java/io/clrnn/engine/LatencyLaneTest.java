@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.TestDevice;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.device.Profile;
@@ -26,21 +26,21 @@ import org.junit.jupiter.params.provider.EnumSource;
  * buffers, without the worker threads' wake-ups.
  */
 class LatencyLaneTest {
-    static final DeviceInfo CPU = KernelPlanTest.AVX512;
+    static final DeviceInfo CPU = KernelPlannerTest.AVX512;
 
     @Test
     void smallOrSingleRowForwardsTakeTheLatencyLaneWhenThereIsOne() {
         RnnConfig lab = RnnConfig.of(128, 64);
-        WeightLayout l = KernelPlanTest.layout(CPU, lab);
-        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, l, 5, 4, 20, 1024, null).lane());
-        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, false, l, 5, 4, 20, 1024, null).lane());
+        WeightLayout l = KernelPlannerTest.layout(CPU, lab);
+        assertEquals(Device.Lane.LATENCY, KernelPlanner.recurrence(CPU, true, l, 5, 4, 20, 1024, null).lane());
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlanner.recurrence(CPU, false, l, 5, 4, 20, 1024, null).lane());
         RnnConfig batch1 = RnnConfig.of(128, 512);
-        assertEquals(Device.Lane.LATENCY, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 10,
+        assertEquals(Device.Lane.LATENCY, KernelPlanner.recurrence(CPU, true, KernelPlannerTest.layout(CPU, batch1), 10,
                 1, 10, 1024, null).lane(), "one short row runs on one core either way");
-        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, batch1), 200,
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlanner.recurrence(CPU, true, KernelPlannerTest.layout(CPU, batch1), 200,
                 1, 200, 1024, null).lane(), "a long one runs as a team, on the worker threads");
         RnnConfig big = RnnConfig.of(256, 256).withLayers(2).withBidirectional(true);
-        assertEquals(Device.Lane.THROUGHPUT, KernelPlan.recurrence(CPU, true, KernelPlanTest.layout(CPU, big), 100,
+        assertEquals(Device.Lane.THROUGHPUT, KernelPlanner.recurrence(CPU, true, KernelPlannerTest.layout(CPU, big), 100,
                 64, 6400, 1024, null).lane(), "two directions of real work want both cores");
     }
 
@@ -66,7 +66,7 @@ class LatencyLaneTest {
             Engines.latencyLane(engine, true);
             RnnOutput c = engine.forward(shape, null);
             // shared: the caller's share on the latency lane, the rest on the worker threads at the same time
-            Engines.force(engine, KernelPlan.Variant.ROWS_FUSED, null);
+            Engines.force(engine, KernelPlanner.Variant.ROWS_FUSED, null);
             Engines.shared(engine, true);
             Engines.items(engine, 3);
             Profile sharedProfile = new Profile();

@@ -4,12 +4,12 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.clrnn.Assertions2;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.RnnState;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestResources;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.ClBuffer;
 import io.clrnn.device.ClKernel;
 import io.clrnn.device.Device;
@@ -143,15 +143,15 @@ public final class OclgrindWorkload {
                     new int[] {3, 1}));
 
     /** The recurrence as forced (null: the planner's choice on this device), with W_hh^T in local memory or not. */
-    record Forced(KernelPlan.Variant variant, boolean localWeights) {
+    record Forced(KernelPlanner.Variant variant, boolean localWeights) {
         String label() {
             return variant == null ? "planner's choice" : variant.label() + (localWeights ? " local" : "");
         }
     }
 
-    static final List<Forced> FORCED = List.of(new Forced(null, false), new Forced(KernelPlan.Variant.ROWS, false),
-            new Forced(KernelPlan.Variant.ROWS_FUSED, false), new Forced(KernelPlan.Variant.GROUP, false),
-            new Forced(KernelPlan.Variant.GROUP, true), new Forced(KernelPlan.Variant.STEP, false));
+    static final List<Forced> FORCED = List.of(new Forced(null, false), new Forced(KernelPlanner.Variant.ROWS, false),
+            new Forced(KernelPlanner.Variant.ROWS_FUSED, false), new Forced(KernelPlanner.Variant.GROUP, false),
+            new Forced(KernelPlanner.Variant.GROUP, true), new Forced(KernelPlanner.Variant.STEP, false));
 
     /** Tiles a CPU would run (float16 projection, float8 x 2 recurrence, 4 rows, panels), not this device's. */
     static final Tiles CPU_TILES = new Tiles(16, 5, 1, 8, 2, 4, true, false, 2, 2, false);
@@ -165,7 +165,7 @@ public final class OclgrindWorkload {
             Set<Pass> forcedPasses = UNINITIALIZED_CASES.contains(c.name)
                     ? EnumSet.of(Pass.RACES, Pass.UNINITIALIZED) : races;
             for (Forced f : FORCED) {
-                if (f.variant == KernelPlan.Variant.ROWS_FUSED && KernelPlan.twoPhase(c.config)) {
+                if (f.variant == KernelPlanner.Variant.ROWS_FUSED && KernelPlanner.twoPhase(c.config)) {
                     continue; // the fused projection serves single-phase cells only
                 }
                 Set<Pass> passes = forcedPasses;
@@ -178,9 +178,9 @@ public final class OclgrindWorkload {
             }
             // the CPUs' register tiles (wider vectors, panels, the projection without local memory) on this device
             checks.add(new Check(c.name + ", rnn_rows, CPU tiles", forcedPasses, () -> forward(device, c,
-                    new Forced(KernelPlan.Variant.ROWS, false), CPU_TILES, WeightsDtype.F32)));
+                    new Forced(KernelPlanner.Variant.ROWS, false), CPU_TILES, WeightsDtype.F32)));
             checks.add(new Check(c.name + ", half weights", forcedPasses, () -> forward(device, c,
-                    new Forced(KernelPlan.Variant.GROUP, true), null, WeightsDtype.F16)));
+                    new Forced(KernelPlanner.Variant.GROUP, true), null, WeightsDtype.F16)));
         }
         checks.add(new Check("stream of lstm I8 H13 L2, some rows sitting chunks out", () -> stream(device)));
         for (String network : List.of("sentiment_op17", "tagger_op14", "forecaster_op11", "charlm_op17",
@@ -201,7 +201,7 @@ public final class OclgrindWorkload {
     private static void forward(Device device, Case c, Forced forced, Tiles tiles, WeightsDtype dtype) {
         RnnWeights weights = RnnWeights.init(c.config, 7);
         RnnWeights reference = dtype == WeightsDtype.F16 ? KernelVariantsTest.halfRounded(weights) : weights;
-        Tiles t = tiles != null ? tiles : KernelPlan.tiles(device.info(), c.config);
+        Tiles t = tiles != null ? tiles : KernelPlanner.tiles(device.info(), c.config);
         RnnEngine engine = new RnnEngine(device, weights, dtype, t);
         try {
             Engines.force(engine, forced.variant, forced.variant == null ? null : forced.localWeights);

@@ -4,12 +4,12 @@ import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.TestDevice;
 import io.clrnn.TimeSlices;
-import io.clrnn.Tensor;
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.Tensor;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.engine.KernelVariantsTest.Case;
 import io.clrnn.engine.KernelVariantsTest.Forced;
@@ -41,8 +41,8 @@ class StreamingTest {
     static Stream<Arguments> variants() {
         List<Arguments> all = new ArrayList<>();
         for (Case c : KernelVariantsTest.CASES) {
-            for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
-                if (v == KernelPlan.Variant.ROWS_FUSED && KernelPlan.twoPhase(c.config())) {
+            for (KernelPlanner.Variant v : KernelPlanner.Variant.values()) {
+                if (v == KernelPlanner.Variant.ROWS_FUSED && KernelPlanner.twoPhase(c.config())) {
                     continue;
                 }
                 all.add(Arguments.of(c, new Forced(v, false)));
@@ -160,7 +160,7 @@ class StreamingTest {
         try (RnnEngine engine = new RnnEngine(device, weights, WeightsDtype.F32)) {
             RnnInput whole = RnnInput.of(Tensor.randn(5, c.seq(), c.batch(), config.inputSize()));
             RnnOutput expected = engine.forward(Forward.of(config, whole), null);
-            Engines.force(engine, KernelPlan.Variant.TEAM, false);
+            Engines.force(engine, KernelPlanner.Variant.TEAM, false);
             Engines.items(engine, 4 * device.info().computeUnits());
             try (StateBuffers state = StateBuffers.zeros(device, config, c.batch())) {
                 Tensor out = Tensor.zeros(expected.output().shape());

@@ -1,9 +1,10 @@
 package io.clrnn.format;
 
+import io.clrnn.base.Half;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
 
 /**
  * float32 to binary16: every half survives the round trip; everything else goes to the nearest, ties to even.

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,7 @@
 package io.clrnn.format;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.clrnn.Tensor;
+import io.clrnn.base.Half;
+import io.clrnn.base.Tensor;
 import io.clrnn.format.FormatFuzzTest.Mutation;
 import io.clrnn.format.TorchFixtures.Pickle;
 import io.clrnn.format.TorchFixtures.Zip;
@@ -25,6 +21,11 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * jqwik properties for the unpickler, TorchFile and WeightFile.open: whatever bytes come in, the

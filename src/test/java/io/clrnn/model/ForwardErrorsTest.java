@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
-import io.clrnn.RnnOutput;
-import io.clrnn.Tensor;
+import io.clrnn.base.RnnInput;
+import io.clrnn.base.RnnOutput;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.clrnn.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.RnnOptions;
 import java.util.List;
 import java.util.Map;

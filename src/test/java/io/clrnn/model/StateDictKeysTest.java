@@ -3,10 +3,10 @@ package io.clrnn.model;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.RnnOptions;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.clrnn.onnx;
 
 import static io.clrnn.Assertions2.assertClose;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package io.clrnn.onnx;
 
 import com.google.protobuf.ByteString;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.AttributeProto.AttributeType;
 import io.clrnn.onnx.proto.GraphProto;

@@ -4,7 +4,7 @@ import static io.clrnn.Assertions2.assertClose;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.TestResources;
 import io.clrnn.device.Device;

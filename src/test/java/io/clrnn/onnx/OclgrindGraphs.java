@@ -1,7 +1,7 @@
 package io.clrnn.onnx;
 
 import io.clrnn.Assertions2;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import java.io.IOException;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.clrnn.onnx;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.google.protobuf.ByteString;
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.GraphProto;
 import io.clrnn.onnx.proto.ModelProto;

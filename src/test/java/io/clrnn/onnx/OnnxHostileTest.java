@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.onnx.proto.AttributeProto;
 import io.clrnn.onnx.proto.GraphProto;

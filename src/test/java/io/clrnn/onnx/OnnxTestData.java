@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.onnx.proto.ModelProto;
 import io.clrnn.onnx.proto.TensorProto;
 import java.io.IOException;

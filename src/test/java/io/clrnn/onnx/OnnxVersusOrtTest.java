@@ -3,7 +3,7 @@ package io.clrnn.onnx;
 import static io.clrnn.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
 import java.util.List;

@@ -2,8 +2,8 @@ package io.clrnn.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.clrnn.InvalidInputException;
-import io.clrnn.Tensor;
+import io.clrnn.base.InvalidInputException;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
 import java.util.List;

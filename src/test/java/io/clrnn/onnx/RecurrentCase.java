@@ -1,6 +1,6 @@
 package io.clrnn.onnx;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.onnx.proto.AttributeProto;
 import java.util.ArrayList;
 import java.util.Arrays;

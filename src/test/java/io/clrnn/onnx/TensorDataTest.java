@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
-import io.clrnn.format.Half;
+import io.clrnn.base.Half;
 import io.clrnn.onnx.proto.TensorProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.TestResources;
 import io.clrnn.device.Device;

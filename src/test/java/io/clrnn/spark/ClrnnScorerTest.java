@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.clrnn.Assertions2;
-import io.clrnn.InvalidInputException;
+import io.clrnn.base.InvalidInputException;
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
+import io.clrnn.base.RnnInput;
 import io.clrnn.RnnOptions;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.TestResources;
 import io.clrnn.device.ClResource;
@@ -206,7 +206,7 @@ class ClrnnScorerTest {
         Dataset<Row> df = flatRows(List.of(new float[2 * 5], new float[7], new float[5]));
         ClrnnScorer scorer = flatScorer().setFailOnBadRow(true);
         String message = jobFailure(scorer.transform(df));
-        assertTrue(message.contains("io.clrnn.InvalidInputException: row 1 of partition 0 (inputCol 'x'): the input "
+        assertTrue(message.contains("io.clrnn.base.InvalidInputException: row 1 of partition 0 (inputCol 'x'): the input "
                 + "has 7 values, not a whole number of steps of input_size 5 (failOnBadRow is set)"), message);
     }
 
@@ -215,7 +215,7 @@ class ClrnnScorerTest {
     void missingWeightsFailTheJobWithClrnnsMessage() {
         ClrnnScorer scorer = flatScorer().setWeights(dir.resolve("nope.safetensors").toString());
         String message = jobFailure(scorer.transform(flatRows(List.of(new float[5]))));
-        assertTrue(message.contains("io.clrnn.InvalidInputException: no such file: " + dir.resolve("nope.safetensors")),
+        assertTrue(message.contains("io.clrnn.base.InvalidInputException: no such file: " + dir.resolve("nope.safetensors")),
                 message);
     }
 
@@ -224,7 +224,7 @@ class ClrnnScorerTest {
     void mismatchedInputSizeFailsTheJobWithClrnnsMessage() {
         ClrnnScorer scorer = flatScorer().setInputSize(4);
         String message = jobFailure(scorer.transform(flatRows(List.of(new float[8]))));
-        assertTrue(message.contains("io.clrnn.InvalidInputException: input.size(-1) must be equal to input_size. "
+        assertTrue(message.contains("io.clrnn.base.InvalidInputException: input.size(-1) must be equal to input_size. "
                 + "Expected 5, got 4"), message);
     }
 

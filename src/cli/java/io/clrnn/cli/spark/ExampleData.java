@@ -1,6 +1,6 @@
 package io.clrnn.cli.spark;
 
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -1,9 +1,9 @@
 package io.clrnn.cli.spark;
 
 import io.clrnn.Rnn;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.device.Device;
 import io.clrnn.model.RnnConfig;
 import io.clrnn.model.RnnWeights;

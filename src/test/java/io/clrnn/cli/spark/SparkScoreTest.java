@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clrnn.Rnn;
-import io.clrnn.RnnInput;
+import io.clrnn.base.RnnInput;
 import io.clrnn.RnnOptions;
-import io.clrnn.RnnOutput;
+import io.clrnn.base.RnnOutput;
 import io.clrnn.StateDict;
-import io.clrnn.Tensor;
+import io.clrnn.base.Tensor;
 import io.clrnn.TestDevice;
 import io.clrnn.device.Device;
 import io.clrnn.model.CellType;

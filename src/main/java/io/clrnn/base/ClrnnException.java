@@ -1,4 +1,4 @@
-package io.clrnn;
+package io.clrnn.base;
 
 /** Base of every exception clrnn throws on purpose; anything else escaping is a bug. */
 public class ClrnnException extends RuntimeException {

@@ -1,6 +1,6 @@
 package io.clrnn.engine;
 
-import io.clrnn.WeightsDtype;
+import io.clrnn.base.WeightsDtype;
 import io.clrnn.device.Device;
 import io.clrnn.device.DeviceInfo;
 import io.clrnn.device.KernelConstants;
@@ -15,10 +15,10 @@ import io.clrnn.model.RnnConfig;
  * of programs whatever the shapes it is called with. The defines are numbers and names only, the rest
  * of the C is in the kernel files (as CLBlast does it): each file compiles with its own defaults.
  */
-final class Defines {
-    private Defines() {}
+final class KernelSources {
+    private KernelSources() {}
 
-    static String projection(KernelPlan.ProjectionTiles t, WeightsDtype dtype, DeviceInfo device) {
+    static String projection(KernelPlanner.ProjectionTiles t, WeightsDtype dtype, DeviceInfo device) {
         return define("VEC", t.vecP()) + define("TM", t.tm()) + define("NV", t.nv()) + define("PANEL", t.panel())
                 + define("W_HALF", dtype == WeightsDtype.F16 ? 1 : 0) + define("HAS_FMA", device.hasFma() ? 1 : 0)
                 + define("LOCAL_TILES", t.local() ? 1 : 0);
@@ -30,7 +30,7 @@ final class Defines {
      * code itself, as recurrence.cl makes the calls of each block size from TB.
      */
     static String recurrenceSource(WeightLayout layout, WeightsDtype dtype, DeviceInfo device,
-            KernelPlan.Variant variant, boolean wLocal) {
+            KernelPlanner.Variant variant, boolean wLocal) {
         RnnConfig config = layout.config();
         Tiles t = layout.tiles();
         CellOptions cell = config.cell();
@@ -46,7 +46,7 @@ final class Defines {
                 .append(define("W_HALF", dtype == WeightsDtype.F16 ? 1 : 0))
                 .append(define("HAS_FMA", device.hasFma() ? 1 : 0))
                 .append(define("VARIANT", variant.id()))
-                .append(define("FUSED", variant == KernelPlan.Variant.ROWS_FUSED ? 1 : 0))
+                .append(define("FUSED", variant == KernelPlanner.Variant.ROWS_FUSED ? 1 : 0))
                 .append(define("W_LOCAL", wLocal ? 1 : 0));
         // slots the cell does not have keep cell.cl's default
         for (int slot = 0; slot < config.mode().defaultActivations().size(); slot++) {

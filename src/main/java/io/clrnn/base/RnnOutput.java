@@ -1,4 +1,4 @@
-package io.clrnn;
+package io.clrnn.base;
 
 /**
  * What the module's forward returns.

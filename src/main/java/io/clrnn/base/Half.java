@@ -1,4 +1,4 @@
-package io.clrnn.format;
+package io.clrnn.base;
 
 /**
  * IEEE 754 binary16 to and from float32 (Java 17 has neither; Java 20 does), and bfloat16 to and from

@@ -1,4 +1,4 @@
-package io.clrnn;
+package io.clrnn.base;
 
 /**
  * One forward's inputs: {@code x}, and optionally the initial states and each sequence's length.

@@ -1,4 +1,4 @@
-package io.clrnn;
+package io.clrnn.base;
 
 import java.util.Locale;
 

@@ -14,7 +14,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The host-side choices, on made-up devices: what runs where, and that every layout is consistent. */
-class KernelPlanTest {
+class KernelPlannerTest {
     static final DeviceInfo AVX512 = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 2,
             8L << 30, 2L << 30, 2L << 20, false, 4096, 16, true);
     static final DeviceInfo AVX2 = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 8,
@@ -27,18 +27,18 @@ class KernelPlanTest {
     }
 
     static WeightLayout layout(DeviceInfo device, RnnConfig config) {
-        return WeightLayout.of(config, KernelPlan.tiles(device, config));
+        return WeightLayout.of(config, KernelPlanner.tiles(device, config));
     }
 
-    static KernelPlan.RecurrencePlan plan(DeviceInfo device, RnnConfig config, int seq, int batch) {
-        return KernelPlan.recurrence(device, layout(device, config), seq, batch, (long) seq * batch, 1024, null);
+    static KernelPlanner.RecurrencePlan plan(DeviceInfo device, RnnConfig config, int seq, int batch) {
+        return KernelPlanner.recurrence(device, layout(device, config), seq, batch, (long) seq * batch, 1024, null);
     }
 
     @Test
     void cpusRunTheBarrierFreeRowsKernelOverAllSteps() {
         RnnConfig config = rnn(1024, 512, 1, false);
-        KernelPlan.RecurrencePlan r = plan(AVX512, config, 200, 16);
-        assertEquals(KernelPlan.Variant.ROWS, r.variant());
+        KernelPlanner.RecurrencePlan r = plan(AVX512, config, 200, 16);
+        assertEquals(KernelPlanner.Variant.ROWS, r.variant());
         assertEquals(Integer.MAX_VALUE, r.stepsPerLaunch());
         assertEquals(16, layout(AVX512, config).tiles().vecR());
         assertFalse(r.wLocal(), "PoCL's local memory is ordinary memory: no copy");
@@ -47,70 +47,70 @@ class KernelPlanTest {
     @Test
     void rowsTooFewForTheCoresRunAsATeamThatSplitsTheUnits() {
         for (CellType mode : CellType.values()) {
-            KernelPlan.RecurrencePlan r = plan(AVX512, RnnConfig.of(mode, 128, 512), 200, 1);
-            assertEquals(KernelPlan.Variant.TEAM, r.variant(), mode + " batch 1");
+            KernelPlanner.RecurrencePlan r = plan(AVX512, RnnConfig.of(mode, 128, 512), 200, 1);
+            assertEquals(KernelPlanner.Variant.TEAM, r.variant(), mode + " batch 1");
             assertEquals(2, r.items(), "one item per compute unit");
             assertEquals(Device.Lane.THROUGHPUT, r.lane(), "the team needs the worker threads");
         }
-        assertEquals(KernelPlan.Variant.TEAM, plan(AVX512, RnnConfig.of(CellType.LSTM, 128, 512), 200, 4).variant(),
+        assertEquals(KernelPlanner.Variant.TEAM, plan(AVX512, RnnConfig.of(CellType.LSTM, 128, 512), 200, 4).variant(),
                 "four LSTM rows are one register block");
         assertEquals(4, plan(AVX2, rnn(128, 512, 1, true), 200, 1).items(), "eight units, two directions");
         DeviceInfo manyCores = new DeviceInfo(0, DeviceInfo.Type.CPU, "cpu", "pocl", "x", "3.0", 64, 8L << 30,
                 2L << 30, 2L << 20, false, 4096, 16, true);
         assertEquals(5, plan(manyCores, rnn(128, 512, 1, false), 200, 1).items(),
                 "327k multiply-adds a step keep 5 items busy between barriers, not 64");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, true), 200, 1).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, true), 200, 1).variant(),
                 "two directions already keep two units busy");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 128, 1, false), 200, 1).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, rnn(128, 128, 1, false), 200, 1).variant(),
                 "33k multiply-adds a step do not pay for a barrier a step");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, false), 10, 1).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, rnn(128, 512, 1, false), 10, 1).variant(),
                 "3M multiply-adds do not pay for waking the worker threads");
-        assertEquals(KernelPlan.Variant.STEP, plan(GPU, rnn(128, 512, 1, false), 200, 1).variant());
-        assertThrows(IllegalArgumentException.class, () -> KernelPlan.recurrence(GPU, layout(GPU, rnn(8, 8, 1, false)),
-                5, 1, 5, 1024, KernelPlan.Variant.TEAM), "a GPU's work-groups do not share a coherent cache");
+        assertEquals(KernelPlanner.Variant.STEP, plan(GPU, rnn(128, 512, 1, false), 200, 1).variant());
+        assertThrows(IllegalArgumentException.class, () -> KernelPlanner.recurrence(GPU, layout(GPU, rnn(8, 8, 1, false)),
+                5, 1, 5, 1024, KernelPlanner.Variant.TEAM), "a GPU's work-groups do not share a coherent cache");
     }
 
     @Test
     void tinySinglePhaseLayersFuseTheProjectionIntoTheRecurrence() {
-        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 64, 1, false), 5, 4).variant());
-        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.GRU, 16, 8), 5, 4).variant());
+        assertEquals(KernelPlanner.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 64, 1, false), 5, 4).variant());
+        assertEquals(KernelPlanner.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.GRU, 16, 8), 5, 4).variant());
         RnnConfig proj = RnnConfig.of(CellType.LSTM, 16, 8).withProjSize(4);
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, proj, 5, 4).variant(), "two-phase cells never fuse");
-        assertThrows(IllegalArgumentException.class, () -> KernelPlan.recurrence(AVX512, layout(AVX512, proj), 5, 4,
-                20, 1024, KernelPlan.Variant.ROWS_FUSED));
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, proj, 5, 4).variant(), "two-phase cells never fuse");
+        assertThrows(IllegalArgumentException.class, () -> KernelPlanner.recurrence(AVX512, layout(AVX512, proj), 5, 4,
+                20, 1024, KernelPlanner.Variant.ROWS_FUSED));
     }
 
     @Test
     void batchesThatFillARegisterBlockFuseTheProjectionWhenTheirInputIsNarrowAndWihStaysCached() {
-        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 8).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS_FUSED, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 8).variant(),
                 "W_ih^T of 128 KiB, read by blocks of 4 rows");
-        assertEquals(KernelPlan.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 512, 1, false), 200, 16).variant());
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 2).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS_FUSED, plan(AVX512, rnn(128, 512, 1, false), 200, 16).variant());
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 64, 128), 30, 2).variant(),
                 "2 rows fill half a register block: a W_ih^T vector would serve 2 rows a step");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 512, 128), 30, 8).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.LSTM, 512, 128), 30, 8).variant(),
                 "an input wider than the output is projected better in one GEMM");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.GRU, 512, 512), 50, 32).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, RnnConfig.of(CellType.GRU, 512, 512), 50, 32).variant(),
                 "W_ih^T of 3 MiB would be read from memory at every step");
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, rnn(256, 256, 2, true), 100, 64).variant(),
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, rnn(256, 256, 2, true), 100, 64).variant(),
                 "the second layer's input is both directions' output, twice as wide");
         RnnConfig proj = RnnConfig.of(CellType.LSTM, 64, 128).withProjSize(64);
-        assertEquals(KernelPlan.Variant.ROWS, plan(AVX512, proj, 30, 8).variant(), "two-phase cells never fuse");
+        assertEquals(KernelPlanner.Variant.ROWS, plan(AVX512, proj, 30, 8).variant(), "two-phase cells never fuse");
     }
 
     @Test
     void aFusedForwardOnSeveralItemsIsSharedWithTheCallingThreadWhereTheDeviceHasALatencyLane() {
         RnnConfig lstm = RnnConfig.of(CellType.LSTM, 64, 128);
-        KernelPlan.RecurrencePlan shared = KernelPlan.recurrence(AVX512, true, layout(AVX512, lstm), 30, 8, 240, 1024,
+        KernelPlanner.RecurrencePlan shared = KernelPlanner.recurrence(AVX512, true, layout(AVX512, lstm), 30, 8, 240, 1024,
                 null);
-        assertEquals(KernelPlan.Variant.ROWS_FUSED, shared.variant());
+        assertEquals(KernelPlanner.Variant.ROWS_FUSED, shared.variant());
         assertEquals(2, shared.items());
         assertTrue(shared.shared(), "the caller takes one of the two items");
         assertEquals(Device.Lane.LATENCY, shared.lane(), "the upload and read-back on the caller's lane");
         assertFalse(plan(AVX512, lstm, 30, 8).shared(), "no latency lane, nothing to share with");
-        KernelPlan.RecurrencePlan unfused = KernelPlan.recurrence(AVX512, true, layout(AVX512, lstm), 30, 2, 60, 1024,
+        KernelPlanner.RecurrencePlan unfused = KernelPlanner.recurrence(AVX512, true, layout(AVX512, lstm), 30, 2, 60, 1024,
                 null);
         assertFalse(unfused.shared(), "a projection of its own: the workers run every command");
-        KernelPlan.RecurrencePlan lab = KernelPlan.recurrence(AVX512, true, layout(AVX512, rnn(128, 64, 1, false)), 5,
+        KernelPlanner.RecurrencePlan lab = KernelPlanner.recurrence(AVX512, true, layout(AVX512, rnn(128, 64, 1, false)), 5,
                 4, 20, 1024, null);
         assertEquals(Device.Lane.LATENCY, lab.lane());
         assertFalse(lab.shared(), "one item: the latency lane runs it all");
@@ -127,7 +127,7 @@ class KernelPlanTest {
     void registerBlocksFitTheRegisterFileWhateverTheGateCount() {
         for (CellType mode : CellType.values()) {
             for (DeviceInfo cpu : new DeviceInfo[] {AVX512, AVX2}) {
-                Tiles t = KernelPlan.tiles(cpu, RnnConfig.of(mode, 64, 256));
+                Tiles t = KernelPlanner.tiles(cpu, RnnConfig.of(mode, 64, 256));
                 int accumulators = t.tb() * mode.gates() * t.nvR();
                 int registers = cpu == AVX512 ? 32 : 16;
                 assertTrue(accumulators + mode.gates() * t.nvR() + 1 <= registers,
@@ -140,11 +140,11 @@ class KernelPlanTest {
     @Test
     void tinyProductsUseTheSmallProjectionTileOnCpus() {
         WeightLayout l = layout(AVX512, rnn(128, 64, 1, false));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 4, 1, 32, false), KernelPlan.projectionTiles(l, AVX512, 20L * 64 * 128));
-        assertEquals(new KernelPlan.ProjectionTiles(16, 10, 2, 32, false),
-                KernelPlan.projectionTiles(l, AVX512, 6400L * 512 * 256));
+        assertEquals(new KernelPlanner.ProjectionTiles(16, 4, 1, 32, false), KernelPlanner.projectionTiles(l, AVX512, 20L * 64 * 128));
+        assertEquals(new KernelPlanner.ProjectionTiles(16, 10, 2, 32, false),
+                KernelPlanner.projectionTiles(l, AVX512, 6400L * 512 * 256));
         WeightLayout gpu = layout(GPU, rnn(128, 64, 1, false));
-        KernelPlan.ProjectionTiles onGpu = KernelPlan.projectionTiles(gpu, GPU, 20L * 64 * 128);
+        KernelPlanner.ProjectionTiles onGpu = KernelPlanner.projectionTiles(gpu, GPU, 20L * 64 * 128);
         assertTrue(onGpu.local(), "GPUs stage the projection's tiles in local memory");
         assertEquals(0, gpu.ldn() % onGpu.tileN());
     }
@@ -160,43 +160,43 @@ class KernelPlanTest {
         DeviceInfo smallGroups = new DeviceInfo(1, DeviceInfo.Type.GPU, "gpu", "x", "x", "1.2", 8, 1L << 30, 1L << 28,
                 32L << 10, true, 128, 1, true);
         RnnConfig config = rnn(128, 64, 1, false);
-        assertTrue(KernelPlan.tiles(GPU, config).localProjection());
-        assertFalse(KernelPlan.tiles(smallLocal, config).localProjection(), "8 KiB of tiles in 4 KiB");
-        assertFalse(KernelPlan.tiles(smallGroups, config).localProjection(), "256 work-items where 128 fit");
-        assertFalse(KernelPlan.fitsLocal(smallLocal, layout(smallLocal, config)), "W_hh^T of 64 KiB in 4 KiB");
+        assertTrue(KernelPlanner.tiles(GPU, config).localProjection());
+        assertFalse(KernelPlanner.tiles(smallLocal, config).localProjection(), "8 KiB of tiles in 4 KiB");
+        assertFalse(KernelPlanner.tiles(smallGroups, config).localProjection(), "256 work-items where 128 fit");
+        assertFalse(KernelPlanner.fitsLocal(smallLocal, layout(smallLocal, config)), "W_hh^T of 64 KiB in 4 KiB");
         assertFalse(plan(smallLocal, config, 5, 4).wLocal());
     }
 
     @Test
     void gpuProjectionsAreCutIntoLaunchesShortEnoughForAWatchdog() {
         WeightLayout gpu = layout(GPU, rnn(1024, 1024, 1, true));
-        KernelPlan.ProjectionTiles tiles = KernelPlan.projectionTiles(gpu, GPU, Long.MAX_VALUE);
+        KernelPlanner.ProjectionTiles tiles = KernelPlanner.projectionTiles(gpu, GPU, Long.MAX_VALUE);
         long mTiles = 1_000_000 / tiles.tileM();
-        long per = KernelPlan.projectionTilesPerLaunch(GPU, tiles, mTiles, gpu.ldn(), 1024);
+        long per = KernelPlanner.projectionTilesPerLaunch(GPU, tiles, mTiles, gpu.ldn(), 1024);
         assertTrue(per < mTiles && per >= 1, per + " of " + mTiles);
         assertTrue(per * tiles.tileM() * gpu.ldn() * 1024L <= 1L << 28);
-        assertEquals(mTiles, KernelPlan.projectionTilesPerLaunch(AVX512, tiles, mTiles, gpu.ldn(), 1024));
+        assertEquals(mTiles, KernelPlanner.projectionTilesPerLaunch(AVX512, tiles, mTiles, gpu.ldn(), 1024));
     }
 
     @Test
     void gpusKeepSmallLayersInLocalMemoryAndStepBigOnesWithFewRows() {
-        KernelPlan.RecurrencePlan small = plan(GPU, rnn(128, 64, 1, true), 5, 4);
-        assertEquals(KernelPlan.Variant.GROUP, small.variant());
+        KernelPlanner.RecurrencePlan small = plan(GPU, rnn(128, 64, 1, true), 5, 4);
+        assertEquals(KernelPlanner.Variant.GROUP, small.variant());
         assertTrue(small.wLocal());
         assertTrue(small.local() >= 32 && small.local() % 32 == 0, "whole warps: " + small.local());
 
         RnnConfig big = RnnConfig.of(CellType.LSTM, 512, 1024);
-        assertFalse(KernelPlan.fitsLocal(GPU, layout(GPU, big)), "16 MiB of W_hh does not fit 48 KiB");
-        assertEquals(KernelPlan.Variant.STEP, plan(GPU, big, 50, 1).variant(), "one row: every unit block in parallel");
-        KernelPlan.RecurrencePlan many = plan(GPU, big, 50, 1024);
-        assertEquals(KernelPlan.Variant.GROUP, many.variant(), "enough rows to fill the chip with groups");
+        assertFalse(KernelPlanner.fitsLocal(GPU, layout(GPU, big)), "16 MiB of W_hh does not fit 48 KiB");
+        assertEquals(KernelPlanner.Variant.STEP, plan(GPU, big, 50, 1).variant(), "one row: every unit block in parallel");
+        KernelPlanner.RecurrencePlan many = plan(GPU, big, 50, 1024);
+        assertEquals(KernelPlanner.Variant.GROUP, many.variant(), "enough rows to fill the chip with groups");
         assertFalse(many.wLocal());
     }
 
     @Test
     void gpuLaunchesStopShortOfAWatchdogOnLongSequences() {
         RnnConfig config = rnn(64, 96, 1, false);
-        KernelPlan.RecurrencePlan r = plan(GPU, config, 1_000_000, 2);
+        KernelPlanner.RecurrencePlan r = plan(GPU, config, 1_000_000, 2);
         assertTrue(r.stepsPerLaunch() < 1_000_000);
         WeightLayout l = layout(GPU, config);
         assertTrue((long) r.stepsPerLaunch() * l.directionWidth() * (96 + 96) * r.groupRows() <= 1L << 28);
@@ -207,9 +207,9 @@ class KernelPlanTest {
         RnnConfig config = RnnConfig.of(CellType.LSTM, 20, 33).withBidirectional(true);
         Set<String> sources = new HashSet<>();
         for (int batch = 1; batch <= 40; batch++) {
-            KernelPlan.RecurrencePlan p = KernelPlan.recurrence(AVX512, layout(AVX512, config), 30, batch,
+            KernelPlanner.RecurrencePlan p = KernelPlanner.recurrence(AVX512, layout(AVX512, config), 30, batch,
                     30L * batch, 1024, null);
-            sources.add(Defines.recurrenceSource(layout(AVX512, config), io.clrnn.WeightsDtype.F32, AVX512,
+            sources.add(KernelSources.recurrenceSource(layout(AVX512, config), io.clrnn.base.WeightsDtype.F32, AVX512,
                     p.variant(), p.wLocal()));
         }
         assertTrue(sources.size() <= 2, sources.size() + " recurrence programs for batches 1 to 40");

@@ -13,7 +13,7 @@ import java.util.Locale;
  * the device and the module ({@link #tiles}); the recurrence's variant and work split also depend on the
  * forward's shape ({@link #recurrence}).
  */
-public final class KernelPlan {
+public final class KernelPlanner {
     /** Bytes of local memory left unused for the compiler's own locals. */
     private static final long LOCAL_MEM_MARGIN_BYTES = 1024;
     /** Sequence kernels on a GPU stop after about this many multiply-adds, so no launch nears a watchdog. */
@@ -61,7 +61,7 @@ public final class KernelPlan {
     /** rnn_step's work-group along the unit blocks, at most. */
     private static final int STEP_LOCAL_X = 64;
 
-    private KernelPlan() {}
+    private KernelPlanner() {}
 
     /** The recurrence kernels; ROWS_FUSED is rnn_rows with the input projection done inside it. */
     public enum Variant {
