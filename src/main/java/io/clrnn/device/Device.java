@@ -81,7 +81,8 @@ public final class Device extends ClResource {
      * Whether transfers block. JOCL waits for a non-blocking transfer's event on a thread of its own (to keep
      * the host memory alive until the copy is done); Oclgrind runs queued commands inside whichever thread
      * waits, with no lock, so that second thread crashed it (SIGSEGV in its MemoryPool). On Oclgrind every
-     * transfer blocks and no such thread exists; elsewhere transfers overlap with the host's work.
+     * transfer blocks and no such thread exists; elsewhere transfers overlap with the host's work. Transfers on
+     * the in-thread latency lane always block (see {@link #blocks}).
      */
     private final boolean blockingTransfers;
     private final Map<String, ClProgram> programs = new ConcurrentHashMap<>();
@@ -271,13 +272,36 @@ public final class Device extends ClResource {
     }
 
     public void write(Lane lane, ClBuffer dst, long dstOffsetBytes, ByteBuffer src, long bytes, Profile profile) {
+        boolean waits = blocks(lane, false);
         guarded(lane, "clEnqueueWriteBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
-            CheckedCl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), blockingTransfers, dstOffsetBytes, bytes,
+            long before = enqueued[slot(lane)].get();
+            CheckedCl.check(CL.clEnqueueWriteBuffer(queue(lane), dst.mem(), waits, dstOffsetBytes, bytes,
                     Pointer.to(src), 0, null, event), call);
-            enqueued(lane);
+            settled(lane, waits, before);
             return record(profile, Profile.TRANSFER, event);
         });
+    }
+
+    /**
+     * Whether a transfer on {@code lane} blocks: when the caller asks, on Oclgrind, and always on the in-thread
+     * latency lane. There the copy runs inside the call whether it blocks or not, and a non-blocking one only
+     * adds JOCL's hand-over to its release thread (an event made, a thread woken to wait for it): in perf, those
+     * wake-ups took a third of both cores' time in a loop of the lab's LSTM forwards. Blocking there took the
+     * lab's LSTM from 0.027 to 0.020 ms a forward, its RNN from 0.018 to 0.010, LSTM T30 B8 H128 (whose upload
+     * and read-back take this lane) from 0.228 to 0.201 (clrnn bench, alternated runs).
+     */
+    private boolean blocks(Lane lane, boolean blocking) {
+        return blocking || blockingTransfers || (lane == Lane.LATENCY && latencyQueue != null);
+    }
+
+    /** After a transfer: one that blocked waited for everything enqueued before it; one that did not is pending. */
+    private void settled(Lane lane, boolean waited, long before) {
+        if (waited) {
+            finished[slot(lane)].accumulateAndGet(before, Math::max);
+        } else {
+            enqueued(lane);
+        }
     }
 
     /** Enqueues a read into a direct buffer; blocks when {@code blocking} (and then every earlier command is done). */
@@ -288,17 +312,13 @@ public final class Device extends ClResource {
 
     public void read(Lane lane, ClBuffer src, long srcOffsetBytes, ByteBuffer dst, long bytes, boolean blocking,
             Profile profile) {
-        boolean waits = blocking || blockingTransfers;
+        boolean waits = blocks(lane, blocking);
         guarded(lane, "clEnqueueReadBuffer(" + bytes + " bytes)", call -> {
             cl_event event = eventFor(profile);
             long before = enqueued[slot(lane)].get();
             CheckedCl.check(CL.clEnqueueReadBuffer(queue(lane), src.mem(), waits, srcOffsetBytes, bytes, Pointer.to(dst), 0,
                     null, event), call);
-            if (waits) {
-                finished[slot(lane)].accumulateAndGet(before, Math::max); // it waited for all before it
-            } else {
-                enqueued(lane);
-            }
+            settled(lane, waits, before);
             return record(profile, Profile.TRANSFER, event);
         });
     }
