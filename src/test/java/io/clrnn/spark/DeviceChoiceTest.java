@@ -10,6 +10,7 @@ import io.clrnn.device.DeviceInfo;
 import java.util.List;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 
 /** Spark's GPU addresses to OpenCL devices: address k is the k-th GPU, whatever else the machine lists. */
 class DeviceChoiceTest {
@@ -55,6 +56,8 @@ class DeviceChoiceTest {
 
     /** Local mode cannot assign GPUs; asked for some, its tasks wait forever: refused with what to do instead. */
     @Test
+    @EnabledIf(value = "io.clrnn.spark.SparkOnClasspath#present",
+            disabledReason = "Spark is not on this classpath (the test bundle leaves it out)")
     void gpuRequestsInLocalModeAreRefused() {
         SparkConf plain = new SparkConf(false);
         assertNull(ClrnnScorer.localGpuProblem("local[2]", plain, "auto"));

@@ -24,9 +24,12 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /** scripts/spark-score's command in this JVM: a Parquet file scored, and mistakes as one line with exit 2. */
+@EnabledIf(value = "io.clrnn.spark.SparkOnClasspath#present",
+        disabledReason = "Spark is not on this classpath (the test bundle leaves it out)")
 class SparkScoreTest {
     static final RnnConfig GRU = RnnConfig.of(CellType.GRU, 4, 6);
     static final ExampleData DATA = new ExampleData(5, 4, true, true);
