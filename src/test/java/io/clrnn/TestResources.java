@@ -22,6 +22,19 @@ public final class TestResources {
 
     private TestResources() {}
 
+    /**
+     * Whether the class {@code name} is on this classpath, asked without loading it: the test bundle leaves out the
+     * oracles too large to carry (ONNX Runtime, Spark), and the tests that need them say so there.
+     */
+    public static boolean onClasspath(String name) {
+        try {
+            Class.forName(name, false, TestResources.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     /** The file or folder {@code name} (e.g. "fixtures/manifest.json", "torch"). */
     public static Path path(String name) {
         URL url = TestResources.class.getResource("/" + name);

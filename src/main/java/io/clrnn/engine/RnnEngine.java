@@ -462,6 +462,13 @@ public final class RnnEngine implements AutoCloseable {
      */
     private void runSteps(Device.Lane lane, ClKernel k, int seqLen, int steps, long[] global, long[] local,
             int arrivalsPerStep, Profile profile) {
+        forEachLaunch(k, seqLen, steps, arrivalsPerStep, profile,
+                () -> device.run(lane, k, global, local, profile, RECURRENCE));
+    }
+
+    /** For each [s, s + steps) range of the sequence: its arguments set, then {@code launch}, timed as enqueueing. */
+    private void forEachLaunch(ClKernel k, int seqLen, int steps, int arrivalsPerStep, Profile profile,
+            Runnable launch) {
         for (int s = 0; s < seqLen; s += steps) {
             int end = Math.min(seqLen, s + steps);
             k.arg("s_begin", s).arg("s_end", end);
@@ -469,7 +476,7 @@ public final class RnnEngine implements AutoCloseable {
                 k.arg("sync_base", team.arrivals());
             }
             long t = Timer.start(profile);
-            device.run(lane, k, global, local, profile, RECURRENCE);
+            launch.run();
             Timer.stop(profile, Profile.Host.ENQUEUE, t);
             team.arrived(arrivalsPerStep * (end - s)); // once enqueued
         }
@@ -491,26 +498,22 @@ public final class RnnEngine implements AutoCloseable {
         long[] workerOffset = byItem ? new long[] {callerItems, 0} : new long[] {0, 1};
         long[] workerGlobal = byItem ? new long[] {items - callerItems, dirs} : new long[] {1, dirs - 1};
         long[] one = {1, 1};
-        for (int s = 0; s < seqLen; s += steps) {
-            int end = Math.min(seqLen, s + steps);
-            k.arg("s_begin", s).arg("s_end", end);
-            long t = Timer.start(profile);
+        forEachLaunch(k, seqLen, steps, 0, profile, () -> {
             device.finish(Device.Lane.LATENCY); // the workers read what the caller's lane wrote
             if (workerGlobal[0] * workerGlobal[1] == 0) {
                 device.run(Device.Lane.LATENCY, k, callerGlobal, one, profile, RECURRENCE);
-            } else {
-                Device.Running workers = device.start(k, workerOffset, workerGlobal, one, profile, RECURRENCE);
-                long callerStart = System.nanoTime();
-                try {
-                    device.run(Device.Lane.LATENCY, k, callerGlobal, one, null, RECURRENCE);
-                } finally {
-                    // The workers' share is about as long as the caller's and began a wake-up later: it is about to
-                    // end, so poll for it (as long as the caller's share took at most) rather than sleep on it.
-                    workers.await(System.nanoTime() - callerStart);
-                }
+                return;
             }
-            Timer.stop(profile, Profile.Host.ENQUEUE, t);
-        }
+            Device.Running workers = device.start(k, workerOffset, workerGlobal, one, profile, RECURRENCE);
+            long callerStart = System.nanoTime();
+            try {
+                device.run(Device.Lane.LATENCY, k, callerGlobal, one, null, RECURRENCE);
+            } finally {
+                // The workers' share is about as long as the caller's and began a wake-up later: it is about to
+                // end, so poll for it (as long as the caller's share took at most) rather than sleep on it.
+                workers.await(System.nanoTime() - callerStart);
+            }
+        });
     }
 
     /** The recurrence plan a forward of this shape would use. */

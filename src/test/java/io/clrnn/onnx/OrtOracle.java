@@ -1,5 +1,6 @@
 package io.clrnn.onnx;
 
+import io.clrnn.TestResources;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -8,18 +9,9 @@ import org.junit.jupiter.api.Assumptions;
  * Asked without touching ORT's classes, which {@link Ort} would load.
  */
 final class OrtOracle {
-    private static final boolean AVAILABLE = present();
+    private static final boolean AVAILABLE = TestResources.onClasspath("ai.onnxruntime.OrtEnvironment");
 
     private OrtOracle() {}
-
-    private static boolean present() {
-        try {
-            Class.forName("ai.onnxruntime.OrtEnvironment", false, OrtOracle.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
-    }
 
     static boolean available() {
         return AVAILABLE;
